@@ -1,0 +1,178 @@
+"""Run a Lean-syntax tactic proof through any ``Env`` and report where it fails.
+
+Owns the layout rules of a ``by`` block: one tactic per line at the block's
+indentation, lines indented further continue the tactic above them (``nlinarith [a,\n
+b]``, ``have h : P := by\n  linarith``), ``·`` (or ``.``) bullets focus the first goal and
+must close it, and ``;`` is left to the env (as are ``<;>``, ``try`` and friends: a
+tactic's whole text goes to ``Env.apply``). Knows nothing about any backend.
+
+Focus follows Lean: tactics of a block act on the first goal of the block's goals;
+``Env.apply`` replaces that goal by the goals the tactic produced, so the block's goal
+count changes by ``len(new) - len(old)``. A bulleted block that ends with goals left is
+an "unsolved goals" failure, as in Lean.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qed.core import Env, Goals, ProofState, Proved, TacticError, TacticTimeout, Theorem
+
+_BULLET = re.compile(r"^([·.])\s+")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One tactic of a proof script, with its 1-based line in the script."""
+
+    line: int
+    tactic: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """Tactics and bulleted sub-blocks, in order."""
+
+    items: tuple[Step | Block, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Where a proof stopped: the tactic (or bullet), its line, Lean's message, the goal."""
+
+    line: int
+    tactic: str
+    message: str
+    goal: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """``ok`` iff the script closed every goal; ``steps`` counts tactics applied."""
+
+    theorem: str
+    ok: bool
+    steps: int
+    failure: Failure | None = None
+
+
+class ScriptError(ValueError):
+    """The proof text is not a well-formed tactic block (e.g. an empty bullet)."""
+
+
+def split_statement(text: str) -> tuple[str, str]:
+    """Split ``theorem … := by <proof>`` into (statement ending in ``:= by``, proof text)."""
+    m = re.search(r":=\s*by\b", text)
+    if m is None:
+        raise ScriptError("no ':= by' found: expected 'theorem NAME … := by' followed by tactics")
+    return text[: m.end()], text[m.end():]
+
+
+def parse_script(proof: str, first_line: int = 1) -> Block:
+    """Parse proof text (the part after ``:= by``) into a ``Block``.
+
+    Tactics on the ``by`` line itself are allowed (``:= by norm_num``). Raises
+    ``ScriptError`` for a bullet with no tactic.
+    """
+    lines = [(first_line + i, raw) for i, raw in enumerate(proof.split("\n"))]
+    entries: list[tuple[int, int, str]] = []  # (line, indent, text)
+    for lineno, raw in lines:
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        entries.append((lineno, indent, raw.rstrip()))
+    block, rest = _parse_block(entries, 0)
+    assert not rest
+    return block
+
+
+def _parse_block(entries: list[tuple[int, int, str]], start_line: int) -> tuple[Block, list]:
+    items: list[Step | Block] = []
+    if not entries:
+        return Block((), start_line), []
+    base = entries[0][1]
+    i = 0
+    while i < len(entries):
+        lineno, indent, raw = entries[i]
+        if indent < base:
+            break
+        text = raw.strip()
+        # gather continuation lines (indented deeper than this line's content)
+        j = i + 1
+        m = _BULLET.match(text)
+        if m:
+            content_col = indent + m.end()
+            inner = [(lineno, content_col, " " * content_col + text[m.end():])]
+            while j < len(entries) and entries[j][1] >= content_col:
+                inner.append(entries[j])
+                j += 1
+            if not text[m.end():].strip():
+                raise ScriptError(f"line {lineno}: empty bullet")
+            sub, _ = _parse_block(inner, lineno)
+            items.append(Block(sub.items, lineno))
+        else:
+            parts = [text]
+            while j < len(entries) and entries[j][1] > indent:
+                parts.append(entries[j][2][indent:] if entries[j][1] >= indent else entries[j][2].strip())
+                j += 1
+            items.append(Step(lineno, "\n".join(parts)))
+        i = j
+    return Block(tuple(items), start_line), entries[i:]
+
+
+def check_proof(env: Env, theorem: Theorem, proof: str, *, first_line: int = 1) -> CheckResult:
+    """Run ``proof`` on ``theorem`` through ``env``.
+
+    ``StatementError`` and ``EnvCrashed`` from the env propagate; ``ScriptError`` for a
+    malformed script. Tactic failures, timeouts and unsolved goals are a ``Failure``.
+    """
+    script = parse_script(proof, first_line)
+    state = env.start(theorem)
+    runner = _Runner(env)
+    state, _, failure = runner.run(script, state, 0, len(state.goals), top=True)
+    ok = failure is None and state.is_solved
+    if failure is None and not ok:
+        failure = Failure(script.items[-1].line if script.items else first_line, "", "unsolved goals", state.text)
+    return CheckResult(theorem.name, ok, runner.steps, failure)
+
+
+class _Runner:
+    def __init__(self, env: Env):
+        self.env = env
+        self.steps = 0
+
+    def run(
+        self, block: Block, state: ProofState, lo: int, count: int, *, top: bool = False
+    ) -> tuple[ProofState, int, Failure | None]:
+        """Run ``block`` on goals ``[lo, lo + count)`` of ``state``; return the new state,
+        the new count of goals in that window, and a failure if any."""
+        for item in block.items:
+            if count == 0:
+                text = item.tactic if isinstance(item, Step) else "·"
+                return state, count, Failure(item.line, text, "no goals to be proved", "")
+            if isinstance(item, Block):
+                before = len(state.goals)
+                state, sub_count, failure = self.run(item, state, lo, 1)
+                if failure is not None:
+                    return state, count, failure
+                if sub_count:
+                    goal = state.goals[lo].text if lo < len(state.goals) else ""
+                    return state, count, Failure(item.line, "·", "unsolved goals", goal)
+                count += len(state.goals) - before
+                continue
+            goal_text = state.goals[lo].text
+            before = len(state.goals)
+            outcome = self.env.apply(state, lo, item.tactic)
+            self.steps += 1
+            match outcome:
+                case Goals(state=new) | Proved(state=new):
+                    state = new
+                    count += len(state.goals) - before
+                case TacticError(message=msg):
+                    return state, count, Failure(item.line, item.tactic, msg, goal_text)
+                case TacticTimeout(seconds=s):
+                    return state, count, Failure(item.line, item.tactic, f"timeout after {s:g} s", goal_text)
+        return state, count, None

@@ -1,0 +1,205 @@
+"""The sandbox's abstract syntax: types, terms and propositions (frozen, hashable).
+
+This module is the contract between the sandbox's parser/printer (``parse.py``,
+``printer.py``), its arithmetic (``arith/``) and its tactics (``tactics/``). It holds
+data only: no parsing, no printing, no evaluation.
+
+Conventions:
+- Every term carries its elaborated type ``ty`` (one of ``NAT INT RAT REAL`` or a
+  ``FunTy``). Numerals are ``Num`` with an exact ``Fraction`` value; ``lit`` keeps the
+  source spelling of a decimal literal (``"0.5"``) for printing.
+- ``BinOp.op`` is one of ``+ - * / % ^``; for ``^`` the exponent has type ``NAT``
+  (Monoid.npow) and the result has the base's type.
+- ``Cast`` is a coercion ``↑arg`` from ``arg.ty`` to ``ty`` (ℕ→ℤ→ℚ→ℝ, in any upward
+  combination).
+- ``App`` applies a named function: a local variable of function type (``f : ℝ → ℝ``)
+  or a known constant (``Real.sqrt``, ``Int.floor`` …); ``fn`` is the name as written
+  after elaboration (the printer decides how Lean shows it).
+- Propositions: ``Rel`` (``= ≠ < ≤ > ≥``, both sides of one type), ``Dvd`` (``∣`` on ℕ/ℤ),
+  ``And Or Not Imp Iff``, ``Forall``/``Exists`` over one typed variable, ``Bool_``
+  for ``True``/``False``. ``∀ x ≥ 5, P`` is ``Forall(x, T, Imp(Rel(≥, x, 5), P),
+  bounded=True)``; ``bounded`` only affects printing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Union
+
+
+@dataclass(frozen=True)
+class BaseTy:
+    name: str  # "ℕ" | "ℤ" | "ℚ" | "ℝ" | "Prop"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+NAT = BaseTy("ℕ")
+INT = BaseTy("ℤ")
+RAT = BaseTy("ℚ")
+REAL = BaseTy("ℝ")
+PROP = BaseTy("Prop")
+NUMERIC = (NAT, INT, RAT, REAL)  # in coercion order: each embeds in the later ones
+
+
+@dataclass(frozen=True)
+class FunTy:
+    dom: tuple[Ty, ...]
+    cod: Ty
+
+
+Ty = Union[BaseTy, FunTy]
+
+
+# ---- terms ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    value: Fraction
+    ty: Ty
+    lit: str | None = None
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * / % ^
+    lhs: Term
+    rhs: Term
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class Neg:
+    arg: Term
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class Abs:
+    arg: Term
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class Cast:
+    arg: Term
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class App:
+    fn: str
+    args: tuple[Term, ...]
+    ty: Ty
+
+
+Term = Union[Num, Var, BinOp, Neg, Abs, Cast, App]
+
+
+# ---- propositions --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bool_:
+    value: bool
+
+
+@dataclass(frozen=True)
+class Rel:
+    op: str  # = ≠ < ≤ > ≥
+    lhs: Term
+    rhs: Term
+
+
+@dataclass(frozen=True)
+class Dvd:
+    lhs: Term
+    rhs: Term
+
+
+@dataclass(frozen=True)
+class And:
+    lhs: Prop
+    rhs: Prop
+
+
+@dataclass(frozen=True)
+class Or:
+    lhs: Prop
+    rhs: Prop
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: Prop
+
+
+@dataclass(frozen=True)
+class Imp:
+    lhs: Prop
+    rhs: Prop
+
+
+@dataclass(frozen=True)
+class Iff:
+    lhs: Prop
+    rhs: Prop
+
+
+@dataclass(frozen=True)
+class Forall:
+    var: str
+    ty: Ty
+    body: Prop
+    bounded: bool = False
+
+
+@dataclass(frozen=True)
+class Exists:
+    var: str
+    ty: Ty
+    body: Prop
+    bounded: bool = False
+
+
+Prop = Union[Bool_, Rel, Dvd, And, Or, Not, Imp, Iff, Forall, Exists]
+
+
+# ---- local context -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarDecl:
+    """A variable in context: ``x : ℝ`` or ``f : ℝ → ℝ``."""
+
+    name: str
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class HypDecl:
+    """A hypothesis in context: ``h₀ : 0 < x``."""
+
+    name: str
+    prop: Prop
+
+
+Decl = Union[VarDecl, HypDecl]
+
+
+@dataclass(frozen=True)
+class SGoal:
+    """A sandbox goal: the local context in order, and the target."""
+
+    context: tuple[Decl, ...]
+    target: Prop
+    tag: str | None = None
