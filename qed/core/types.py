@@ -12,10 +12,12 @@ Contracts:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Hashable, Union
 
 TURNSTILE = "⊢"
+_HYP = re.compile(r"^(.+?) :(?:[ \n]|$)(.*)$", re.DOTALL)
 
 
 class EnvCrashed(RuntimeError):
@@ -121,9 +123,10 @@ class Goal:
             raise ValueError(f"goal text has no '{TURNSTILE}' line: {text!r}")
         hyps: list[Hypothesis] = []
         for entry in entries[:-1]:
-            names, sep, rest = entry.partition(" : ")
-            if not sep:
+            m = _HYP.match(entry)
+            if m is None:
                 raise ValueError(f"hypothesis line without ' : ': {entry!r}")
+            names, rest = m.group(1), m.group(2).strip(" ")
             value = None
             if " := " in rest:
                 rest, _, value = rest.partition(" := ")

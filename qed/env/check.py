@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from qed.core import Env, Goals, ProofState, Proved, TacticError, TacticTimeout, Theorem
 
-_BULLET = re.compile(r"^([·.])\s+")
+_BULLET = re.compile(r"^([·.])(?:\s+|$)")
 
 
 @dataclass(frozen=True)

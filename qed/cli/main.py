@@ -1,0 +1,76 @@
+"""``qed`` commands. Each command: compose config, build parts, run a plain loop, report.
+
+Every command takes trailing ``key=value`` Hydra overrides, e.g.
+``qed check proof.lean env=repl env.binary=/opt/repl/.lake/build/bin/repl``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from qed.cli.config import ConfigError, load_config, to_yaml
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="qed: neural theorem proving in Lean 4.")
+console = Console()
+err = Console(stderr=True)
+
+OVERRIDES = typer.Argument(None, help="Hydra overrides: key=value ...", show_default=False)
+
+
+def _config(overrides: list[str] | None):
+    try:
+        return load_config(overrides)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command("config")
+def show_config(overrides: list[str] = OVERRIDES) -> None:
+    """Print the resolved configuration."""
+    console.print(to_yaml(_config(overrides)), markup=False)
+
+
+@app.command()
+def check(
+    file: Path = typer.Argument(..., help="A .lean file: theorem statements each followed by a tactic proof."),
+    overrides: list[str] = OVERRIDES,
+) -> None:
+    """Check tactic proofs through an environment; report the first failing tactic of each."""
+    from qed.cli.check_cmd import run_check
+
+    raise typer.Exit(run_check(file, _config(overrides), console, err))
+
+
+def _mount_subcommands() -> None:
+    from qed.cli.sandbox_cmd import sandbox_app
+
+    app.add_typer(sandbox_app, name="sandbox", help="The built-in sandbox prover: coverage, theorem generation.")
+    try:
+        from qed.cli.lean_cmd import lean_app
+    except ImportError:  # pragma: no cover - lean client not installed in this checkout
+        return
+    app.add_typer(lean_app, name="lean", help="Real Lean backends: replay recorded transcripts.")
+
+
+@app.command()
+def demo(overrides: list[str] = OVERRIDES) -> None:
+    """The main job on the embedded sandbox (see README)."""
+    from qed.cli.demo_cmd import run_demo
+
+    raise typer.Exit(run_demo(_config(overrides), console))
+
+
+_mount_subcommands()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)

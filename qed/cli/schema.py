@@ -1,0 +1,37 @@
+"""Typed configuration schema (Hydra structured configs). Defaults live here only.
+
+YAML files under ``qed/configs`` select options (``env=pantograph``) and override
+values; every key they set is checked against these dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EnvConfig:
+    """Which proof environment, and its settings.
+
+    ``kind``: ``sandbox`` (built in), ``pantograph`` or ``repl`` (real Lean; see docs/lean.md).
+    """
+
+    kind: str = "sandbox"
+    tactic_timeout_s: float = 5.0
+    # Lean backends
+    binary: str = ""
+    project: str = ""
+    lean_path: str = ""
+    imports: list[str] = field(default_factory=lambda: ["Mathlib"])
+    request_timeout_s: float = 30.0
+    start_timeout_s: float = 300.0
+    pool_size: int = 1
+    max_requests: int = 1000
+    max_age_s: float = 1800.0
+    max_rss_mb: int = 0
+
+
+@dataclass
+class QedConfig:
+    env: EnvConfig = field(default_factory=EnvConfig)
+    seed: int = 0

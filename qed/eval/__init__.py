@@ -1,0 +1,1 @@
+"""Evaluation: proving over a benchmark, metrics, reports, plots."""

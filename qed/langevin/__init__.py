@@ -1,0 +1,1 @@
+"""EBM training by Langevin dynamics (EBT, contrastive divergence, IRED)."""

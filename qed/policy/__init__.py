@@ -1,0 +1,1 @@
+"""Policies: the one prompt format, in-process HF and OpenAI-compatible HTTP policies. Depends on qed.core only."""

@@ -1,0 +1,1 @@
+"""Training stages: LoRA SFT, EBM (InfoNCE), joint training, monitoring."""
