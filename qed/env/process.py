@@ -1,9 +1,10 @@
 """The one owner of one external JSON-speaking child process (a Lean REPL).
 
 Owns: spawning the child in its own session, the start-up handshake, writing one
-request and reading one reply under a wall-clock limit, draining stderr, and killing
-the whole process tree. Knows nothing about what the JSON means: Pantograph and the
-community REPL (``pantograph.py`` and ``repl.py``) build requests and parse replies.
+request and reading one reply under a wall-clock limit, draining stderr, killing the
+whole process tree, and asking Lake for a project's ``LEAN_PATH``. Knows nothing
+about what the JSON means: Pantograph and the community REPL (``pantograph.py`` and
+``repl.py``) build requests and parse replies.
 
 Guarantees (each tested adversarially in ``tests/lean``):
 
@@ -92,7 +93,8 @@ class ProcessSpec:
 
     def __post_init__(self) -> None:
         if not self.argv or not all(isinstance(a, str) and a for a in self.argv):
-            raise ValueError(f"{self.name}: argv must be a non-empty list of non-empty strings: {self.argv!r}")
+            raise ValueError(f"{self.name}: argv must be a non-empty list of non-empty strings: "
+                             f"{self.argv!r}")
         if self.framing not in ("line", "blank"):
             raise ValueError(f"{self.name}: framing must be 'line' or 'blank', not {self.framing!r}")
         for label, value in (("startup_timeout_s", self.startup_timeout_s),
@@ -296,7 +298,8 @@ class ChildProcess:
                 popen.stdin.flush()
             except (BrokenPipeError, OSError, ValueError) as exc:
                 self._kill_and_reap()
-                raise ProcessDied(f"{self.spec.name}: cannot write request ({exc}){self._stderr_note()}") from exc
+                raise ProcessDied(f"{self.spec.name}: cannot write request ({exc})"
+                                  f"{self._stderr_note()}") from exc
             self.requests += 1
             body = self._read_reply(limit)
             try:
@@ -376,6 +379,29 @@ class ChildProcess:
             except psutil.Error:
                 pass
         return total
+
+
+def lake_lean_path(project: str | os.PathLike[str], timeout_s: float = 120.0) -> str:
+    """``LEAN_PATH`` of a Lake project (``lake env printenv LEAN_PATH`` run in it).
+
+    Raises ``StartupFailed`` naming the problem: no such directory, no ``lake`` on PATH,
+    Lake failing (its stderr is quoted) or taking longer than ``timeout_s``.
+    """
+    where = os.fspath(project)
+    if not os.path.isdir(where):
+        raise StartupFailed(f"Lean project directory {where!r} does not exist")
+    try:
+        done = subprocess.run(["lake", "env", "printenv", "LEAN_PATH"], cwd=where, capture_output=True,
+                              text=True, timeout=timeout_s, start_new_session=True)
+    except FileNotFoundError as exc:
+        raise StartupFailed("`lake` is not on PATH: install Lean with elan (see docs/lean.md) "
+                            "or give lean_path directly") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise StartupFailed(f"`lake env printenv LEAN_PATH` in {where!r} took over {timeout_s:g} s") from exc
+    if done.returncode != 0 or not done.stdout.strip():
+        raise StartupFailed(f"`lake env printenv LEAN_PATH` failed in {where!r} (exit {done.returncode}): "
+                            f"{done.stderr.strip()[-500:]}")
+    return done.stdout.strip()
 
 
 def argv_of(command: str | Sequence[str]) -> tuple[str, ...]:

@@ -105,26 +105,37 @@ def _as_int(v: Fraction | None) -> int | None:
     return v.numerator
 
 
-def function_name(fn: str) -> str:
-    """The base name of a known function (``Real.sqrt`` -> ``sqrt``, ``Nat.factorial`` -> ``factorial``)."""
-    aliases = {"√": "sqrt", "!": "factorial", "⌊⌋": "floor", "⌈⌉": "ceil"}
-    if fn in aliases:
-        return aliases[fn]
-    for prefix in ("Real.", "Nat.", "Int.", "Rat."):
-        if fn.startswith(prefix):
-            return fn[len(prefix):]
-    return fn
+KNOWN_FUNCTIONS = {
+    "Real.sqrt": "sqrt", "√": "sqrt", "Nat.sqrt": "nat_sqrt",
+    "Nat.factorial": "factorial", "!": "factorial", "Nat.choose": "choose",
+    "Nat.gcd": "gcd", "Int.gcd": "gcd", "Nat.lcm": "lcm", "Int.lcm": "lcm",
+    "Int.floor": "floor", "⌊⌋": "floor", "Int.ceil": "ceil", "⌈⌉": "ceil", "Int.fract": "fract",
+    "Int.natAbs": "natAbs", "Int.toNat": "toNat", "Nat.succ": "succ", "Nat.pred": "pred",
+    "Min.min": "min", "Max.max": "max",
+    "Rat.num": "num", "Rat.den": "den",
+    "Real.log": "log", "Real.exp": "exp", "Real.sin": "sin", "Real.cos": "cos",
+    "Real.pi": "pi",
+}  # fmt: skip
 
 
-def _apply(fn: str, args: list[Fraction], arg_terms: tuple[Term, ...]) -> Fraction | None:
+def function_name(fn: str) -> str | None:
+    """The base name of a known constant (``Real.sqrt`` -> ``sqrt``), ``None`` for others.
+
+    Only fully qualified names (and notations such as ``√``) are known, so a local
+    function that happens to be called ``exp`` is never mistaken for ``Real.exp``.
+    """
+    return KNOWN_FUNCTIONS.get(fn)
+
+
+def _apply(fn: str, args: list[Fraction]) -> Fraction | None:
     name = function_name(fn)
     if len(args) == 1:
         (x,) = args
         xi = _as_int(x)
         if name == "sqrt":
-            if arg_terms[0].ty == NAT:  # Nat.sqrt: floor of the square root
-                return Fraction(math.isqrt(xi)) if xi is not None and xi >= 0 else None
             return rational_sqrt(x)
+        if name == "nat_sqrt":
+            return Fraction(math.isqrt(xi)) if xi is not None and xi >= 0 else None
         if name == "factorial":
             return Fraction(math.factorial(xi)) if xi is not None and 0 <= xi <= MAX_FACTORIAL_ARG else None
         if name == "floor":
@@ -194,7 +205,7 @@ def evaluate(t: Term) -> Fraction | None:
             vals = [evaluate(a) for a in args]
             if any(v is None for v in vals):
                 return None
-            return _apply(fn, vals, args)  # type: ignore[arg-type]
+            return _apply(fn, vals)  # type: ignore[arg-type]
         case BinOp(op=op, lhs=lhs, rhs=rhs, ty=ty):
             a = evaluate(lhs)
             if a is None:

@@ -1,0 +1,94 @@
+"""``qed sandbox coverage`` and ``qed sandbox generate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+sandbox_app = typer.Typer(no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+@sandbox_app.command()
+def generate(
+    n: int = typer.Option(1000, "--n", help="How many theorems to write."),
+    seed: int = typer.Option(0, "--seed", help="Run seed: same seed, same theorems."),
+    out: Path = typer.Option(..., "--out", help="Output JSONL (miniF2F schema plus proof, family, difficulty)."),
+    difficulty: int = typer.Option(2, "--difficulty", min=1, max=5, help="1 (easy) .. 5 (hard)."),
+    family: list[str] = typer.Option(None, "--family", help="Restrict to these families (repeatable)."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Verifying processes."),
+    resume: bool = typer.Option(True, help="Continue an interrupted run writing to the same file."),
+) -> None:
+    """Write generated theorems whose proofs the sandbox has verified, one per line, as they are made."""
+    from qed.env.sandbox.families import FAMILIES
+    from qed.env.sandbox.generate import generate as gen
+
+    start = _resume_point(out, seed) if resume else 0
+    failures: list[str] = []
+    written = start
+    with (
+        out.open("a" if start else "w", encoding="utf-8") as fh,
+        Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                 console=err, transient=False) as bar,
+    ):
+        task = bar.add_task("gen", total=n, completed=start)
+        try:
+            for item in gen(n, seed=seed, difficulty=difficulty, families=family or list(FAMILIES),
+                            workers=workers, start=start):
+                if item.row is not None:
+                    fh.write(json.dumps(item.row, ensure_ascii=False) + "\n")
+                    written += 1
+                else:
+                    failures.append(item.error or "")
+                bar.advance(task)
+                if item.index % 500 == 0:
+                    fh.flush()
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    console.print(f"wrote {written} verified theorems to {out} ({len(failures)} drafts failed verification)")
+    for f in failures[:10]:
+        console.print(f"  [yellow]failed:[/yellow] {f}", markup=True)
+    raise typer.Exit(1 if failures else 0)
+
+
+def _resume_point(out: Path, seed: int) -> int:
+    """Index to continue from: one past the last complete row of this seed in ``out``."""
+    if not out.exists():
+        return 0
+    last = -1
+    with out.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                break  # a torn last line from a killed run: rewritten below
+            name = row.get("name", "")
+            if f"_s{seed}_" not in name:
+                raise typer.BadParameter(f"{out} holds theorems of another seed; use a new file or --no-resume")
+            last = max(last, int(name.rsplit("_", 1)[1]))
+    _truncate_torn_tail(out)
+    return last + 1
+
+
+def _truncate_torn_tail(out: Path) -> None:
+    data = out.read_bytes()
+    if data and not data.endswith(b"\n"):
+        out.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+@sandbox_app.command()
+def coverage(
+    benchmark: str = typer.Argument("minif2f_v1", help="A shipped benchmark name or a JSONL path."),
+    examples: bool = typer.Option(True, help="Show an example message per rejection reason."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the report as JSON."),
+) -> None:
+    """How many statements of a benchmark the sandbox accepts, and why it rejects the rest."""
+    from qed.cli.coverage_view import show_coverage
+
+    raise typer.Exit(show_coverage(benchmark, examples=examples, json_out=json_out, out=console, err=err))

@@ -1,0 +1,276 @@
+"""Replaying recorded Lean transcripts through the real client (``qed lean replay DIR``).
+
+Owns: finding transcripts in a directory, running each one through the client stack
+(``ChildProcess`` talking to ``replay_server`` as a real subprocess, in that REPL's
+framing), and checking every reply twice: it must arrive exactly as recorded, and the
+client's parser must turn it into core types that agree with the recorded facts (goal
+targets, hypotheses and case tags, error texts, proof completion). Every problem is
+reported per file; an unreadable or unknown file is a per-file error, never a crash.
+Does not know about search or configuration.
+
+File kinds: ``*.jsonl`` Pantograph records; ``X.in`` with ``X.expected.out`` beside it
+(community REPL); documentation (``.md``, ``.txt``, ``.rst``) and the ``.expected.out``
+half of a pair are skipped; anything else is reported as not a transcript.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qed.core import EnvCrashed, Goal, StatementError
+from qed.env import pantograph as pg
+from qed.env import repl as rp
+from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout
+from qed.env.replay_server import Exchange, TranscriptError, load_transcript, repl_pair
+
+DOC_SUFFIXES = (".md", ".txt", ".rst")
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What replaying one file found. ``ok`` when it ran and nothing mismatched."""
+
+    path: Path
+    protocol: str | None
+    exchanges: int = 0
+    mismatches: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.mismatches
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file found under the directory, with its protocol or why it is not replayed."""
+
+    path: Path
+    protocol: str | None
+    skip: str | None = None
+    error: str | None = None
+
+
+def discover(root: Path) -> Iterator[Found]:
+    """Every file under ``root`` (or ``root`` itself), classified, in sorted order."""
+    paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for path in paths:
+        name = path.name
+        if name.endswith(".jsonl"):
+            yield Found(path, "pantograph")
+        elif name.endswith(".expected.out"):
+            if not repl_pair(path)[0].exists():
+                yield Found(path, None, error=f"no {repl_pair(path)[0].name} beside it")
+            elif root.is_file():
+                yield Found(repl_pair(path)[0], "repl")
+        elif name.endswith(".in"):
+            if repl_pair(path)[1].exists():
+                yield Found(path, "repl")
+            else:
+                yield Found(path, None, error=f"no {repl_pair(path)[1].name} beside it")
+        elif name.endswith(DOC_SUFFIXES) or name.startswith("."):
+            yield Found(path, None, skip="documentation")
+        else:
+            yield Found(path, None, error="not a transcript (expected *.jsonl, or X.in with X.expected.out)")
+
+
+def server_argv(protocol: str, path: Path) -> tuple[str, ...]:
+    """The command line of the replay server for one transcript."""
+    return (sys.executable, "-m", "qed.env.replay_server", "--protocol", protocol, str(path))
+
+
+def request_text(protocol: str, exchange: Exchange) -> str:
+    """The exact request as the client writes it (one line for Pantograph, JSON for repl)."""
+    if protocol == "pantograph":
+        payload = exchange.request.get("payload")
+        cmd = exchange.request["cmd"]
+        if payload is None:
+            return cmd
+        return f"{cmd} {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}"
+    return json.dumps(exchange.request, ensure_ascii=False)
+
+
+# -- fact checks -------------------------------------------------------------------------
+
+
+def _check_roundtrip(goal: Goal, where: str) -> list[str]:
+    return [] if Goal.parse(goal.text) == goal else [f"{where}: goal text does not re-parse: {goal.text!r}"]
+
+
+def check_pantograph_goals(raw: list[Any], parsed: tuple[Goal, ...], where: str) -> list[str]:
+    """The parsed goals agree with the recorded goal objects, field by field."""
+    problems: list[str] = []
+    if len(raw) != len(parsed):
+        return [f"{where}: {len(raw)} goals recorded, {len(parsed)} parsed"]
+    for k, (obj, goal) in enumerate(zip(raw, parsed, strict=True)):
+        spot = f"{where} goal {k}"
+        if goal.target != obj["target"]["pp"]:
+            problems.append(f"{spot}: target {goal.target!r} != recorded {obj['target']['pp']!r}")
+        names = [v["userName"] for v in obj.get("vars") or []]
+        types = [v["type"]["pp"] for v in obj.get("vars") or []]
+        if [h.name for h in goal.hypotheses] != names or [h.type for h in goal.hypotheses] != types:
+            problems.append(f"{spot}: hypotheses differ from the recorded vars")
+        if goal.tag != (obj.get("userName") or None):
+            problems.append(f"{spot}: case tag {goal.tag!r} != recorded {obj.get('userName')!r}")
+        problems += _check_roundtrip(goal, spot)
+    return problems
+
+
+def check_pantograph(request: dict[str, Any], reply: dict[str, Any]) -> list[str]:
+    """Parse a Pantograph reply with the client's parser and compare with its facts."""
+    cmd = request["cmd"]
+    if "error" in reply:
+        if not isinstance(reply.get("error"), str) or not isinstance(reply.get("desc"), str):
+            return ["an error reply needs string 'error' and 'desc'"]
+        if cmd == "goal.tactic":
+            try:
+                step = pg.classify_step(reply)
+            except pg.PantographRejected:
+                return []
+            if not (step.timed_out or step.error == reply["desc"]):
+                return [f"error reply classified as {step}"]
+        return []
+    if cmd == "goal.tactic":
+        step = pg.classify_step(reply)
+        flagged = bool(reply.get("hasSorry") or reply.get("hasUnsafe"))
+        failed = reply.get("nextStateId") is None or flagged or "parseError" in reply
+        if failed != (step.error is not None):
+            return [f"classified as {'failure' if step.error else 'success'} against the recorded reply"]
+        if step.error is not None:
+            messages = reply.get("messages") or []
+            chosen = [m for m in messages if pg.is_error_message(m)] or messages
+            texts = [pg.message_text(m) for m in (reply.get("tacticErrors") or []) + chosen]
+            missing = [t for t in texts if t and t not in step.error]
+            return [f"TacticError text misses recorded message {t[:80]!r}" for t in missing]
+        return check_pantograph_goals(reply["goals"], step.goals, "goals")
+    problems: list[str] = []
+    if cmd == "frontend.distil":
+        for k, target in enumerate(reply.get("targets") or []):
+            raw = target.get("goals") or []
+            problems += check_pantograph_goals(raw, pg.parse_goals(raw), f"target {k}")
+    elif cmd == "frontend.process":
+        for k, unit in enumerate(reply.get("units") or []):
+            if "goals" in unit:
+                problems += check_pantograph_goals(unit["goals"], pg.parse_goals(unit["goals"]), f"unit {k}")
+    elif cmd == "goal.print" and reply.get("goals"):
+        problems += check_pantograph_goals(reply["goals"], pg.parse_goals(reply["goals"]), "printed goals")
+    return problems
+
+
+def _goal_blocks(text: str) -> list[str]:
+    return [] if text.strip() == "no goals" else [b for b in text.split("\n\n") if b.strip()]
+
+
+def check_repl(request: dict[str, Any], reply: dict[str, Any]) -> list[str]:
+    """Parse a community-REPL reply with the client's parser and compare with its facts."""
+    problems: list[str] = []
+    if "tactic" in request and "proofState" in request:
+        try:
+            step = rp.classify_step(reply)
+        except rp.ReplRejected:
+            return [] if "message" in reply else ["rejected a reply that is not an error reply"]
+        errors = rp.error_messages(reply)
+        if "message" in reply:
+            errors.append(str(reply["message"])[len(rp.LEAN_ERROR):].strip())
+        completed = reply.get("proofStatus") == rp.COMPLETED and not errors and not reply.get("sorries")
+        if step.proved != (completed and not reply.get("goals")):
+            problems.append(f"proved={step.proved} but proofStatus is {reply.get('proofStatus')!r}")
+        if errors and step.error is None:
+            problems.append("an error message was not turned into a TacticError")
+        if step.error is not None:
+            problems += [f"TacticError misses {e[:80]!r}" for e in errors if e not in step.error]
+        if step.error is None:
+            recorded = reply.get("goals") or []
+            if [g.text for g in step.goals] != recorded:
+                problems.append("goal texts re-rendered from the parsed goals differ from the recorded ones")
+        return problems
+    try:
+        rp.parse_command(reply, "command")
+    except (StatementError, rp.ReplRejected):
+        pass
+    for k, sorry in enumerate(reply.get("sorries") or []):
+        goal = rp.parse_goal_text(sorry.get("goal"))
+        if goal.text != sorry.get("goal"):
+            problems.append(f"sorry {k}: goal text does not re-render as recorded")
+    for k, tactic in enumerate(reply.get("tactics") or []):
+        for block in _goal_blocks(str(tactic.get("goals", ""))):
+            if rp.parse_goal_text(block).text != block:
+                problems.append(f"tactic {k}: goal text does not re-render as recorded")
+    return problems
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+def replay_file(path: Path, protocol: str, *, timeout_s: float = 10.0) -> FileReport:
+    """Replay one transcript through a real replay-server subprocess and check every reply."""
+    try:
+        exchanges = load_transcript(protocol, path)
+    except TranscriptError as exc:
+        return FileReport(path, protocol, error=str(exc))
+    if not exchanges:
+        return FileReport(path, protocol, error="no exchanges in the file")
+    pantograph = protocol == "pantograph"
+    spec = ProcessSpec(argv=server_argv(protocol, path), framing="line" if pantograph else "blank",
+                       ready_line="ready." if pantograph else None, startup_timeout_s=timeout_s,
+                       request_timeout_s=timeout_s, name=f"replay:{path.name}")
+    check = check_pantograph if pantograph else check_repl
+    mismatches: list[str] = []
+    notes: list[str] = []
+    try:
+        with ChildProcess(spec) as process:
+            for exchange in exchanges:
+                try:
+                    reply = process.request(request_text(protocol, exchange))
+                except (EnvCrashed, RequestTimeout, ValueError) as exc:
+                    mismatches.append(f"{exchange.label}: no reply: {exc}")
+                    continue
+                if reply != exchange.reply:
+                    mismatches.append(f"{exchange.label}: reply differs from the recording")
+                    continue
+                try:
+                    found = check(exchange.request, reply)
+                except (EnvCrashed, StatementError, KeyError, TypeError, ValueError) as exc:
+                    found = [f"the client cannot parse it: {exc.__class__.__name__}: {exc}"]
+                if found and exchange.partial:
+                    notes += [f"{exchange.label}: partial record, not checked: {p}" for p in found]
+                else:
+                    mismatches += [f"{exchange.label}: {p}" for p in found]
+    except EnvCrashed as exc:
+        return FileReport(path, protocol, len(exchanges), tuple(mismatches), tuple(notes),
+                          error=f"replay server failed: {exc}")
+    return FileReport(path, protocol, len(exchanges), tuple(mismatches), tuple(notes))
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """Reports for every transcript found, and the files skipped as documentation."""
+
+    reports: tuple[FileReport, ...]
+    skipped: tuple[Path, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.reports) and all(r.ok for r in self.reports)
+
+
+def replay_dir(root: Path, *, timeout_s: float = 10.0) -> ReplaySummary:
+    """Replay every transcript under ``root``; raises ``FileNotFoundError`` if it is missing."""
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such file or directory")
+    reports: list[FileReport] = []
+    skipped: list[Path] = []
+    for found in discover(root):
+        if found.skip is not None:
+            skipped.append(found.path)
+        elif found.error is not None or found.protocol is None:
+            reports.append(FileReport(found.path, None, error=found.error))
+        else:
+            reports.append(replay_file(found.path, found.protocol, timeout_s=timeout_s))
+    return ReplaySummary(tuple(reports), tuple(skipped))

@@ -1,0 +1,392 @@
+"""Syntactic operations on sandbox terms and propositions used by the tactics.
+
+Owns: free variables, capture-avoiding substitution of terms for variables, simultaneous
+renaming, replacing every occurrence of a sub-term (or sub-proposition) as ``rw`` does,
+Lean's "definitional" matching of propositions used by ``exact``/``assumption`` (up to
+``>``/``≥`` being notation for ``<``/``≤`` flipped, ``a ≠ b`` and ``¬P`` unfolding to
+``… → False``, and renaming of bound variables), and first-order matching of lemma
+patterns. It knows nothing about goals, tactics or arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qed.env.sandbox.ast import (
+    Abs,
+    And,
+    App,
+    BinOp,
+    Bool_,
+    Cast,
+    Dvd,
+    Exists,
+    Forall,
+    Iff,
+    Imp,
+    Neg,
+    Not,
+    Num,
+    Or,
+    Prop,
+    Rel,
+    Term,
+    Var,
+)
+
+_FALSE = Bool_(False)
+
+
+# ---- free variables -------------------------------------------------------------------
+
+
+def term_vars(t: Term, out: set[str] | None = None) -> set[str]:
+    """Names of the variables (and applied local functions) occurring in ``t``."""
+    out = set() if out is None else out
+    match t:
+        case Var(name=n):
+            out.add(n)
+        case BinOp(lhs=a, rhs=b):
+            term_vars(a, out)
+            term_vars(b, out)
+        case Neg(arg=a) | Abs(arg=a) | Cast(arg=a):
+            term_vars(a, out)
+        case App(fn=f, args=args):
+            out.add(f)
+            for a in args:
+                term_vars(a, out)
+    return out
+
+
+def prop_vars(p: Prop, out: set[str] | None = None) -> set[str]:
+    """Free variable names of ``p``."""
+    out = set() if out is None else out
+    match p:
+        case Rel(lhs=a, rhs=b) | Dvd(lhs=a, rhs=b):
+            term_vars(a, out)
+            term_vars(b, out)
+        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
+            prop_vars(a, out)
+            prop_vars(b, out)
+        case Not(arg=a):
+            prop_vars(a, out)
+        case Forall(var=v, body=b) | Exists(var=v, body=b):
+            inner = prop_vars(b)
+            inner.discard(v)
+            out |= inner
+    return out
+
+
+# ---- generic maps ---------------------------------------------------------------------
+
+
+def map_term(t: Term, f: Callable[[Term], Term | None]) -> Term:
+    """Rebuild ``t`` bottom-up... top-down: ``f`` may replace a node (return a term) or
+    decline (``None``), in which case the children are mapped."""
+    r = f(t)
+    if r is not None:
+        return r
+    match t:
+        case BinOp(op=op, lhs=a, rhs=b, ty=ty):
+            na, nb = map_term(a, f), map_term(b, f)
+            return t if (na is a and nb is b) else BinOp(op, na, nb, ty)
+        case Neg(arg=a, ty=ty):
+            na = map_term(a, f)
+            return t if na is a else Neg(na, ty)
+        case Abs(arg=a, ty=ty):
+            na = map_term(a, f)
+            return t if na is a else Abs(na, ty)
+        case Cast(arg=a, ty=ty):
+            na = map_term(a, f)
+            return t if na is a else Cast(na, ty)
+        case App(fn=fn, args=args, ty=ty):
+            nargs = tuple(map_term(a, f) for a in args)
+            return t if all(x is y for x, y in zip(nargs, args)) else App(fn, nargs, ty)
+    return t
+
+
+def map_prop_terms(p: Prop, f: Callable[[Term], Term], bound: frozenset[str] = frozenset()) -> Prop:
+    """Apply ``f(term, bound_names)``-free mapping to every maximal term of ``p``.
+
+    ``f`` receives each top-level term of each relation; binders are NOT renamed, so use
+    it only for maps that cannot capture (see ``subst_prop`` for substitution).
+    """
+    match p:
+        case Rel(op=op, lhs=a, rhs=b):
+            return Rel(op, f(a), f(b))
+        case Dvd(lhs=a, rhs=b):
+            return Dvd(f(a), f(b))
+        case And(lhs=a, rhs=b):
+            return And(map_prop_terms(a, f), map_prop_terms(b, f))
+        case Or(lhs=a, rhs=b):
+            return Or(map_prop_terms(a, f), map_prop_terms(b, f))
+        case Imp(lhs=a, rhs=b):
+            return Imp(map_prop_terms(a, f), map_prop_terms(b, f))
+        case Iff(lhs=a, rhs=b):
+            return Iff(map_prop_terms(a, f), map_prop_terms(b, f))
+        case Not(arg=a):
+            return Not(map_prop_terms(a, f))
+        case Forall(var=v, ty=ty, body=b, bounded=bd):
+            return Forall(v, ty, map_prop_terms(b, f), bd)
+        case Exists(var=v, ty=ty, body=b, bounded=bd):
+            return Exists(v, ty, map_prop_terms(b, f), bd)
+    return p
+
+
+# ---- substitution ---------------------------------------------------------------------
+
+
+def subst_term(t: Term, mapping: dict[str, Term]) -> Term:
+    """Simultaneously replace variables ``Var(name)`` by ``mapping[name]``."""
+    if not mapping:
+        return t
+
+    def f(x: Term) -> Term | None:
+        if isinstance(x, Var) and x.name in mapping:
+            return mapping[x.name]
+        return None
+
+    return map_term(t, f)
+
+
+def _fresh(name: str, avoid: set[str]) -> str:
+    cand = name + "'"
+    while cand in avoid:
+        cand += "'"
+    return cand
+
+
+def subst_prop(p: Prop, mapping: dict[str, Term]) -> Prop:
+    """Capture-avoiding simultaneous substitution of terms for free variables in ``p``."""
+    if not mapping:
+        return p
+    match p:
+        case Rel(op=op, lhs=a, rhs=b):
+            return Rel(op, subst_term(a, mapping), subst_term(b, mapping))
+        case Dvd(lhs=a, rhs=b):
+            return Dvd(subst_term(a, mapping), subst_term(b, mapping))
+        case And(lhs=a, rhs=b):
+            return And(subst_prop(a, mapping), subst_prop(b, mapping))
+        case Or(lhs=a, rhs=b):
+            return Or(subst_prop(a, mapping), subst_prop(b, mapping))
+        case Imp(lhs=a, rhs=b):
+            return Imp(subst_prop(a, mapping), subst_prop(b, mapping))
+        case Iff(lhs=a, rhs=b):
+            return Iff(subst_prop(a, mapping), subst_prop(b, mapping))
+        case Not(arg=a):
+            return Not(subst_prop(a, mapping))
+        case Forall(var=v, ty=ty, body=b) | Exists(var=v, ty=ty, body=b):
+            inner = {k: t for k, t in mapping.items() if k != v}
+            if not inner:
+                return p
+            repl_vars: set[str] = set()
+            for t in inner.values():
+                term_vars(t, repl_vars)
+            if v in repl_vars:
+                nv = _fresh(v, repl_vars | prop_vars(b) | set(inner))
+                b = subst_prop(b, {v: Var(nv, ty)})
+                v = nv
+            nb = subst_prop(b, inner)
+            if isinstance(p, Forall):
+                return Forall(v, ty, nb, p.bounded)
+            return Exists(v, ty, nb, p.bounded)
+    return p
+
+
+def rename_vars_prop(p: Prop, mapping: dict[str, str]) -> Prop:
+    """Simultaneous renaming of free variables (and applied local functions) in ``p``."""
+    if not mapping:
+        return p
+
+    def f(x: Term) -> Term | None:
+        if isinstance(x, Var) and x.name in mapping:
+            return Var(mapping[x.name], x.ty)
+        if isinstance(x, App) and x.fn in mapping:
+            return App(mapping[x.fn], tuple(map_term(a, f) for a in x.args), x.ty)
+        return None
+
+    return _map_free(p, f, mapping)
+
+
+def _map_free(p: Prop, f: Callable[[Term], Term | None], keys: dict[str, str]) -> Prop:
+    match p:
+        case Forall(var=v, ty=ty, body=b, bounded=bd) if v in keys:
+            sub = {k: x for k, x in keys.items() if k != v}
+            nb = rename_vars_prop(b, sub)
+            return Forall(v, ty, nb, bd)
+        case Exists(var=v, ty=ty, body=b, bounded=bd) if v in keys:
+            sub = {k: x for k, x in keys.items() if k != v}
+            return Exists(v, ty, rename_vars_prop(b, sub), bd)
+        case Forall(var=v, ty=ty, body=b, bounded=bd):
+            return Forall(v, ty, _map_free(b, f, keys), bd)
+        case Exists(var=v, ty=ty, body=b, bounded=bd):
+            return Exists(v, ty, _map_free(b, f, keys), bd)
+        case Rel(op=op, lhs=a, rhs=b):
+            return Rel(op, map_term(a, f), map_term(b, f))
+        case Dvd(lhs=a, rhs=b):
+            return Dvd(map_term(a, f), map_term(b, f))
+        case And(lhs=a, rhs=b):
+            return And(_map_free(a, f, keys), _map_free(b, f, keys))
+        case Or(lhs=a, rhs=b):
+            return Or(_map_free(a, f, keys), _map_free(b, f, keys))
+        case Imp(lhs=a, rhs=b):
+            return Imp(_map_free(a, f, keys), _map_free(b, f, keys))
+        case Iff(lhs=a, rhs=b):
+            return Iff(_map_free(a, f, keys), _map_free(b, f, keys))
+        case Not(arg=a):
+            return Not(_map_free(a, f, keys))
+    return p
+
+
+# ---- replacing occurrences (rw) -------------------------------------------------------
+
+
+def replace_in_term(t: Term, pattern: Term, repl: Term) -> tuple[Term, int]:
+    """Replace every occurrence of ``pattern`` in ``t``; return the result and the count."""
+    count = 0
+
+    def f(x: Term) -> Term | None:
+        nonlocal count
+        if x == pattern:
+            count += 1
+            return repl
+        return None
+
+    out = map_term(t, f)
+    return out, count
+
+
+def replace_in_prop(p: Prop, pattern: Term, repl: Term) -> tuple[Prop, int]:
+    """Replace occurrences of the term ``pattern`` in ``p``, except under a binder that
+    binds one of the pattern's variables (those are different variables there)."""
+    pvars = term_vars(pattern)
+    return _replace(p, pattern, repl, pvars)
+
+
+def _replace(p: Prop, pat: Term, repl: Term, pvars: set[str]) -> tuple[Prop, int]:
+    match p:
+        case Rel(op=op, lhs=a, rhs=b):
+            na, ca = replace_in_term(a, pat, repl)
+            nb, cb = replace_in_term(b, pat, repl)
+            return Rel(op, na, nb), ca + cb
+        case Dvd(lhs=a, rhs=b):
+            na, ca = replace_in_term(a, pat, repl)
+            nb, cb = replace_in_term(b, pat, repl)
+            return Dvd(na, nb), ca + cb
+        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
+            na, ca = _replace(a, pat, repl, pvars)
+            nb, cb = _replace(b, pat, repl, pvars)
+            return type(p)(na, nb), ca + cb
+        case Not(arg=a):
+            na, ca = _replace(a, pat, repl, pvars)
+            return Not(na), ca
+        case Forall(var=v, body=b) | Exists(var=v, body=b):
+            if v in pvars or v in term_vars(repl):
+                return p, 0
+            nb, cb = _replace(b, pat, repl, pvars)
+            return type(p)(v, p.ty, nb, p.bounded), cb
+    return p, 0
+
+
+def replace_prop(p: Prop, pattern: Prop, repl: Prop) -> tuple[Prop, int]:
+    """Replace occurrences of the proposition ``pattern`` inside ``p`` (``rw`` with ``↔``)."""
+    if p == pattern:
+        return repl, 1
+    match p:
+        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
+            na, ca = replace_prop(a, pattern, repl)
+            nb, cb = replace_prop(b, pattern, repl)
+            return type(p)(na, nb), ca + cb
+        case Not(arg=a):
+            na, ca = replace_prop(a, pattern, repl)
+            return Not(na), ca
+        case Forall(var=v, body=b) | Exists(var=v, body=b):
+            if v in prop_vars(pattern):
+                return p, 0
+            nb, cb = replace_prop(b, pattern, repl)
+            return type(p)(v, p.ty, nb, p.bounded), cb
+    return p, 0
+
+
+# ---- Lean's (reducible) definitional matching -----------------------------------------
+
+
+def canon(p: Prop, depth: int = 0) -> Prop:
+    """A canonical form for comparing propositions as Lean's ``exact`` does.
+
+    ``a > b`` ↦ ``b < a``, ``a ≥ b`` ↦ ``b ≤ a``, ``a ≠ b`` ↦ ``a = b → False``,
+    ``¬P`` ↦ ``P → False``, bound variables renamed by depth, ``bounded`` dropped.
+    """
+    match p:
+        case Rel(op=">", lhs=a, rhs=b):
+            return Rel("<", b, a)
+        case Rel(op="≥", lhs=a, rhs=b):
+            return Rel("≤", b, a)
+        case Rel(op="≠", lhs=a, rhs=b):
+            return Imp(Rel("=", a, b), _FALSE)
+        case Not(arg=a):
+            return Imp(canon(a, depth), _FALSE)
+        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
+            return type(p)(canon(a, depth), canon(b, depth))
+        case Forall(var=v, ty=ty, body=b) | Exists(var=v, ty=ty, body=b):
+            nv = f"#{depth}"
+            nb = subst_prop(b, {v: Var(nv, ty)}) if v != nv else b
+            return type(p)(nv, ty, canon(nb, depth + 1), False)
+    return p
+
+
+def props_match(a: Prop, b: Prop) -> bool:
+    """``a`` and ``b`` are the same proposition up to ``canon``."""
+    return a == b or canon(a) == canon(b)
+
+
+# ---- first-order matching of lemma patterns -------------------------------------------
+
+
+def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    """Match ``pat`` (whose variables named in ``metas`` are pattern variables) against
+    ``t``, extending ``binds``. Numerals match by value and type; other nodes structurally."""
+    if isinstance(pat, Var) and pat.name in metas:
+        if pat.name in binds:
+            return binds[pat.name] == t
+        if pat.ty != t.ty:
+            return False
+        binds[pat.name] = t
+        return True
+    if type(pat) is not type(t):
+        return False
+    match pat:
+        case Num(value=v, ty=ty):
+            return v == t.value and ty == t.ty  # type: ignore[union-attr]
+        case Var():
+            return pat == t
+        case BinOp(op=op, lhs=a, rhs=b, ty=ty):
+            return (op == t.op and ty == t.ty  # type: ignore[union-attr]
+                    and match_term(a, t.lhs, metas, binds)  # type: ignore[union-attr]
+                    and match_term(b, t.rhs, metas, binds))  # type: ignore[union-attr]
+        case Neg(arg=a) | Abs(arg=a) | Cast(arg=a):
+            return pat.ty == t.ty and match_term(a, t.arg, metas, binds)  # type: ignore[union-attr]
+        case App(fn=fn, args=args):
+            return (fn == t.fn and len(args) == len(t.args)  # type: ignore[union-attr]
+                    and all(match_term(x, y, metas, binds) for x, y in zip(args, t.args)))  # type: ignore[union-attr]
+    return False
+
+
+def match_prop(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    """Match a lemma pattern against a proposition (both taken in ``canon`` form)."""
+    return _match_canon(canon(pat), canon(p), metas, binds)
+
+
+def _match_canon(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    if type(pat) is not type(p):
+        return False
+    match pat:
+        case Rel(op=op, lhs=a, rhs=b):
+            return op == p.op and match_term(a, p.lhs, metas, binds) and match_term(b, p.rhs, metas, binds)  # type: ignore[union-attr]
+        case Dvd(lhs=a, rhs=b):
+            return match_term(a, p.lhs, metas, binds) and match_term(b, p.rhs, metas, binds)  # type: ignore[union-attr]
+        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
+            return _match_canon(a, p.lhs, metas, binds) and _match_canon(b, p.rhs, metas, binds)  # type: ignore[union-attr]
+        case Not(arg=a):
+            return _match_canon(a, p.arg, metas, binds)  # type: ignore[union-attr]
+    return pat == p

@@ -1,0 +1,253 @@
+"""Tactic syntax: split a tactic text into a tree of combinators and atomic tactics.
+
+Owns the layout rules of Lean 4 tactic blocks as far as one ``Env.apply`` text needs them:
+``t1; t2`` and newline-separated sequences (a line indented deeper than its tactic's
+first line continues that tactic), ``t1 <;> t2``, ``(t1; t2)``, ``try t``, ``first | t1 |
+t2``, ``all_goals t``, ``any_goals t``, ``repeat t``, ``· t`` (focus), ``--`` comments.
+As in Lean, ``by``, ``try``, ``first``, ``all_goals``, ``any_goals``, ``repeat`` and
+``·`` take a whole tactic sequence, so a ``;`` after them belongs to them.
+
+An atomic tactic is its name and its raw argument text; the argument text keeps the
+columns of the original (the start of the line is blanked, not cut) so that a nested
+``by`` block is laid out exactly as written. Argument parsing belongs to ``args.py``
+and the tactics; this module knows only tactic names (to report ``unknown tactic``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from qed.env.sandbox.tactics.core import TacticFailure
+
+KNOWN_TACTICS = frozenset(
+    """intro intros rintro constructor exact assumption left right cases cases' rcases obtain
+    use exists refine have rw rewrite rwa subst norm_num simp simp_all simp_arith field_simp ring ring_nf
+    linarith nlinarith positivity omega decide by_contra by_contra! push_neg exfalso contradiction
+    interval_cases skip done rfl trivial show specialize apply symm exact_mod_cast norm_num1
+    by_cases nlinarith! linarith! clear""".split()
+)
+COMBINATORS = ("try", "first", "all_goals", "any_goals", "repeat", "focus")
+_ABSORBING = frozenset(COMBINATORS) | {"by"}
+OPEN = "([{⟨"
+CLOSE = ")]}⟩"
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One tactic: ``name`` and its argument text (columns preserved); ``pos`` = offset."""
+
+    name: str
+    args: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Then:
+    """``first <;> rest``: run ``rest`` on every goal ``first`` produces."""
+
+    first: Node
+    rest: Node
+
+
+@dataclass(frozen=True)
+class Comb:
+    """``kind body`` for ``try``, ``all_goals``, ``any_goals``, ``repeat``, ``focus``/``·``."""
+
+    kind: str
+    body: Node
+
+
+@dataclass(frozen=True)
+class First:
+    alts: tuple[Node, ...]
+
+
+Node = Union[Atom, Seq, Then, Comb, First]
+
+
+def is_ident_char(c: str) -> bool:
+    return c.isalnum() or c in "_'!?." or "\u2080" <= c <= "\u209c" or c in "ᵢᵣᵤᵥₐₑₒₓ"
+
+
+def _where(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1)
+    return f"line {line}, column {col}"
+
+
+def column(text: str, pos: int) -> int:
+    return pos - (text.rfind("\n", 0, pos) + 1)
+
+
+def padded(text: str, lo: int, hi: int) -> str:
+    """``text[lo:hi]`` with the part of ``lo``'s line before it blanked (columns kept)."""
+    return " " * column(text, lo) + text[lo:hi]
+
+
+def strip_comments(text: str) -> str:
+    """Blank out ``--`` line comments (positions kept)."""
+    if "--" not in text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        k = line.find("--")
+        out.append(line if k < 0 else line[:k] + " " * (len(line) - k))
+    return "\n".join(out)
+
+
+def _word_at(text: str, i: int) -> str:
+    """The identifier starting at ``i`` if ``i`` is at a word boundary, else ``""``."""
+    if i > 0 and is_ident_char(text[i - 1]):
+        return ""
+    j = i
+    while j < len(text) and is_ident_char(text[j]):
+        j += 1
+    return text[i:j]
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+
+    def fail(self, msg: str, pos: int) -> TacticFailure:
+        return TacticFailure(f"{msg} ({_where(self.text, pos)})")
+
+    def skip_ws(self, i: int, hi: int) -> int:
+        while i < hi and self.text[i] in " \t\r\n;":
+            i += 1
+        return i
+
+    def item_end(self, start: int, hi: int) -> int:
+        """End of the sequence item starting at ``start`` (exclusive)."""
+        t = self.text
+        base = column(t, start)
+        depth = 0
+        absorbing = _word_at(t, start) in _ABSORBING or t[start] in "·."
+        i = start
+        while i < hi:
+            c = t[i]
+            if c in OPEN:
+                depth += 1
+            elif c in CLOSE:
+                depth -= 1
+                if depth < 0:
+                    raise self.fail(f"unexpected '{c}'", i)
+            elif depth == 0:
+                if c == "\n":
+                    j = i + 1
+                    while j < hi and t[j] in " \t\r\n":
+                        if t[j] == "\n":
+                            i = j
+                        j += 1
+                    if j >= hi or column(t, j) <= base:
+                        return i
+                elif c == ";" and not absorbing and not (t[i - 1: i] == "<" and t[i + 1: i + 2] == ">"):
+                    return i
+                elif c.isalpha() and _word_at(t, i) in _ABSORBING:
+                    absorbing = True
+            i += 1
+        if depth > 0:
+            raise self.fail("unexpected end of input; expected a closing bracket", hi)
+        return hi
+
+    def seq(self, lo: int, hi: int) -> Node:
+        items: list[Node] = []
+        i = self.skip_ws(lo, hi)
+        while i < hi:
+            end = self.item_end(i, hi)
+            items.append(self.item(i, end))
+            i = self.skip_ws(end, hi)
+        if not items:
+            raise self.fail("expected a tactic", lo)
+        return items[0] if len(items) == 1 else Seq(tuple(items))
+
+    def item(self, lo: int, hi: int) -> Node:
+        t = self.text
+        while hi > lo and t[hi - 1] in " \t\r\n":
+            hi -= 1
+        while lo < hi and t[lo] in " \t\r\n":
+            lo += 1
+        if lo >= hi:
+            raise self.fail("expected a tactic", lo)
+        word = _word_at(t, lo)
+        if t[lo] in "·" or (t[lo] == "." and t[lo + 1: lo + 2] in (" ", "\n")):
+            return Comb("focus", self.seq(lo + 1, hi))
+        if word in ("try", "all_goals", "any_goals", "repeat", "focus"):
+            return Comb(word, self.seq(lo + len(word), hi))
+        if word == "first":
+            return First(tuple(self.seq(a, b) for a, b in self.alternatives(lo + len(word), hi)))
+        k = self.find_then(lo, hi)
+        if k is not None:
+            return Then(self.item(lo, k), self.item(k + 3, hi))
+        if t[lo] == "(" and self.matching(lo, hi) == hi - 1:
+            return self.seq(lo + 1, hi - 1)
+        if not word:
+            raise self.fail(f"unknown tactic starting with '{t[lo]}'", lo)
+        name = word.rstrip(".")
+        if name not in KNOWN_TACTICS:
+            raise self.fail(f"unknown tactic '{name}'", lo)
+        return Atom(name, padded(t, lo + len(name), hi), lo)
+
+    def matching(self, lo: int, hi: int) -> int:
+        depth = 0
+        for i in range(lo, hi):
+            if self.text[i] in OPEN:
+                depth += 1
+            elif self.text[i] in CLOSE:
+                depth -= 1
+                if depth == 0:
+                    return i
+        return -1
+
+    def find_then(self, lo: int, hi: int) -> int | None:
+        """The first ``<;>`` at depth 0 before any sequence-absorbing keyword."""
+        t = self.text
+        depth = 0
+        i = lo
+        while i < hi:
+            c = t[i]
+            if c in OPEN:
+                depth += 1
+            elif c in CLOSE:
+                depth -= 1
+            elif depth == 0:
+                if t.startswith("<;>", i):
+                    return i
+                if c.isalpha() and _word_at(t, i) in _ABSORBING:
+                    return None
+            i += 1
+        return None
+
+    def alternatives(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """Split ``| t1 | t2`` at depth-0 bars that stand alone between spaces."""
+        t = self.text
+        bars = []
+        depth = 0
+        for i in range(lo, hi):
+            c = t[i]
+            if c in OPEN:
+                depth += 1
+            elif c in CLOSE:
+                depth -= 1
+            elif c == "|" and depth == 0:
+                before = t[i - 1] if i > lo else " "
+                after = t[i + 1] if i + 1 < hi else " "
+                if before in " \t\n" and after in " \t\n":
+                    bars.append(i)
+        if not bars or t[lo:bars[0]].strip():
+            raise self.fail("expected '|' after 'first'", lo)
+        bounds = bars + [hi]
+        return [(bounds[k] + 1, bounds[k + 1]) for k in range(len(bars))]
+
+
+def parse_tactic(text: str) -> Node:
+    """Parse a tactic text into a ``Node``; ``TacticFailure`` names a syntax problem and
+    its position (``unknown tactic 'foo' (line 1, column 0)``)."""
+    clean = strip_comments(text)
+    return _Parser(clean).seq(0, len(clean))
