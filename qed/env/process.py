@@ -92,8 +92,8 @@ class ProcessSpec:
     name: str = "child"
 
     def __post_init__(self) -> None:
-        if not self.argv or not all(isinstance(a, str) and a for a in self.argv):
-            raise ValueError(f"{self.name}: argv must be a non-empty list of non-empty strings: "
+        if not self.argv or not self.argv[0] or not all(isinstance(a, str) for a in self.argv):
+            raise ValueError(f"{self.name}: argv must be a list of strings naming an executable first: "
                              f"{self.argv!r}")
         if self.framing not in ("line", "blank"):
             raise ValueError(f"{self.name}: framing must be 'line' or 'blank', not {self.framing!r}")
@@ -405,7 +405,11 @@ def lake_lean_path(project: str | os.PathLike[str], timeout_s: float = 120.0) ->
 
 
 def argv_of(command: str | Sequence[str]) -> tuple[str, ...]:
-    """A command given as one executable path or as an argv list, as an argv tuple."""
-    if isinstance(command, str):
-        return (command,)
-    return tuple(command)
+    """A command given as one executable path or as an argv list, as an argv tuple.
+
+    Raises ``ValueError`` for an empty command or a non-string element.
+    """
+    argv = (command,) if isinstance(command, str) else tuple(command)
+    if not argv or not all(isinstance(a, str) for a in argv) or not argv[0].strip():
+        raise ValueError(f"the Lean command must be an executable path or a non-empty argv list, got {command!r}")
+    return argv

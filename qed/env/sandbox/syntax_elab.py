@@ -71,7 +71,7 @@ _KNOWN_GLOBALS = {
     "Prime": "Nat.Prime", "Even": "Even/Odd", "Odd": "Even/Odd", "Nat.gcd": "gcd/lcm",
     "Nat.lcm": "gcd/lcm", "Int.gcd": "gcd/lcm", "gcd": "gcd/lcm", "lcm": "gcd/lcm",
     "Nat.choose": "Nat.choose", "Nat.factorial": "factorial !", "Irrational": "Irrational",
-    "Complex.I": "complex numbers", "Complex.abs": "complex numbers", "abs": "abs (written as a function)",
+    "Complex.I": "complex numbers", "Complex.abs": "complex numbers",
     "Nat.digits": "Nat.digits", "Nat.divisors": "Nat.divisors", "IsLeast": "IsLeast/IsGreatest",
     "IsGreatest": "IsLeast/IsGreatest", "Function.Injective": "Function.Injective",
     "Nat.sqrt": "Nat.sqrt", "Fintype": "Fintype", "Real.rpow": "real powers (rpow)",
@@ -379,6 +379,10 @@ class Elaborator:
                 raise self.err(raw.pos, f"function '{SQRT}' expects 1 argument, got {len(args)}")
             return App(SQRT, (self.term(args[0], REAL),), REAL)
         local = None
+        if name == "abs" and name not in self.names and all(n != name for n, _ in self.scope):
+            if len(args) != 1:
+                raise self.err(raw.pos, f"function 'abs' expects 1 argument, got {len(args)}")
+            return self.leaf(RAbs(args[0], raw.pos))
         for n, ty in reversed(self.scope):
             if n == name:
                 local = ty
@@ -494,9 +498,13 @@ class Elaborator:
 
 
 def bounded_shape(kind: type, var: str, body: Prop) -> bool:
-    """Whether Lean shows ``∀ var, var op e → P`` / ``∃ var, var op e ∧ P`` as ``∀ var op e, P``."""
+    """Whether Lean shows ``∀ var, var op e → P`` / ``∃ var, var op e ∧ P`` as ``∀ var op e, P``.
+
+    Lean 4 + Mathlib (v4.9) does so for ``< ≤ > ≥`` (not ``≠``), when ``e`` does not mention
+    ``var``.
+    """
     inner = body.lhs if (kind is Forall and type(body) is Imp) or (kind is Exists and type(body) is And) else None
-    if type(inner) is not Rel or inner.op not in ("<", "≤", ">", "≥", "≠"):
+    if type(inner) is not Rel or inner.op not in ("<", "≤", ">", "≥"):
         return False
     lhs = inner.lhs
     return type(lhs) is Var and lhs.name == var and not _mentions(inner.rhs, var)

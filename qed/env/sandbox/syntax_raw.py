@@ -20,6 +20,7 @@ from qed.env.sandbox.lexer import ParseError, Token, error_at, tokenize
 
 MAX = 1024
 LEAD = 1022  # Lean's leadPrec: application and binders
+ANONYMOUS_BINDER = "a✝"  # the variable of ``T → P`` read as ``∀``
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +222,8 @@ class Parser:
                 if text == "fun":
                     raise self.error(tok, "unsupported lambda 'fun'", "lambda (fun)")
                 raise self.unexpected(tok)
+            if text in BASE_TYPES:
+                return self.arrow(tok), 25
             if text in TYPE_HEADS:
                 raise self.error(tok, f"unexpected type '{text}' in a term", "syntax")
             if min_prec <= LEAD:
@@ -261,9 +264,20 @@ class Parser:
         cat = _UNSUPPORTED_LEADING.get(text)
         if cat is not None:
             raise self.error(tok, f"unsupported notation '{text}' ({cat})", cat)
+        if text in BASE_TYPES:
+            return self.arrow(tok), 25
         if text in TYPE_SYMS:
-            raise self.error(tok, f"unexpected type '{text}' in a term", "syntax")
+            raise self.error(tok, f"unsupported type '{text}'", f"type {text}")
         raise self.unexpected(tok)
+
+    def arrow(self, tok: Token) -> Raw:
+        """``T → P`` (a non-dependent ``∀``, as Lean prints ``∀ x : T, P`` when ``x`` is unused)."""
+        nxt = self.peek()
+        if nxt.kind != "sym" or nxt.text != "→":
+            raise self.error(tok, f"unexpected type '{tok.text}' in a term", "syntax")
+        self.advance()
+        body = self.parse_expr(25)
+        return RBinder("∀", ANONYMOUS_BINDER, RTy(BASE_TYPES[tok.text], tok.pos), None, body, tok.pos)
 
     def app_args(self) -> list[Raw]:
         args: list[Raw] = []
@@ -273,7 +287,7 @@ class Parser:
             k, t = tok.kind, tok.text
             if k == "num" or (k == "ident" and t not in KEYWORDS and t not in TYPE_HEADS):
                 pass
-            elif k == "sym" and (t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨") or (t == "|" and tok.ws)):
+            elif k == "sym" and (t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "[", "∅") or (t == "|" and tok.ws)):
                 pass
             else:
                 return args

@@ -280,16 +280,29 @@ def canonical_atom(t: Term) -> Term:
         case Num(value=v, ty=ty):
             return Num(v, ty)
         case App(fn=fn, args=args, ty=ty):
-            return App(fn, tuple(ring_nf_term(a) for a in args), ty)
+            return App(fn, tuple(_canonical_nf(a) for a in args), ty)
         case Abs(arg=a, ty=ty):
-            return Abs(ring_nf_term(a), ty)
+            return Abs(_canonical_nf(a), ty)
         case Cast(arg=a, ty=ty):
-            return Cast(ring_nf_term(a), ty)
+            return Cast(_canonical_nf(a), ty)
         case Neg(arg=a, ty=ty):
-            return Neg(ring_nf_term(a), ty)
+            return Neg(_canonical_nf(a), ty)
         case BinOp(op=op, lhs=lhs, rhs=rhs, ty=ty):
-            return BinOp(op, ring_nf_term(lhs), ring_nf_term(rhs), ty)
+            return BinOp(op, _canonical_nf(lhs), _canonical_nf(rhs), ty)
     return t
+
+
+def _canonical_nf(t: Term) -> Term:
+    """The ring normal form of ``t`` with atoms in a fixed order (independent of how ``t``
+    is written), so that ``f (x + y)`` and ``f (y + x)`` get the same atom key."""
+    atoms = AtomTable()
+    p = to_poly(t, atoms)
+    order = sorted(range(len(atoms.terms)), key=lambda i: repr(atoms.terms[i]))
+    if order != list(range(len(order))):
+        rank = {old: new for new, old in enumerate(order)}
+        p = {tuple(sorted((rank[i], e) for i, e in m)): c for m, c in p.items()}
+        atoms.terms = [atoms.terms[i] for i in order]
+    return from_poly(p, t.ty, atoms)
 
 
 def _numeral(c: Fraction, ty: Ty) -> Term:

@@ -115,29 +115,42 @@ def inaccessible(base: str, context: tuple[Decl, ...], target: Prop) -> str:
         k += 1
 
 
-def add_decls(goal: SGoal, decls: list[Decl], target: Prop | None = None) -> SGoal:
-    """Append ``decls`` to the context (later ones shadow earlier ones of the same name).
-
-    A shadowed declaration is renamed to an inaccessible name; a shadowed *variable* is
-    also renamed where it occurs in the context's propositions and in the target (which
-    is ``target`` when given, else the goal's). Names are normalised at the end.
-    """
+def shadow(goal: SGoal, name: str) -> tuple[SGoal, dict[str, str]]:
+    """Make room for a new declaration ``name``: an existing one is renamed to an
+    inaccessible name (a variable also where it occurs in the context and the target).
+    Returns the new goal and the variable renaming applied (empty if none)."""
+    if is_inaccessible(name) or not any(d.name == name for d in goal.context):
+        return goal, {}
     context = list(goal.context)
-    tgt = goal.target if target is None else target
+    tgt = goal.target
+    mapping: dict[str, str] = {}
+    for i, old in enumerate(context):
+        if old.name == name:
+            new_name = inaccessible(name, tuple(context), tgt)
+            if isinstance(old, VarDecl):
+                mapping = {old.name: new_name}
+                context = [_rename_in_decl(d, mapping) for d in context]
+                tgt = rename_vars_prop(tgt, mapping)
+                context[i] = VarDecl(new_name, old.ty)
+            else:
+                context[i] = HypDecl(new_name, old.prop)
+    return SGoal(tuple(context), tgt, goal.tag), mapping
+
+
+def add_decls(goal: SGoal, decls: list[Decl], target: Prop | None = None) -> SGoal:
+    """Append ``decls`` to the context (later ones shadow earlier ones of the same name),
+    with ``target`` as the new target when given. Shadowing follows ``shadow``; the new
+    declarations and ``target`` must already be phrased in the renamed context.
+
+    Display names of inaccessible declarations are assigned later (``normalize_names``,
+    which the engine runs on every goal a tactic produces).
+    """
+    if target is not None:
+        goal = SGoal(goal.context, target, goal.tag)
     for decl in decls:
-        if not is_inaccessible(decl.name):
-            for i, old in enumerate(context):
-                if old.name == decl.name:
-                    new_name = inaccessible(decl.name, tuple(context), tgt)
-                    if isinstance(old, VarDecl):
-                        mapping = {old.name: new_name}
-                        context = [_rename_in_decl(d, mapping) for d in context]
-                        tgt = rename_vars_prop(tgt, mapping)
-                        context[i] = VarDecl(new_name, old.ty)
-                    else:
-                        context[i] = HypDecl(new_name, old.prop)
-        context.append(decl)
-    return normalize_names(SGoal(tuple(context), tgt, goal.tag))
+        goal, _ = shadow(goal, decl.name)
+        goal = SGoal(goal.context + (decl,), goal.target, goal.tag)
+    return goal
 
 
 def _rename_in_decl(d: Decl, mapping: dict[str, str]) -> Decl:
