@@ -49,13 +49,27 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class TraceStep:
+    """A tactic that succeeded, the goal it was applied to (text), and the full state text."""
+
+    goal: str
+    state: str
+    tactic: str
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """``ok`` iff the script closed every goal; ``steps`` counts tactics applied."""
+    """``ok`` iff the script closed every goal; ``steps`` counts tactics applied.
+
+    ``trace`` lists the successful steps in order: the (goal, tactic) pairs that SFT
+    data is made of.
+    """
 
     theorem: str
     ok: bool
     steps: int
     failure: Failure | None = None
+    trace: tuple[TraceStep, ...] = ()
 
 
 class ScriptError(ValueError):
@@ -136,13 +150,14 @@ def check_proof(env: Env, theorem: Theorem, proof: str, *, first_line: int = 1) 
     ok = failure is None and state.is_solved
     if failure is None and not ok:
         failure = Failure(script.items[-1].line if script.items else first_line, "", "unsolved goals", state.text)
-    return CheckResult(theorem.name, ok, runner.steps, failure)
+    return CheckResult(theorem.name, ok, runner.steps, failure, tuple(runner.trace))
 
 
 class _Runner:
     def __init__(self, env: Env):
         self.env = env
         self.steps = 0
+        self.trace: list[TraceStep] = []
 
     def run(
         self, block: Block, state: ProofState, lo: int, count: int, *, top: bool = False
@@ -169,6 +184,7 @@ class _Runner:
             self.steps += 1
             match outcome:
                 case Goals(state=new) | Proved(state=new):
+                    self.trace.append(TraceStep(goal_text, state.text, item.tactic))
                     state = new
                     count += len(state.goals) - before
                 case TacticError(message=msg):

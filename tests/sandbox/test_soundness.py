@@ -46,10 +46,8 @@ def num(v: int, ty) -> Num:
 @st.composite
 def terms(draw, ty, nvars: int, depth: int = 2):
     """A random term of type ``ty`` over the first ``nvars`` variables."""
-    leaf = st.one_of(
-        st.sampled_from([Var(n, ty) for n in NAMES[:nvars]]),
-        st.integers(0, 4).map(lambda v: num(v, ty)),
-    )
+    numerals = st.integers(0, 4).map(lambda v: num(v, ty))
+    leaf = st.one_of(st.sampled_from([Var(n, ty) for n in NAMES[:nvars]]), numerals) if nvars else numerals
     if depth == 0 or draw(st.integers(0, 2)) == 0:
         return draw(leaf)
     ops = ["+", "-", "*", "^", "/"] + (["%"] if ty != REAL else []) + (["neg"] if ty != NAT else [])
@@ -80,7 +78,9 @@ def nudged(draw, hyps: list[Rel], ty, nvars: int) -> Rel:
             return Rel(flip[h.op], h.lhs, h.rhs)
         if choice == 1:
             k = draw(st.sampled_from([-1, 1]))
-            shifted = BinOp("+", h.rhs, num(1, ty), ty) if k > 0 or ty == NAT else BinOp("-", h.rhs, num(1, ty), ty)
+            shifted = (
+                BinOp("+", h.rhs, num(1, ty), ty) if k > 0 or ty == NAT else BinOp("-", h.rhs, num(1, ty), ty)
+            )
             return Rel(h.op, h.lhs, shifted)
         other = draw(st.sampled_from(hyps))
         return Rel(h.op, BinOp("+", h.lhs, other.lhs, ty), BinOp("+", h.rhs, other.rhs, ty))
@@ -119,7 +119,9 @@ def _assert_refused(ty, nvars, hyps, goal, cex) -> None:
     assert not linarith(hyps, goal, timeout_s=TIMEOUT), f"linarith proved a false goal: {shown}"
     assert not nlinarith(hyps, goal, [], timeout_s=TIMEOUT), f"nlinarith proved a false goal: {shown}"
     assert not omega(hyps, goal, timeout_s=TIMEOUT), f"omega proved a false goal: {shown}"
-    ctx = tuple(VarDecl(n, ty) for n in NAMES[:nvars]) + tuple(HypDecl(f"h{i}", h) for i, h in enumerate(hyps))
+    ctx = tuple(VarDecl(n, ty) for n in NAMES[:nvars]) + tuple(
+        HypDecl(f"h{i}", h) for i, h in enumerate(hyps)
+    )
     assert not positivity(goal, ctx), f"positivity proved a false goal: {shown}"
     assert norm_num(goal, hyps) != Bool_(True), f"norm_num closed a false goal: {shown}"
 
@@ -156,11 +158,17 @@ def test_nlinarith_with_true_hints_never_proves_false_goals(case) -> None:
     ty, nvars, hyps, goal, hints = case
     cex = counterexample(ty, nvars, hyps, goal)
     if cex is not None:
-        assert not nlinarith(hyps, goal, hints, timeout_s=TIMEOUT), f"{hyps} [{hints}] ⊢ {goal} fails at {cex}"
+        assert not nlinarith(hyps, goal, hints, timeout_s=TIMEOUT), (
+            f"{hyps} [{hints}] ⊢ {goal} fails at {cex}"
+        )
 
 
 @SETTINGS
-@given(st.sampled_from([NAT, INT, REAL]).flatmap(lambda ty: st.tuples(st.just(ty), terms(ty, 2, 3), terms(ty, 2, 3))))
+@given(
+    st.sampled_from([NAT, INT, REAL]).flatmap(
+        lambda ty: st.tuples(st.just(ty), terms(ty, 2, 3), terms(ty, 2, 3))
+    )
+)
 def test_ring_equal_only_on_identities(case) -> None:
     ty, lhs, rhs = case
     if not ring_equal(lhs, rhs):

@@ -28,20 +28,26 @@ def parse_term(src: str, context: tuple[Decl, ...], expected: Ty | None = None) 
     Raises ``ParseError`` (with the 1-based column) for syntax errors, unknown identifiers
     ("unknown identifier 'x'"), ill-typed terms and constructs outside the fragment.
     """
-    parser = Parser(src)
-    raw = parser.parse_expr(0)
-    parser.at_end()
-    elab = Elaborator(src, context)
-    return elab.finish_term(elab.term(raw, expected))
+    try:
+        parser = Parser(src)
+        raw = parser.parse_expr(0)
+        parser.at_end()
+        elab = Elaborator(src, context)
+        return elab.finish_term(elab.term(raw, expected))
+    except RecursionError:
+        raise ParseError("term nested too deeply", 1) from None
 
 
 def parse_prop(src: str, context: tuple[Decl, ...]) -> Prop:
     """Parse and elaborate the proposition ``src`` in ``context``; errors as ``parse_term``."""
-    parser = Parser(src)
-    raw = parser.parse_expr(0)
-    parser.at_end()
-    elab = Elaborator(src, context)
-    return elab.finish_prop(elab.prop(raw))
+    try:
+        parser = Parser(src)
+        raw = parser.parse_expr(0)
+        parser.at_end()
+        elab = Elaborator(src, context)
+        return elab.finish_prop(elab.prop(raw))
+    except RecursionError:
+        raise ParseError("proposition nested too deeply", 1) from None
 
 
 def parse_statement(text: str) -> tuple[str, SGoal]:

@@ -172,12 +172,13 @@ class Parser:
         tok = self.peek()
         if tok.text == text and tok.kind in ("sym", "ident"):
             return self.advance()
-        if opener is not None and (tok.kind == "eof" or tok.text in (")", "]", "}", ":=")):
+        found = "end of input" if tok.kind == "eof" else f"'{tok.text}'"
+        if opener is not None:
             line_col = _line_col(self.src, opener.pos)
-            raise self.error(opener, f"unterminated '{opener.text}': expected '{text}' to close the "
-                                     f"'{opener.text}' opened at {line_col}")
-        raise self.error(tok, f"expected '{text}', found "
-                              + ("end of input" if tok.kind == "eof" else f"'{tok.text}'"))
+            where = opener if tok.kind == "eof" else tok
+            raise self.error(where, f"unterminated '{opener.text}': expected '{text}' to close the "
+                                    f"'{opener.text}' opened at {line_col}, found {found}")
+        raise self.error(tok, f"expected '{text}', found {found}")
 
     def at_end(self) -> None:
         tok = self.peek()

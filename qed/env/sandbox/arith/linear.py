@@ -81,9 +81,7 @@ def relation_comparison(r: Rel, atoms: AtomTable) -> Comparison | None:
     return Comparison(sub(to_poly(lhs, atoms), to_poly(rhs, atoms)), op)
 
 
-def hypothesis_comparisons(
-    hyps: Sequence[Prop], dom: str, atoms: AtomTable
-) -> list[tuple[Rel, Comparison]]:
+def hypothesis_comparisons(hyps: Sequence[Prop], dom: str, atoms: AtomTable) -> list[tuple[Rel, Comparison]]:
     """The hypotheses usable in domain ``dom``, each with its comparison form."""
     out = []
     for h in hyps:

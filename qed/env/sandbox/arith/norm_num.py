@@ -158,8 +158,10 @@ class _Rules:
 def numeral(v: Fraction, ty: Ty) -> Term:
     """The numeral term for ``v`` as Lean shows it: ``3``, ``-3``, ``1 / 2``, ``-(1 / 2)``."""
     a = abs(v)
-    t: Term = Num(a, ty) if a.denominator == 1 else BinOp(
-        "/", Num(Fraction(a.numerator), ty), Num(Fraction(a.denominator), ty), ty
+    t: Term = (
+        Num(a, ty)
+        if a.denominator == 1
+        else BinOp("/", Num(Fraction(a.numerator), ty), Num(Fraction(a.denominator), ty), ty)
     )
     return Neg(t, ty) if v < 0 else t
 
