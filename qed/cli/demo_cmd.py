@@ -20,7 +20,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sandbox_proofs.le
 
 def run_demo(cfg: DictConfig, out: Console) -> int:
     from qed.cli.check_cmd import run_check
-    from qed.env.sandbox.coverage import coverage_report
+    from qed.env.sandbox.coverage import coverage
     from qed.data.benchmarks import load_benchmark
     from qed.env.sandbox.generate import generate
 
@@ -29,10 +29,10 @@ def run_demo(cfg: DictConfig, out: Console) -> int:
 
     theorems = load_benchmark("minif2f_v1")
     t0 = time.perf_counter()
-    report = coverage_report(theorems)
+    report = coverage(theorems)
     out.print(
         f"[bold]1. miniF2F v1 in the sandbox[/bold]: {len(report.accepted)}/{len(theorems)} statements accepted, "
-        f"{report.goal_matches}/{len(report.accepted)} initial goals print exactly as Lean's "
+        f"{report.matched}/{report.compared} initial goals print exactly as Lean's "
         f"({time.perf_counter() - t0:.1f} s). Details: qed sandbox coverage"
     )
 

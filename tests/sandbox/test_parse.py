@@ -114,7 +114,8 @@ def test_abbrev_placeholder_is_rejected_with_reason():
         ("theorem t : Nat.succ 1 = 2 := by", "Nat.succ"),
         ("theorem t (x : ℝ) : Int.floor x = 0 := by", "Int.floor ⌊⌋"),
         ("theorem t (x : ℝ) : x ^ (x : ℝ) = 1 := by", "real/integer exponents"),
-        ("theorem t : IsLeast {n : ℕ | 0 < n} 1 := by", "IsLeast/IsGreatest"),
+        ("theorem t : IsLeast {n : ℕ | 0 < n} 1 := by", "set-builder notation"),
+        ("theorem t (n : ℕ) : Even n := by", "Even/Odd"),
     ],
 )
 def test_unsupported_constructs_have_categories(stmt, category):

@@ -115,26 +115,50 @@ def inaccessible(base: str, context: tuple[Decl, ...], target: Prop) -> str:
         k += 1
 
 
-def shadow(goal: SGoal, name: str) -> tuple[SGoal, dict[str, str]]:
-    """Make room for a new declaration ``name``: an existing one is renamed to an
-    inaccessible name (a variable also where it occurs in the context and the target).
-    Returns the new goal and the variable renaming applied (empty if none)."""
-    if is_inaccessible(name) or not any(d.name == name for d in goal.context):
+def shadow(goal: SGoal, name: str, keep_last: bool = False) -> tuple[SGoal, dict[str, str]]:
+    """Make room for a new declaration ``name``: every existing one (all but the last if
+    ``keep_last``) gets a distinct inaccessible name, and a variable is also renamed where
+    it is referred to (the declarations after it up to the next one of that name, and the
+    target when it is the last). Returns the new goal and the target's renaming."""
+    if is_inaccessible(name):
+        return goal, {}
+    idxs = [i for i, d in enumerate(goal.context) if d.name == name]
+    if keep_last:
+        idxs = idxs[:-1]
+    if not idxs:
         return goal, {}
     context = list(goal.context)
     tgt = goal.target
-    mapping: dict[str, str] = {}
-    for i, old in enumerate(context):
-        if old.name == name:
-            new_name = inaccessible(name, tuple(context), tgt)
-            if isinstance(old, VarDecl):
-                mapping = {old.name: new_name}
-                context = [_rename_in_decl(d, mapping) for d in context]
+    target_map: dict[str, str] = {}
+    for j, i in enumerate(idxs):
+        new_name = f"{name}{DAGGER}@{i}"
+        old = context[i]
+        if isinstance(old, VarDecl):
+            nxt = next((k for k in range(i + 1, len(context)) if context[k].name == name), len(context))
+            mapping = {name: new_name}
+            for k in range(i + 1, nxt):
+                context[k] = _rename_in_decl(context[k], mapping)
+            if nxt == len(context):
                 tgt = rename_vars_prop(tgt, mapping)
-                context[i] = VarDecl(new_name, old.ty)
-            else:
-                context[i] = HypDecl(new_name, old.prop)
-    return SGoal(tuple(context), tgt, goal.tag), mapping
+                target_map = mapping
+            context[i] = VarDecl(new_name, old.ty)
+        else:
+            context[i] = HypDecl(new_name, old.prop)
+    return SGoal(tuple(context), tgt, goal.tag), target_map
+
+
+def separate_shadowed(goal: SGoal) -> SGoal:
+    """Give shadowed declarations (a name declared twice, as statements allow) distinct
+    inaccessible names, so that every name in the context is unique."""
+    seen: set[str] = set()
+    dup: list[str] = []
+    for d in goal.context:
+        if d.name in seen and d.name not in dup:
+            dup.append(d.name)
+        seen.add(d.name)
+    for name in dup:
+        goal, _ = shadow(goal, name, keep_last=True)
+    return normalize_names(goal)
 
 
 def add_decls(goal: SGoal, decls: list[Decl], target: Prop | None = None) -> SGoal:
