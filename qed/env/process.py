@@ -219,12 +219,14 @@ class ChildProcess:
         ready = self.spec.ready_line
         while True:
             remaining = deadline - time.monotonic()
+            timed_out = False
             try:
-                raw = self._stdout.get(timeout=max(remaining, 0.0)) if remaining > 0 else None
+                if remaining <= 0:
+                    raise queue.Empty
+                raw = self._stdout.get(timeout=remaining)
             except queue.Empty:
-                raw = None
+                raw, timed_out = None, True
             if raw is None:
-                timed_out = self.alive
                 self._kill_and_reap()
                 why = (f"no {ready!r} line within {self.spec.startup_timeout_s:g} s" if timed_out
                        else f"exited before printing {ready!r}")
@@ -411,5 +413,6 @@ def argv_of(command: str | Sequence[str]) -> tuple[str, ...]:
     """
     argv = (command,) if isinstance(command, str) else tuple(command)
     if not argv or not all(isinstance(a, str) for a in argv) or not argv[0].strip():
-        raise ValueError(f"the Lean command must be an executable path or a non-empty argv list, got {command!r}")
+        raise ValueError(f"the Lean command must be an executable path or a non-empty argv list, "
+                         f"got {command!r}")
     return argv

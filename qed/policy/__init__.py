@@ -1,1 +1,3 @@
-"""Policies: the one prompt format, in-process HF and OpenAI-compatible HTTP policies. Depends on qed.core only."""
+"""Tactic policies: the prompt format (``prompt``), in-process sampling (``hf``), an OpenAI-compatible
+HTTP client (``http``) and local model creation/loading (``models``). Import the submodules
+directly; importing this package loads nothing heavy."""

@@ -8,6 +8,7 @@ request containing TEXT (any request when TEXT is empty):
 - ``die``: exits with status 3 without replying;
 - ``garbage``: writes a line that is not JSON before the real reply;
 - ``spawn``: starts a grandchild process (printing its pid on stderr), then hangs;
+- ``grow``: allocates and touches about 300 MB, then hangs (for the memory watchdog);
 - ``slow``: (at start-up, not per request) sleeps ``--delay`` seconds before serving.
 
 With ``--once FLAG`` it misbehaves only while the file FLAG does not exist (and creates
@@ -44,6 +45,11 @@ class Trap:
             elif self.mode == "garbage":
                 self.out.write(b"this is not json at all\n")
                 self.out.flush()
+            elif self.mode == "grow":
+                hog = bytearray(300 * 1024 * 1024)
+                for i in range(0, len(hog), 4096):
+                    hog[i] = 1
+                time.sleep(3600)
             elif self.mode == "spawn":
                 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
                 print(f"grandchild {child.pid}", file=sys.stderr, flush=True)
@@ -53,7 +59,7 @@ class Trap:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("hang", "die", "garbage", "spawn", "slow"), required=True)
+    parser.add_argument("--mode", choices=("hang", "die", "garbage", "spawn", "grow", "slow"), required=True)
     parser.add_argument("--trigger", default="")
     parser.add_argument("--once", type=Path)
     parser.add_argument("--delay", type=float, default=0.0)
@@ -68,9 +74,9 @@ def main() -> int:
         time.sleep(args.delay)
     replayer = Replayer(load_transcript(args.protocol, args.file))
     out = sys.stdout.buffer
-    inp = Trap(sys.stdin.buffer, out, args.mode, args.trigger, args.protocol) if misbehave else sys.stdin.buffer
-    if args.mode == "slow":
-        inp = sys.stdin.buffer
+    inp = sys.stdin.buffer
+    if misbehave and args.mode != "slow":
+        inp = Trap(sys.stdin.buffer, out, args.mode, args.trigger, args.protocol)
     if args.protocol == "pantograph":
         serve_pantograph(replayer, inp, out)
         return 0

@@ -12,7 +12,8 @@ from qed.env.repl import ReplEnv
 
 def test_repl_session_branching_and_proof(transcripts, server_cmd, gone):
     path = transcripts / "repl" / "proof_branching.in"
-    theorem = Theorem("complex_and", "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by")
+    theorem = Theorem("complex_and",
+                      "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by")
     with ReplEnv(server_cmd("repl", path)) as env:
         assert isinstance(env, Env)
         s0 = env.start(theorem)
@@ -45,7 +46,8 @@ def test_repl_branching_from_one_state_and_failures(transcripts, server_cmd):
 
 
 def test_repl_imports_and_case_tags(transcripts, server_cmd):
-    with ReplEnv(server_cmd("repl", transcripts / "repl" / "mathlib" / "induction.in"), imports=["Mathlib"]) as env:
+    path = transcripts / "repl" / "mathlib" / "induction.in"
+    with ReplEnv(server_cmd("repl", path), imports=["Mathlib"]) as env:
         s0 = env.start(Theorem("foo", "theorem foo (x : Nat) : x = x := by"))
         assert s0.text == "x : ℕ\n⊢ x = x"
         ind = env.apply(s0, 0, "induction x")

@@ -28,12 +28,14 @@ def mixed_dir(transcripts, tmp_path) -> Path:
     _copy_pair(transcripts / "repl" / "mathlib", d / "nested", "induction")
     shutil.copy(transcripts / "pantograph" / "pypantograph-v0.2-notebook-outputs.partial.jsonl", d)
     # a recording whose goal text the client cannot read (no ⊢ line)
-    (d / "bad_goal.in").write_text('{"cmd": "def f : Nat := by sorry"}\n\n{"tactic": "skip", "proofState": 0}\n')
+    (d / "bad_goal.in").write_text('{"cmd": "def f : Nat := by sorry"}\n\n'
+                                   '{"tactic": "skip", "proofState": 0}\n')
     (d / "bad_goal.expected.out").write_text(
         '{"sorries": [{"proofState": 0, "goal": "⊢ Nat"}], "env": 0}\n\n'
         '{"proofStatus": "Incomplete: open goals remain", "proofState": 1, "goals": ["x : Nat"]}\n\n')
     # a complete Pantograph record whose goal has no pretty-printed target
-    record = {"session": "s", "step": 1, "request": {"cmd": "goal.tactic", "payload": {"stateId": 0, "tactic": "t"}},
+    record = {"session": "s", "step": 1,
+              "request": {"cmd": "goal.tactic", "payload": {"stateId": 0, "tactic": "t"}},
               "response": {"nextStateId": 1, "hasSorry": False, "hasUnsafe": False, "messages": [],
                            "goals": [{"vars": [], "target": {"sexp": "(:c Nat)"}, "name": "_uniq.1"}]},
               "response_partial": False}
@@ -50,13 +52,15 @@ def mixed_dir(transcripts, tmp_path) -> Path:
 def test_replay_reports_each_problem_per_file(mixed_dir):
     summary = replay_dir(mixed_dir)
     by_name = {r.path.name: r for r in summary.reports}
-    assert set(by_name) == {"proof_branching.in", "induction.in", "pypantograph-v0.2-notebook-outputs.partial.jsonl",
-                            "bad_goal.in", "no_pp.jsonl", "broken.jsonl", "lonely.in", "uneven.in", "data.bin"}
+    assert set(by_name) == {"proof_branching.in", "induction.in",
+                            "pypantograph-v0.2-notebook-outputs.partial.jsonl", "bad_goal.in", "no_pp.jsonl",
+                            "broken.jsonl", "lonely.in", "uneven.in", "data.bin"}
     for good in ("proof_branching.in", "induction.in", "pypantograph-v0.2-notebook-outputs.partial.jsonl"):
-        assert by_name[good].ok, by_name[good]
-        assert by_name[good].exchanges == len(
-            [b for b in (mixed_dir / "nested" if good == "induction.in" else mixed_dir).joinpath(good)
-             .read_text().split("\n\n") if b.strip()]) or good.endswith(".jsonl")
+        report = by_name[good]
+        text = report.path.read_text()
+        recorded = len(text.splitlines()) if good.endswith(".jsonl") else len([b for b in text.split("\n\n")
+                                                                               if b.strip()])
+        assert report.ok and report.exchanges == recorded, report
     assert by_name["bad_goal.in"].error is None
     assert len(by_name["bad_goal.in"].mismatches) == 1 and "#2" in by_name["bad_goal.in"].mismatches[0]
     assert "pretty-printed" in by_name["no_pp.jsonl"].mismatches[0]

@@ -50,7 +50,8 @@ def test_every_pantograph_tactic_reply_is_classified_as_recorded(transcripts):
                     pg.classify_step(reply)
                 rejected += 1
             continue
-        if "nextStateId" in reply and "goals" not in reply and not (reply.get("hasSorry") or reply.get("hasUnsafe")):
+        flagged = reply.get("hasSorry") or reply.get("hasUnsafe")
+        if "nextStateId" in reply and "goals" not in reply and not flagged:
             assert ex.partial, f"{ex.label}: a complete record always has goals"
             continue
         if "goals" in reply and not all(_complete_goal(g) for g in reply["goals"]):
@@ -59,8 +60,8 @@ def test_every_pantograph_tactic_reply_is_classified_as_recorded(transcripts):
         step = pg.classify_step(reply)
         if reply.get("nextStateId") is None or reply.get("hasSorry") or reply.get("hasUnsafe"):
             assert step.error, ex.label
-            recorded = [pg.message_text(m) for m in (reply.get("tacticErrors") or []) + (reply.get("messages") or [])
-                        if isinstance(m, str) or m.get("severity") == "error"]
+            raw = (reply.get("tacticErrors") or []) + (reply.get("messages") or [])
+            recorded = [pg.message_text(m) for m in raw if isinstance(m, str) or m.get("severity") == "error"]
             for text in recorded:
                 assert text in step.error, ex.label
             if reply.get("hasSorry"):
@@ -142,7 +143,7 @@ def _repl_pairs(transcripts: Path):
 
 def test_every_repl_proof_step_reply_is_classified_as_recorded(transcripts):
     proved = goals = errors = rejected = 0
-    for path, exchanges in _repl_pairs(transcripts):
+    for _path, exchanges in _repl_pairs(transcripts):
         for ex in exchanges:
             if "tactic" not in ex.request:
                 continue
@@ -173,9 +174,10 @@ def test_every_repl_proof_step_reply_is_classified_as_recorded(transcripts):
                     t.split("\n")[0][5:] if t.startswith("case ") else None for t in reply["goals"]]
                 goals += 1
             else:
-                assert step.proved == (reply["proofStatus"] == "Completed" and not reply.get("sorries")), ex.label
+                status = reply["proofStatus"]
+                assert step.proved == (status == "Completed" and not reply.get("sorries")), ex.label
                 if not step.proved:
-                    assert step.error and (reply["proofStatus"] in step.error or "sorry" in step.error), ex.label
+                    assert step.error and (status in step.error or "sorry" in step.error), ex.label
                     errors += 1
                 else:
                     proved += 1
@@ -184,7 +186,7 @@ def test_every_repl_proof_step_reply_is_classified_as_recorded(transcripts):
 
 def test_repl_command_replies_give_sorry_states_and_errors(transcripts):
     starts = statement_errors = 0
-    for path, exchanges in _repl_pairs(transcripts):
+    for _path, exchanges in _repl_pairs(transcripts):
         for ex in exchanges:
             if "cmd" not in ex.request:
                 continue
@@ -228,4 +230,5 @@ def test_sorry_sources():
             pg.sorry_source(bad)
         with pytest.raises(StatementError, match=":= by"):
             rp.sorry_command(bad)
-    assert pg.split_header("import Mathlib\nimport Aesop\n\nopen Real\n") == (["Mathlib", "Aesop"], "open Real")
+    header = "import Mathlib\nimport Aesop\n\nopen Real\n"
+    assert pg.split_header(header) == (["Mathlib", "Aesop"], "open Real")

@@ -58,7 +58,8 @@ def num(v: int, ty=NAT) -> Num:
 
 def test_statement_binders_and_goal():
     name, goal = parse_statement(
-        "theorem foo (x y : ℝ) {n : ℕ} [k : ℤ] (f : ℕ → ℝ)\n  (h₀ : 0 < x) (h₁ : f n = y) :\n  x + y > 0 := by"
+        "theorem foo (x y : ℝ) {n : ℕ} [k : ℤ] (f : ℕ → ℝ)\n"
+        "  (h₀ : 0 < x) (h₁ : f n = y) :\n  x + y > 0 := by"
     )
     assert name == "foo"
     assert goal.context == (
@@ -134,9 +135,7 @@ def test_numerals_default_to_nat_only_when_unconstrained():
 
 
 def test_binop_takes_maximal_type_and_casts_leaves():
-    assert parse_prop("x + n = k", CTX) == Rel(
-        "=", BinOp("+", x, Cast(n, REAL), REAL), Cast(k, REAL)
-    )
+    assert parse_prop("x + n = k", CTX) == Rel("=", BinOp("+", x, Cast(n, REAL), REAL), Cast(k, REAL))
     # A function application is a leaf: it is cast as a whole.
     assert parse_prop("u n + 1 = x", CTX) == Rel(
         "=", BinOp("+", Cast(App("u", (n,), INT), REAL), num(1, REAL), REAL), x
@@ -172,9 +171,12 @@ def test_dvd_is_elaborated_like_an_application():
 
 
 def test_binder_types_are_inferred():
-    assert parse_prop("∀ a, f a = a", CTX) == Forall("a", REAL, Rel("=", App("f", (Var("a", REAL),), REAL),
-                                                                     Var("a", REAL)))
-    assert parse_prop("∃ a, a + 1 = n", CTX) == Exists("a", NAT, Rel("=", BinOp("+", Var("a", NAT), num(1), NAT), n))
+    assert parse_prop("∀ a, f a = a", CTX) == Forall(
+        "a", REAL, Rel("=", App("f", (Var("a", REAL),), REAL), Var("a", REAL))
+    )
+    assert parse_prop("∃ a, a + 1 = n", CTX) == Exists(
+        "a", NAT, Rel("=", BinOp("+", Var("a", NAT), num(1), NAT), n)
+    )
     with pytest.raises(ParseError, match="binder 'a'"):
         parse_prop("∀ a, a = a", CTX)
 
@@ -211,7 +213,9 @@ def test_abs_sqrt_decimals_and_application():
         "+", App("Real.sqrt", (x,), REAL), App("Real.sqrt", (num(2, REAL),), REAL), REAL
     )
     assert parse_term("0.5 * x", CTX) == BinOp("*", Num(Fraction(1, 2), REAL, "0.5"), x, REAL)
-    assert parse_term("g (x + 1) n", CTX) == App("g", (BinOp("+", x, num(1, REAL), REAL), Cast(n, REAL)), REAL)
+    assert parse_term("g (x + 1) n", CTX) == App(
+        "g", (BinOp("+", x, num(1, REAL), REAL), Cast(n, REAL)), REAL
+    )
 
 
 @pytest.mark.parametrize(
@@ -245,9 +249,59 @@ def test_shadowing_uses_latest_declaration():
 
 # ---- robustness and speed -----------------------------------------------------------------------
 
-_ALPHABET = ["x", "n", "f", "k", "(", ")", "|", "+", "-", "*", "/", "^", "=", "<", "≤", "∣", "∧", "∨", "¬",
-             "→", "↔", "∀", "∃", ",", ":", "ℝ", "ℕ", "↑", "√", "1", "0.5", "2", "∑", " ", "theorem", "t",
-             ":=", "by", "{", "}", "[", "abbrev", "⌊", "!", "⁻¹", ".", "_", "h", "a", "=>", "§"]
+_ALPHABET = [
+    "x",
+    "n",
+    "f",
+    "k",
+    "(",
+    ")",
+    "|",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "=",
+    "<",
+    "≤",
+    "∣",
+    "∧",
+    "∨",
+    "¬",
+    "→",
+    "↔",
+    "∀",
+    "∃",
+    ",",
+    ":",
+    "ℝ",
+    "ℕ",
+    "↑",
+    "√",
+    "1",
+    "0.5",
+    "2",
+    "∑",
+    " ",
+    "theorem",
+    "t",
+    ":=",
+    "by",
+    "{",
+    "}",
+    "[",
+    "abbrev",
+    "⌊",
+    "!",
+    "⁻¹",
+    ".",
+    "_",
+    "h",
+    "a",
+    "=>",
+    "§",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,12 +18,12 @@ Conventions:
 - Propositions: ``Rel`` (``= ≠ < ≤ > ≥``, both sides of one type), ``Dvd`` (``∣`` on ℕ/ℤ),
   ``And Or Not Imp Iff``, ``Forall``/``Exists`` over one typed variable, ``Bool_``
   for ``True``/``False``. ``∀ x ≥ 5, P`` is ``Forall(x, T, Imp(Rel(≥, x, 5), P),
-  bounded=True)``; ``bounded`` only affects printing.
+  bounded=True)``; ``bounded`` only affects printing and is ignored by equality.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Union
 
@@ -160,7 +160,7 @@ class Forall:
     var: str
     ty: Ty
     body: Prop
-    bounded: bool = False
+    bounded: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class Exists:
     var: str
     ty: Ty
     body: Prop
-    bounded: bool = False
+    bounded: bool = field(default=False, compare=False)
 
 
 Prop = Union[Bool_, Rel, Dvd, And, Or, Not, Imp, Iff, Forall, Exists]

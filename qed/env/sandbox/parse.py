@@ -71,8 +71,11 @@ def _statement(text: str) -> tuple[str, SGoal]:
     p = Parser(text)
     head = p.advance()
     if head.text in ("abbrev", "def", "noncomputable"):
-        raise p.error(head, "unsupported answer placeholder before the theorem (abbrev/def)",
-                      "answer placeholder (abbrev)")
+        raise p.error(
+            head,
+            "unsupported answer placeholder before the theorem (abbrev/def)",
+            "answer placeholder (abbrev)",
+        )
     if head.kind != "ident" or head.text not in ("theorem", "lemma", "example"):
         raise p.error(head, "expected 'theorem', 'lemma' or 'example'")
     if head.text == "example":
@@ -109,8 +112,11 @@ def _statement(text: str) -> tuple[str, SGoal]:
                 names[decl.name] = decl
     colon = p.peek()
     if colon.text != ":" or colon.kind != "sym":
-        raise p.error(colon, "expected ':' before the statement's proposition, found "
-                             + ("end of input" if colon.kind == "eof" else f"'{colon.text}'"))
+        raise p.error(
+            colon,
+            "expected ':' before the statement's proposition, found "
+            + ("end of input" if colon.kind == "eof" else f"'{colon.text}'"),
+        )
     p.advance()
     raw = p.parse_expr(0)
     p.expect(":=")

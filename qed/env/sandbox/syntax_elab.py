@@ -52,7 +52,8 @@ from qed.env.sandbox.ast import (
     VarDecl,
 )
 from qed.env.sandbox.lexer import ParseError, error_at
-from qed.env.sandbox.syntax_raw import RAbs, RApp, RAscr, RBin, RBinder, RName, RNum, RPre, RTy, Raw
+from qed.env.sandbox.syntax_names import KNOWN_GLOBALS
+from qed.env.sandbox.syntax_raw import RAbs, RApp, RAscr, Raw, RBin, RBinder, RName, RNum, RPre, RTy
 
 _RANK = {NAT: 0, INT: 1, RAT: 2, REAL: 3}
 _BASE = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL}
@@ -60,23 +61,6 @@ _ARITH = ("+", "-", "*", "/", "%")
 _RELS = ("=", "≠", "<", ">", "≤", "≥")
 _LOGIC = ("∧", "∨", "→", "↔")
 SQRT = "Real.sqrt"
-
-# Global names the sandbox recognises but does not support, with their rejection category.
-_KNOWN_GLOBALS = {
-    "Real.pi": "Real.pi", "π": "Real.pi", "Real.logb": "logb", "logb": "logb", "Real.log": "Real.log",
-    "Real.exp": "Real.exp", "Real.sin": "trigonometry", "Real.cos": "trigonometry",
-    "Real.tan": "trigonometry", "Int.floor": "Int.floor ⌊⌋", "Int.ceil": "Int.ceil ⌈⌉",
-    "Int.fract": "Int.fract", "Nat.floor": "Nat.floor", "Finset.sum": "Finset.sum (∑)",
-    "Finset.prod": "Finset.prod (∏)", "Finset.card": "Finset.card", "Nat.Prime": "Nat.Prime",
-    "Prime": "Nat.Prime", "Even": "Even/Odd", "Odd": "Even/Odd", "Nat.gcd": "gcd/lcm",
-    "Nat.lcm": "gcd/lcm", "Int.gcd": "gcd/lcm", "gcd": "gcd/lcm", "lcm": "gcd/lcm",
-    "Nat.choose": "Nat.choose", "Nat.factorial": "factorial !", "Irrational": "Irrational",
-    "Complex.I": "complex numbers", "Complex.abs": "complex numbers",
-    "Nat.digits": "Nat.digits", "Nat.divisors": "Nat.divisors", "IsLeast": "IsLeast/IsGreatest",
-    "IsGreatest": "IsLeast/IsGreatest", "Function.Injective": "Function.Injective",
-    "Nat.sqrt": "Nat.sqrt", "Fintype": "Fintype", "Real.rpow": "real powers (rpow)",
-    "Nat.succ": "Nat.succ", "Int.natAbs": "Int.natAbs", "Int.toNat": "Int.toNat",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +237,9 @@ class Elaborator:
             return t
         if a in _RANK and e in _RANK and _RANK[a] < _RANK[e]:
             return Cast(t, e)
-        raise self.err(pos, f"type mismatch: term has type {_show(a)} but is expected to have type {_show(e)}")
+        raise self.err(
+            pos, f"type mismatch: term has type {_show(a)} but is expected to have type {_show(e)}"
+        )
 
     def tree(self, raw: Raw, leaves: list[_Leaf]) -> tuple:
         t = type(raw)
@@ -355,8 +341,11 @@ class Elaborator:
             if isinstance(decl, HypDecl):
                 raise self.err(pos, f"type mismatch: '{name}' is a proof of a proposition, not a number")
             if isinstance(decl.ty, FunTy):
-                raise self.err(pos, f"function '{name}' expects {len(decl.ty.dom)} argument(s), got 0 "
-                                    "(partial application is not supported)")
+                raise self.err(
+                    pos,
+                    f"function '{name}' expects {len(decl.ty.dom)} argument(s), got 0 "
+                    "(partial application is not supported)",
+                )
             return Var(name, decl.ty)
         self.global_or_none(name, pos)
         if "." in name:
@@ -366,7 +355,7 @@ class Elaborator:
         raise self.err(pos, f"unknown identifier '{name}'")
 
     def global_or_none(self, name: str, pos: int) -> None:
-        cat = _KNOWN_GLOBALS.get(name)
+        cat = KNOWN_GLOBALS.get(name)
         if cat is None and (name[:1].isupper() and "." in name):
             cat = f"function {name}"
         if cat is not None:
@@ -398,7 +387,9 @@ class Elaborator:
         if not isinstance(local, FunTy):
             raise self.err(raw.pos, f"function expected: '{name}' has type {_show(self.resolve(local))}")
         if len(args) != len(local.dom):
-            raise self.err(raw.pos, f"function '{name}' expects {len(local.dom)} argument(s), got {len(args)}")
+            raise self.err(
+                raw.pos, f"function '{name}' expects {len(local.dom)} argument(s), got {len(args)}"
+            )
         elab = tuple(self.term(a, d) for a, d in zip(args, local.dom, strict=True))
         return App(name, elab, local.cod)
 
@@ -438,8 +429,12 @@ class Elaborator:
             t = resolve(ty)
             if t != NAT:
                 kind = "real powers (rpow)" if t in (RAT, REAL) else "integer powers (zpow)"
-                raise self.err(pos, f"unsupported exponent of type {_show(t)} ({kind}): the sandbox "
-                                    "supports natural-number exponents only", "real/integer exponents")
+                raise self.err(
+                    pos,
+                    f"unsupported exponent of type {_show(t)} ({kind}): the sandbox "
+                    "supports natural-number exponents only",
+                    "real/integer exponents",
+                )
         for kind, ty, pos in self.checks:
             t = resolve(ty)
             if kind in ("neg", "abs") and t == NAT:
@@ -450,7 +445,9 @@ class Elaborator:
             if kind == "decimal" and t in (NAT, INT):
                 raise self.err(pos, f"failed to synthesize OfScientific {_show(t)}")
             if kind == "dvd" and t in (RAT, REAL):
-                raise self.err(pos, f"'∣' on {_show(t)} is not supported (only ℕ and ℤ)", "divisibility on ℝ/ℚ")
+                raise self.err(
+                    pos, f"'∣' on {_show(t)} is not supported (only ℕ and ℤ)", "divisibility on ℝ/ℚ"
+                )
 
     def _zty(self, ty: Ty | _MV) -> Ty:
         t = self.resolve(ty)
@@ -503,7 +500,9 @@ def bounded_shape(kind: type, var: str, body: Prop) -> bool:
     Lean 4 + Mathlib (v4.9) does so for ``< ≤ > ≥`` (not ``≠``), when ``e`` does not mention
     ``var``.
     """
-    inner = body.lhs if (kind is Forall and type(body) is Imp) or (kind is Exists and type(body) is And) else None
+    inner = (
+        body.lhs if (kind is Forall and type(body) is Imp) or (kind is Exists and type(body) is And) else None
+    )
     if type(inner) is not Rel or inner.op not in ("<", "≤", ">", "≥"):
         return False
     lhs = inner.lhs

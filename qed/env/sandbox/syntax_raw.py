@@ -117,26 +117,93 @@ BINDER_PREDS = ("<", "≤", ">", "≥", "≠")
 BASE_TYPES = {"ℕ": "ℕ", "ℤ": "ℤ", "ℚ": "ℚ", "ℝ": "ℝ", "Nat": "ℕ", "Int": "ℤ", "Rat": "ℚ", "Real": "ℝ"}
 # Identifiers that begin a type (so a binder ``(x : T)`` declares a variable, not a hypothesis).
 TYPE_HEADS = {
-    "Nat", "Int", "Rat", "Real", "Complex", "NNReal", "ENNReal", "EReal", "Finset", "Set", "ZMod",
-    "List", "Equiv", "Fin", "Polynomial", "Multiset", "Matrix", "Type", "Prop", "EuclideanSpace",
-    "PNat", "Bool", "Sort", "Function",
+    "Nat",
+    "Int",
+    "Rat",
+    "Real",
+    "Complex",
+    "NNReal",
+    "ENNReal",
+    "EReal",
+    "Finset",
+    "Set",
+    "ZMod",
+    "List",
+    "Equiv",
+    "Fin",
+    "Polynomial",
+    "Multiset",
+    "Matrix",
+    "Type",
+    "Prop",
+    "EuclideanSpace",
+    "PNat",
+    "Bool",
+    "Sort",
+    "Function",
 }
 TYPE_SYMS = {"ℕ", "ℤ", "ℚ", "ℝ", "ℂ"}
-KEYWORDS = {"theorem", "lemma", "example", "by", "fun", "abbrev", "def", "noncomputable", "let", "have",
-            "show", "at", "with", "from", "then", "else", "if", "match", "do", "where"}
+KEYWORDS = {
+    "theorem",
+    "lemma",
+    "example",
+    "by",
+    "fun",
+    "abbrev",
+    "def",
+    "noncomputable",
+    "let",
+    "have",
+    "show",
+    "at",
+    "with",
+    "from",
+    "then",
+    "else",
+    "if",
+    "match",
+    "do",
+    "where",
+}
 
 # Tokens outside the fragment, with the rejection category they fall under.
 _UNSUPPORTED_LEADING = {
-    "∑": "Finset.sum (∑)", "∏": "Finset.prod (∏)", "⌊": "Int.floor ⌊⌋", "⌈": "Int.ceil ⌈⌉",
-    "{": "set-builder notation", "[": "lists", "λ": "lambda (fun)", "π": "Real.pi",
-    "⟨": "anonymous constructor ⟨⟩", "∃!": "unique existence ∃!", "∅": "sets", "‖": "norm ‖·‖",
-    "∫": "integrals", "𝓝": "filters/limits", "·": "lambda (fun)", "#": "syntax #", "@": "explicit @",
+    "∑": "Finset.sum (∑)",
+    "∏": "Finset.prod (∏)",
+    "⌊": "Int.floor ⌊⌋",
+    "⌈": "Int.ceil ⌈⌉",
+    "{": "set-builder notation",
+    "[": "lists",
+    "λ": "lambda (fun)",
+    "π": "Real.pi",
+    "⟨": "anonymous constructor ⟨⟩",
+    "∃!": "unique existence ∃!",
+    "∅": "sets",
+    "‖": "norm ‖·‖",
+    "∫": "integrals",
+    "𝓝": "filters/limits",
+    "·": "lambda (fun)",
+    "#": "syntax #",
+    "@": "explicit @",
 }
 _UNSUPPORTED_TRAILING = {
-    "∈": "set membership ∈", "∉": "set membership ∈", "⊆": "sets", "⊂": "sets", "∩": "sets",
-    "∪": "sets", "\\": "sets", "≡": "modular congruence ≡ [MOD]", "!": "factorial !",
-    "⁻¹": "inverse ⁻¹", "∘": "function composition", "•": "scalar action •", "/.": "Rat.divInt /.",
-    "×": "products ×", "'": "set image/preimage", "⌋₊": "Nat.floor", "⌉₊": "Nat.ceil",
+    "∈": "set membership ∈",
+    "∉": "set membership ∈",
+    "⊆": "sets",
+    "⊂": "sets",
+    "∩": "sets",
+    "∪": "sets",
+    "\\": "sets",
+    "≡": "modular congruence ≡ [MOD]",
+    "!": "factorial !",
+    "⁻¹": "inverse ⁻¹",
+    "∘": "function composition",
+    "•": "scalar action •",
+    "/.": "Rat.divInt /.",
+    "×": "products ×",
+    "'": "set image/preimage",
+    "⌋₊": "Nat.floor",
+    "⌉₊": "Nat.ceil",
 }
 
 
@@ -176,8 +243,11 @@ class Parser:
         if opener is not None:
             line_col = _line_col(self.src, opener.pos)
             where = opener if tok.kind == "eof" else tok
-            raise self.error(where, f"unterminated '{opener.text}': expected '{text}' to close the "
-                                    f"'{opener.text}' opened at {line_col}, found {found}")
+            raise self.error(
+                where,
+                f"unterminated '{opener.text}': expected '{text}' to close the "
+                f"'{opener.text}' opened at {line_col}, found {found}",
+            )
         raise self.error(tok, f"expected '{text}', found {found}")
 
     def at_end(self) -> None:
@@ -288,7 +358,9 @@ class Parser:
             k, t = tok.kind, tok.text
             if k == "num" or (k == "ident" and t not in KEYWORDS and t not in TYPE_HEADS):
                 pass
-            elif k == "sym" and (t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "[", "∅") or (t == "|" and tok.ws)):
+            elif k == "sym" and (
+                t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "[", "∅") or (t == "|" and tok.ws)
+            ):
                 pass
             else:
                 return args

@@ -185,7 +185,9 @@ class PName:
 
 @dataclass(frozen=True)
 class PWild:
-    """``_``: keep the component under an inaccessible name."""
+    """``_``: keep the component under an inaccessible name (``base✝`` when given)."""
+
+    base: str | None = None
 
 
 @dataclass(frozen=True)

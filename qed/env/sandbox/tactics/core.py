@@ -130,8 +130,8 @@ def shadow(goal: SGoal, name: str, keep_last: bool = False) -> tuple[SGoal, dict
     context = list(goal.context)
     tgt = goal.target
     target_map: dict[str, str] = {}
-    for j, i in enumerate(idxs):
-        new_name = f"{name}{DAGGER}@{i}"
+    for i in idxs:
+        new_name = inaccessible(name, tuple(context), tgt)
         old = context[i]
         if isinstance(old, VarDecl):
             nxt = next((k for k in range(i + 1, len(context)) if context[k].name == name), len(context))

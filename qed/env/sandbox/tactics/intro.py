@@ -152,8 +152,8 @@ def destruct(goal: SGoal, name: str, pat: Pat, ctx: Ctx, tag_alts: bool = True) 
     match pat:
         case PName(name=n):
             return [add_decls(base, [HypDecl(n, prop)])]
-        case PWild():
-            return [add_decls(base, [HypDecl(inaccessible("h", base.context, base.target), prop)])]
+        case PWild(base=b):
+            return [add_decls(base, [HypDecl(inaccessible(b or "h", base.context, base.target), prop)])]
         case PClear():
             return [base]
         case PRfl():
@@ -169,7 +169,7 @@ def destruct(goal: SGoal, name: str, pat: Pat, ctx: Ctx, tag_alts: bool = True) 
             if len(alts) == 1:
                 return destruct(goal, name, alts[0], ctx, tag_alts)
             if not isinstance(prop, Or):
-                raise TacticFailure(f"rcases: '|' pattern needs a disjunction, got a hypothesis that is not '∨'")
+                raise TacticFailure("rcases: a '|' pattern needs a disjunction ('∨') hypothesis")
             rest_alt: Pat = alts[1] if len(alts) == 2 else PAlts(alts[1:])
             h1, h2 = _fresh_internal(base), _fresh_internal(base)
             left = destruct(add_decls(base, [HypDecl(h1, prop.lhs)]), h1, alts[0], ctx, tag_alts)
@@ -198,7 +198,7 @@ def _split_tuple(base: SGoal, prop: Prop, first: Pat, rest: Pat, ctx: Ctx, tag_a
             if isinstance(first, PName):
                 n = first.name
             elif isinstance(first, (PWild, PClear)):
-                n = inaccessible(v, base.context, base.target)
+                n = inaccessible(getattr(first, "base", None) or v, base.context, base.target)
             else:
                 raise TacticFailure("rcases: the witness of '∃' must be named by an identifier or '_'")
             tmp = subst_prop(body, {v: Var(_PLACEHOLDER, ty)})
@@ -264,14 +264,18 @@ def cases_prime(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     """Mathlib ``cases' h with a b``."""
     k = find_top(args, "with", word=True)
     h = require_ident((args[:k] if k >= 0 else args).strip(), "a hypothesis name")
-    names = [require_ident(n, "a name") if n != "_" else "_" for n in (args[k + 4:].split() if k >= 0 else [])]
+    given = args[k + 4:].split() if k >= 0 else []
+    names = [require_ident(n, "a name") if n != "_" else "_" for n in given]
     prop = find_hyp(goal, h).prop
     return tuple(_cases_named(goal, h, prop, names, ctx))
 
 
 def _cases_named(goal: SGoal, h: str, prop: Prop, names: list[str], ctx: Ctx) -> list[SGoal]:
+    bases = {Or: ("h", "h"), And: ("left", "right"), Iff: ("mp", "mpr"), Exists: ("w", "h")}.get(
+        type(prop), ("h", "h"))
+
     def pat(i: int) -> Pat:
-        return PName(names[i]) if i < len(names) and names[i] != "_" else PWild()
+        return PName(names[i]) if i < len(names) and names[i] != "_" else PWild(bases[i])
 
     match prop:
         case Or():

@@ -33,7 +33,6 @@ from qed.env.sandbox.tactics.core import (
     Ctx,
     TacticFailure,
     add_decls,
-    find_decl,
     find_hyp,
     inaccessible,
     remove_decls,
@@ -60,7 +59,9 @@ def constructor(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
             return (_tag(goal, Imp(a, b), "mp"), _tag(goal, Imp(b, a), "mpr"))
         case Bool_(value=True):
             return ()
-    raise TacticFailure(f"tactic 'constructor' failed, target is not an inductive datatype\n{ctx.show_goal(goal)}")
+    raise TacticFailure(
+        f"tactic 'constructor' failed, target is not an inductive datatype\n{ctx.show_goal(goal)}"
+    )
 
 
 def exact(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
@@ -230,7 +231,7 @@ def apply(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     premises (``→``) become new goals. Lemmas are matched against the target first."""
     src = args.strip()
     words = top_words(src)
-    if words and words[0] in ctx.lemmas:
+    if words and (words[0] in ctx.lemmas or words[0].rpartition(".")[0] in ctx.lemmas):
         return _apply_lemma(goal, words[0], words[1:], ctx)
     prop = elab(src, goal, ctx)
     premises: list[Prop] = []
@@ -255,7 +256,8 @@ def _apply_lemma(goal: SGoal, name: str, args: list[str], ctx: Ctx) -> tuple[SGo
         raise TacticFailure(f"tactic 'apply' failed: the goal has no number type for {name}")
     proj = ""
     base = name
-    if "." in name and name.rsplit(".", 1)[1] in ("mp", "mpr", "1", "2") and name.rsplit(".", 1)[0] in ctx.lemmas:
+    head, _, last = name.rpartition(".")
+    if head and last in ("mp", "mpr", "1", "2") and head in ctx.lemmas:
         base, p = name.rsplit(".", 1)
         proj = "mp" if p in ("mp", "1") else "mpr"
     try:
@@ -341,5 +343,3 @@ def _no_args(name: str, args: str) -> None:
 def is_closed_by_hyp(goal: SGoal) -> bool:
     return _hyp_closes(goal)
 
-
-__all__ = ["find_decl"]

@@ -197,10 +197,12 @@ def _apply_head(head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Pro
             return _lemma(base, projs, args, goal, ctx, expected, src)
     if not is_ident(head):
         raise TacticFailure(f"the sandbox cannot read the term '{src}'")
-    raise TacticFailure(f"unknown identifier '{parts[0] if len(parts) > 1 and not find_decl(goal, parts[0]) else head}'")
+    raise TacticFailure(f"unknown identifier '{head}'")
 
 
-def _special(head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Prop | None, src: str) -> Prop | None:
+def _special(
+    head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Prop | None, src: str
+) -> Prop | None:
     if head == "rfl" and not args:
         if isinstance(expected, Rel) and expected.op == "=" and _refl_eq(expected):
             return expected
@@ -329,7 +331,7 @@ def _lemma(name: str, projs: list[str], args: list[str], goal: SGoal, ctx: Ctx,
         trial: dict[str, Term] = {}
         if match_prop(schema.concl, expected, schema.metas, trial):
             binds = trial
-    for param, a in zip(schema.params, args):
+    for param, a in zip(schema.params, args, strict=False):
         if param.ty is not None:
             t = term_of(a, goal, param.ty)
             if param.name in binds and binds[param.name] != t:
@@ -362,7 +364,7 @@ def _infer_type(explicit, args: list[str], goal: SGoal, ctx: Ctx) -> Ty | None:
     flat: list[str] = []
     for _, names, what in explicit:
         flat += [what] * len(names)
-    for what, a in zip(flat, args):
+    for what, a in zip(flat, args, strict=False):
         if what == "α":
             return term_of(a, goal).ty
         if what == "ℕ":

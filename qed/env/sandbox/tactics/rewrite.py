@@ -171,7 +171,8 @@ def rw(goal: SGoal, args: str, ctx: Ctx, then_assumption: bool = False) -> tuple
             prop = find_hyp(goal, h).prop
             goal = replace_hyp(goal, h, rewrite_prop(prop, hint, goal, ctx, "hypothesis"))
         if loc.goal:
-            goal = SGoal(goal.context, rewrite_prop(goal.target, hint, goal, ctx, "target expression"), goal.tag)
+            new = rewrite_prop(goal.target, hint, goal, ctx, "target expression")
+            goal = SGoal(goal.context, new, goal.tag)
     if _reflexive(goal.target):
         return ()
     if then_assumption:

@@ -101,7 +101,7 @@ def map_term(t: Term, f: Callable[[Term], Term | None]) -> Term:
             return t if na is a else Cast(na, ty)
         case App(fn=fn, args=args, ty=ty):
             nargs = tuple(map_term(a, f) for a in args)
-            return t if all(x is y for x, y in zip(nargs, args)) else App(fn, nargs, ty)
+            return t if all(x is y for x, y in zip(nargs, args, strict=True)) else App(fn, nargs, ty)
     return t
 
 
@@ -368,7 +368,7 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
             return pat.ty == t.ty and match_term(a, t.arg, metas, binds)  # type: ignore[union-attr]
         case App(fn=fn, args=args):
             return (fn == t.fn and len(args) == len(t.args)  # type: ignore[union-attr]
-                    and all(match_term(x, y, metas, binds) for x, y in zip(args, t.args)))  # type: ignore[union-attr]
+                    and all(match_term(x, y, metas, binds) for x, y in zip(args, t.args, strict=True)))  # type: ignore[union-attr]
     return False
 
 

@@ -1,0 +1,78 @@
+"""The sandbox's tactics: Lean 4 / Mathlib tactic syntax and meaning on sandbox goals.
+
+Layout: ``syntax`` (tactic text -> tree), ``args`` (argument parsing), ``core``
+(failures, deadlines, context operations), ``subst`` (substitution, rewriting, matching),
+``lemmas`` (lemma table), ``proofterm`` (proof terms), ``intro``/``logic``/``push_neg``/
+``rewrite``/``arith_tactics`` (the tactic families), ``engine`` (combinators, dispatch).
+``qed.env.sandbox.env.SandboxEnv`` drives them. Soundness first: a goal is closed only
+when it is proved; arithmetic is decided by ``qed.env.sandbox.arith``.
+
+Tactics and the subset of Lean's behaviour implemented
+-----------------------------------------------------
+- ``intro x y`` / ``intro`` (inaccessible ``x✝``/``a✝``), on ``∀``, ``→``, ``¬``, ``≠``;
+  patterns ``intro ⟨a, b⟩``. ``intros`` (all binders, inaccessible; or the names given).
+- ``rintro`` with rcases patterns: ``⟨a, b⟩``, ``h | h``, ``rfl``, ``_``, ``-``, ``(p)``.
+- ``constructor`` on ``∧`` (goals ``left``/``right``), ``↔`` (``mp``/``mpr``), ``True``.
+- ``exact e`` (proof terms below); ``assumption``; ``left``/``right`` on ``∨``;
+  ``exfalso``; ``trivial`` (True, rfl, assumption, ground decision); ``rfl`` (``a = a``,
+  ``a ≤ a``, ``P ↔ P``, closed ℕ/ℤ equations that compute); ``symm``; ``show P``
+  (P must match the target); ``specialize h a…``; ``clear h``; ``skip``; ``done``.
+- ``cases h`` (inaccessible components, tags ``intro``/``inl``/``inr``); ``cases' h with
+  a b``; ``rcases e with pat``; ``obtain pat := e``, ``obtain pat : P := e``, ``obtain
+  pat : P`` (P becomes the first goal). On ``∧``, ``∨``, ``∃``, ``↔``, ``False``. A
+  destructed hypothesis is removed; ``rfl`` substitutes.
+- ``use a, b`` / ``exists``: instantiate ``∃`` witnesses, then Lean's discharger
+  (``rfl``/``trivial``/``assumption``, through ``∧``) closes the rest if it can.
+- ``have h : P := e`` / ``:= by tacs`` (nested block through the same machinery; it must
+  close P), ``have h : P`` (P first as a new goal), ``have h := e``, ``have : P …``
+  (named ``this``). ``by_cases h : P`` (goals ``pos``/``neg``).
+- ``apply e``: hypotheses/terms whose conclusion matches the target after ``→`` premises
+  (premises become goals); lemma-table entries by matching their conclusion
+  (``apply mul_pos`` leaves ``0 < a`` and ``0 < b``).
+- ``rw [h, ← h', h₀ 2, lemma] at h ⊢`` / ``rewrite`` / ``rwa``: see ``rewrite``;
+  rewrites all instances syntactically, "did not find instance of the pattern" otherwise,
+  then closes ``a = a`` (Lean's ``rfl`` after ``rw``). ``subst h`` / ``subst x``.
+- ``norm_num [hints] at h ⊢`` / ``at *``: ``arith.norm_num`` on each location, hints as
+  rewrite rules; hypothesis to ``False`` closes the goal, to ``True`` is cleared; target
+  to ``True`` closes; target to ``False`` fails; no progress: "norm_num failed to
+  simplify". ``simp [hints] at …`` / ``simp only [...]``: the same machinery and simp set
+  (the simp set is ``arith.norm_num``'s: ground evaluation, unit laws, ``a R a``, logic
+  constants, hints as rewrite rules); the differences are that ``simp`` leaves ``⊢ False``
+  instead of failing and says "simp made no progress". Mathlib's full simp set (hundreds
+  of lemmas) is not modelled; ``simp only`` does not restrict the set.
+- ``ring``: ``ring1`` (``arith.ring_equal``) on ``=``; otherwise falls back to ``ring_nf``
+  and leaves the normalised goal (Lean adds a "Try this: ring_nf" note, which an
+  ``Outcome`` cannot carry); "ring_nf failed" when nothing changes. ``ring_nf [at h]``.
+- ``linarith [terms]`` / ``nlinarith [terms]``: all hypotheses plus the terms; a
+  non-comparison target is treated as ``False`` (Lean's ``exfalso``). "linarith failed to
+  find a contradiction". ``positivity`` (goals ``0 < e``, ``0 ≤ e``, ``e ≠ 0``), ``omega``
+  ("omega could not prove the goal"), ``decide`` (ground decidable propositions).
+- ``by_contra h`` (``h : ¬P``, or ``h : Q`` for a target ``¬Q``; target ``False``);
+  ``by_contra! h`` also pushes the negation. ``push_neg [at h]``: Mathlib's rules (see
+  ``push_neg``). ``contradiction``: ``h : False``, ``h : ¬P`` with ``P`` in context,
+  ``a ≠ a``, ``a ≠ b`` with ``a = b`` in context, a ground false hypothesis.
+- ``interval_cases x``: ℕ/ℤ variable with numeral bounds from hypotheses (ℕ from 0);
+  one goal per value, ``x`` replaced by it (at most 200 cases).
+- Combinators: ``t1; t2``, newlines, ``t1 <;> t2``, ``try t``, ``first | t1 | t2``,
+  ``all_goals t``, ``any_goals t``, ``repeat t``, ``(t1; t2)``, ``· t``.
+
+Proof terms (``exact``, ``have``, hints): hypothesis names, ``h.1 h.2 h.left h.right
+h.mp h.mpr h.le h.symm h.ne h.ne'``, application to terms and proofs (``h₀ 2``, ``h hp``),
+``⟨p, q⟩`` (∧, ↔, ∃ with the witness first), ``by tacs``, ``(e : P)``, ``rfl``,
+``trivial``, ``Or.inl/inr``, ``And.intro``, ``False.elim``, ``absurd``, and lemma-table
+applications with checked instances (``mul_pos ha hb`` needs ``ha : 0 < a``,
+``hb : 0 < b``). The lemma table (``lemmas.lemma_doc()``): sq_nonneg, pow_two_nonneg,
+mul_self_nonneg, sq_abs, abs_nonneg, abs_mul_abs_self, abs_mul_self, abs_sub_comm,
+le_refl, le_rfl, mul_pos, mul_nonneg, mul_pos_of_neg_of_neg, add_pos, add_nonneg,
+add_pos_of_pos_of_nonneg, add_pos_of_nonneg_of_pos, pow_pos, pow_nonneg, div_pos,
+div_nonneg, sub_nonneg, sub_pos, sub_nonpos, sub_neg, neg_nonpos, neg_neg_iff_pos,
+abs_le, abs_lt (``↔`` lemmas through ``.mp``/``.mpr``/``.1``/``.2``), le_of_lt, le_of_eq,
+ne_of_lt, ne_of_gt, le_trans, lt_trans, lt_of_le_of_lt, lt_of_lt_of_le,
+Real.sqrt_nonneg, Real.sq_sqrt, Real.sqrt_sq, Real.mul_self_sqrt.
+
+Errors are Lean-like: "unknown tactic 'foo' (line 1, column 0)", "unknown identifier
+'h'", "type mismatch …", "no goals to be proved", "linarith failed to find a
+contradiction", "omega could not prove the goal", "norm_num failed to simplify".
+Tactics Lean has but the sandbox lacks (``field_simp``, ``simp_all``, ``refine`` …) fail
+with "the sandbox does not implement the tactic '…'".
+"""

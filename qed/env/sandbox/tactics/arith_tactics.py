@@ -1,0 +1,341 @@
+"""Arithmetic tactics over the sandbox's decision procedures (``qed.env.sandbox.arith``):
+``norm_num``, ``simp``, ``ring``, ``ring_nf``, ``linarith``, ``nlinarith``, ``positivity``,
+``omega``, ``decide``, ``interval_cases``.
+
+Owns each tactic's Lean-visible behaviour: which propositions go to the procedure,
+locations (``at h ⊢``, ``at *``), hint terms, progress checks and error messages. The
+procedures decide; this module never closes a goal on its own judgement, except that a
+hypothesis ``False`` (after simplification) closes any goal.
+
+Knows proof terms (hints are elaborated by ``proofterm.elab``); not the tactic syntax.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, floor
+
+from qed.env.sandbox.arith import (
+    decide as arith_decide,
+)
+from qed.env.sandbox.arith import (
+    evaluate,
+    ring_equal,
+    ring_nf_term,
+)
+from qed.env.sandbox.arith import (
+    linarith as arith_linarith,
+)
+from qed.env.sandbox.arith import (
+    nlinarith as arith_nlinarith,
+)
+from qed.env.sandbox.arith import (
+    norm_num as arith_norm_num,
+)
+from qed.env.sandbox.arith import (
+    omega as arith_omega,
+)
+from qed.env.sandbox.arith import (
+    positivity as arith_positivity,
+)
+from qed.env.sandbox.ast import (
+    INT,
+    NAT,
+    And,
+    Bool_,
+    HypDecl,
+    Neg,
+    Num,
+    Prop,
+    Rel,
+    SGoal,
+    Var,
+    VarDecl,
+)
+from qed.env.sandbox.tactics.args import Hint, Location, require_ident, take_hints, take_location
+from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_decl, find_hyp, remove_decls, replace_hyp
+from qed.env.sandbox.tactics.intro import eliminate_var
+from qed.env.sandbox.tactics.proofterm import elab, show_prop
+from qed.env.sandbox.tactics.subst import map_prop_terms
+
+_TRUE, _FALSE = Bool_(True), Bool_(False)
+MAX_INTERVAL_CASES = 200
+
+
+def _hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list[Prop]:
+    out: list[Prop] = []
+    for h in hints:
+        if h.src.strip() == "*":
+            out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
+        else:
+            out.append(elab(h.src, goal, ctx))
+    return out
+
+
+def _no_rest(name: str, rest: str) -> None:
+    if rest.strip():
+        raise TacticFailure(f"{name}: unexpected '{rest.strip()}'")
+
+
+# ---- norm_num / simp ------------------------------------------------------------------
+
+
+def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tuple[SGoal, ...]:
+    """``norm_num [hints] at loc`` (also ``simp``, ``simp only``, ``field_simp``-free).
+
+    Simplifies each location with ``arith.norm_num`` (hints as rewrite rules). A hypothesis
+    becoming ``False`` closes the goal; one becoming ``True`` is cleared; the target
+    becoming ``True`` closes the goal. ``norm_num`` fails if the target becomes ``False``;
+    ``simp`` leaves ``⊢ False``. No progress anywhere: ``norm_num failed to simplify`` /
+    ``simp made no progress``.
+    """
+    rest, loc = take_location(args)
+    rest, hints, _only = take_hints(rest)
+    _no_rest(tactic, rest)
+    lemmas = _hint_props(hints, goal, ctx)
+    progress = False
+    for name in _loc_hyps(goal, loc):
+        ctx.check()
+        prop = find_hyp(goal, name).prop
+        own = [lem for lem, h in zip(lemmas, hints, strict=True) if h.src.strip() != name]
+        new = arith_norm_num(prop, own)
+        if new == prop:
+            continue
+        progress = True
+        if new == _FALSE:
+            return ()
+        if new == _TRUE:
+            goal = remove_decls(goal, {name})
+        else:
+            goal = replace_hyp(goal, name, new)
+    if loc.goal:
+        ctx.check()
+        new = arith_norm_num(goal.target, lemmas)
+        if new == _TRUE:
+            return ()
+        if new != goal.target:
+            progress = True
+            if new == _FALSE and tactic == "norm_num":
+                raise TacticFailure("norm_num failed: the goal simplifies to False")
+            goal = SGoal(goal.context, new, goal.tag)
+    if not progress:
+        raise TacticFailure("simp made no progress" if tactic == "simp" else f"{tactic} failed to simplify")
+    return (goal,)
+
+
+def _loc_hyps(goal: SGoal, loc: Location) -> list[str]:
+    if loc.everywhere:
+        return [d.name for d in goal.context if isinstance(d, HypDecl)]
+    for h in loc.hyps:
+        find_hyp(goal, h)
+    return list(loc.hyps)
+
+
+def simp(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    return norm_num(goal, args, ctx, tactic="simp")
+
+
+# ---- ring -----------------------------------------------------------------------------
+
+
+def _ring_nf_prop(p: Prop) -> Prop:
+    def nf(t):
+        return ring_nf_term(t)
+
+    return map_prop_terms(p, nf)
+
+
+def _closes_after_nf(p: Prop) -> bool:
+    return isinstance(p, Rel) and p.op in ("=", "≤", "≥") and p.lhs == p.rhs or p == _TRUE
+
+
+def ring(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    """Mathlib ``ring``: ``ring1`` on an equation, else ``ring_nf`` (which then leaves the
+    normalised goal, Lean printing "Try this: ring_nf"); fails if ``ring_nf`` cannot
+    make progress."""
+    if args.strip():
+        raise TacticFailure(f"ring: unexpected '{args.strip()}'")
+    t = goal.target
+    if isinstance(t, Rel) and t.op == "=" and ring_equal(t.lhs, t.rhs):
+        return ()
+    return _ring_nf_at(goal, Location(), ctx, "ring_nf failed")
+
+
+def ring_nf(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    rest, loc = take_location(args)
+    _no_rest("ring_nf", rest)
+    return _ring_nf_at(goal, loc, ctx, "ring_nf failed")
+
+
+def _ring_nf_at(goal: SGoal, loc: Location, ctx: Ctx, failure: str) -> tuple[SGoal, ...]:
+    progress = False
+    for name in _loc_hyps(goal, loc):
+        ctx.check()
+        prop = find_hyp(goal, name).prop
+        new = _ring_nf_prop(prop)
+        if new != prop:
+            progress = True
+            goal = replace_hyp(goal, name, new)
+    if loc.goal:
+        ctx.check()
+        new = _ring_nf_prop(goal.target)
+        if new != goal.target or _closes_after_nf(new):
+            if _closes_after_nf(new):
+                return ()
+            progress = True
+            goal = SGoal(goal.context, new, goal.tag)
+    if not progress:
+        raise TacticFailure(failure)
+    return (goal,)
+
+
+# ---- linarith family ------------------------------------------------------------------
+
+
+def _linarith_goal(t: Prop) -> Prop:
+    """Lean's linarith proves a comparison target, otherwise it works towards ``False``."""
+    if isinstance(t, Rel) and t.op in ("<", "≤", "=", ">", "≥"):
+        return t
+    return _FALSE
+
+
+def _hyps(goal: SGoal) -> list[Prop]:
+    return [d.prop for d in goal.context if isinstance(d, HypDecl)]
+
+
+def linarith(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    rest, hints, _ = take_hints(args)
+    _no_rest("linarith", rest)
+    extra = _hint_props(hints, goal, ctx)
+    if arith_linarith(_hyps(goal) + extra, _linarith_goal(goal.target), timeout_s=ctx.remaining()):
+        return ()
+    raise TacticFailure(f"linarith failed to find a contradiction\n{ctx.show_goal(goal)}")
+
+
+def nlinarith(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    rest, hints, _ = take_hints(args)
+    _no_rest("nlinarith", rest)
+    extra = _hint_props(hints, goal, ctx)
+    if arith_nlinarith(_hyps(goal), _linarith_goal(goal.target), extra, timeout_s=ctx.remaining()):
+        return ()
+    raise TacticFailure(f"linarith failed to find a contradiction\n{ctx.show_goal(goal)}")
+
+
+def positivity(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    if args.strip():
+        raise TacticFailure(f"positivity: unexpected '{args.strip()}'")
+    t = goal.target
+    shape_ok = isinstance(t, Rel) and (
+        (t.op in ("<", "≤") and _is_zero(t.lhs)) or (t.op in (">", "≥") and _is_zero(t.rhs))
+        or (t.op == "≠" and (_is_zero(t.rhs) or _is_zero(t.lhs)))
+    )
+    if not shape_ok:
+        raise TacticFailure(f"not a positivity goal: {show_prop(t)}")
+    if arith_positivity(t, goal.context):
+        return ()
+    raise TacticFailure(f"failed to prove positivity of the goal\n{ctx.show_goal(goal)}")
+
+
+def _is_zero(t) -> bool:
+    return isinstance(t, Num) and t.value == 0
+
+
+def omega(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    if args.strip():
+        raise TacticFailure(f"omega: unexpected '{args.strip()}'")
+    if arith_omega(_hyps(goal), goal.target, timeout_s=ctx.remaining()):
+        return ()
+    raise TacticFailure("omega could not prove the goal")
+
+
+def decide(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    if args.strip():
+        raise TacticFailure(f"decide: unexpected '{args.strip()}'")
+    v = arith_decide(goal.target)
+    if v is True:
+        return ()
+    if v is False:
+        raise TacticFailure(f"decide failed: the proposition\n  {show_prop(goal.target)}\nis false")
+    raise TacticFailure(f"failed to synthesize\n  Decidable ({show_prop(goal.target)})")
+
+
+# ---- interval_cases -------------------------------------------------------------------
+
+
+def _bounds_from(p: Prop, x: Var, lo: Fraction | None, hi: Fraction | None):
+    """Tighten integer bounds ``lo ≤ x ≤ hi`` with the hypothesis ``p``."""
+    if isinstance(p, And):
+        lo, hi = _bounds_from(p.lhs, x, lo, hi)
+        return _bounds_from(p.rhs, x, lo, hi)
+    if not isinstance(p, Rel):
+        return lo, hi
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    if a == x and b != x:
+        v = evaluate(b)
+        if v is None:
+            return lo, hi
+        if op == "<":
+            hi = _min(hi, Fraction(ceil(v) - 1))
+        elif op == "≤":
+            hi = _min(hi, Fraction(floor(v)))
+        elif op == "=":
+            lo, hi = _max(lo, Fraction(ceil(v))), _min(hi, Fraction(floor(v)))
+    elif b == x and a != x:
+        v = evaluate(a)
+        if v is None:
+            return lo, hi
+        if op == "<":
+            lo = _max(lo, Fraction(floor(v) + 1))
+        elif op == "≤":
+            lo = _max(lo, Fraction(ceil(v)))
+        elif op == "=":
+            lo, hi = _max(lo, Fraction(ceil(v))), _min(hi, Fraction(floor(v)))
+    return lo, hi
+
+
+def _min(a, b):
+    return b if a is None else min(a, b)
+
+
+def _max(a, b):
+    return b if a is None else max(a, b)
+
+
+def interval_cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    """``interval_cases x``: numeral bounds for the ℕ/ℤ variable ``x`` from hypotheses
+    (``a ≤ x``, ``x < b``, ``x = c``, also inside ``∧``; ℕ has lower bound 0); one goal
+    per value with ``x`` replaced by it everywhere."""
+    name = require_ident(args.strip(), "a variable name")
+    decl = find_decl(goal, name)
+    if not isinstance(decl, VarDecl):
+        raise TacticFailure(f"interval_cases: '{name}' is not a variable in context"
+                            if decl is not None else f"unknown identifier '{name}'")
+    if decl.ty not in (NAT, INT):
+        raise TacticFailure(f"interval_cases failed: '{name}' has type {decl.ty}, not ℕ or ℤ")
+    x = Var(name, decl.ty)
+    lo: Fraction | None = Fraction(0) if decl.ty == NAT else None
+    hi: Fraction | None = None
+    for d in goal.context:
+        if isinstance(d, HypDecl):
+            lo, hi = _bounds_from(d.prop, x, lo, hi)
+    if lo is None:
+        raise TacticFailure(f"interval_cases failed: provided variable '{name}' has no lower bound")
+    if hi is None:
+        raise TacticFailure(f"interval_cases failed: provided variable '{name}' has no upper bound")
+    if hi - lo + 1 > MAX_INTERVAL_CASES:
+        raise TacticFailure(f"interval_cases: too many cases ({hi - lo + 1}); the sandbox allows "
+                            f"{MAX_INTERVAL_CASES}")
+    out = []
+    v = lo
+    while v <= hi:
+        ctx.check()
+        out.append(eliminate_var(goal, name, numeral(v, decl.ty)))
+        v += 1
+    return tuple(out)
+
+
+def numeral(v: Fraction, ty) -> Num | Neg:
+    """The integer ``v`` as Lean writes it: ``3`` or ``-3``."""
+    return Num(v, ty) if v >= 0 else Neg(Num(-v, ty), ty)

@@ -1,0 +1,206 @@
+"""In-process sampling from a Hugging Face causal LM, and the ``HFPolicy`` built on it.
+
+Owns: batched sampling of ``n`` completions per prompt (temperature, top-p, max new
+tokens, stop strings), per-token log-probabilities, and turning completions into ranked,
+de-duplicated ``Candidate`` tactics. ``generate`` serves raw prompts (the server uses it);
+``HFPolicy`` adds the prompt format of ``qed.policy.prompt``.
+
+Log-probability contract: a completion's ``token_logprobs`` are the model's raw
+log-probabilities (temperature 1, before top-p) of the sampled tokens, up to and including
+the token that completed the stop string (or EOS); ``Candidate.logprob`` is their sum and
+``Candidate.n_tokens`` their count. Identical tactics (after ``normalize_tactic``) are merged,
+keeping the most probable; candidates are sorted best first.
+
+Knows nothing about environments, search, the EBM or HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qed.core import Candidate, Query
+from qed.policy.prompt import STOP, format_query, parse_completion
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled continuation: text before the stop string, its tokens and their log-probs.
+
+    ``finish_reason`` is ``"stop"`` (stop string or EOS) or ``"length"`` (max new tokens).
+    """
+
+    text: str
+    token_ids: tuple[int, ...]
+    token_logprobs: tuple[float, ...]
+    finish_reason: str
+
+    @property
+    def logprob(self) -> float:
+        return float(sum(self.token_logprobs))
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to sample: ``temperature`` 0 means greedy; ``seed`` fixes torch's RNG for the call."""
+
+    n: int = 1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 64
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+
+
+def _left_pad(rows: list[list[int]], pad_id: int):
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r):] = torch.tensor(r, dtype=torch.long)
+        mask[i, width - len(r):] = 1
+    return ids, mask
+
+
+def _cut(tokenizer, ids: list[int], logprobs: list[float], stop: Sequence[str], eos: int | None,
+         max_new: int) -> Completion:
+    """Trim one generated row at EOS / the first stop string (stop text excluded)."""
+    end = len(ids)
+    finish = "length"
+    if eos is not None and eos in ids:
+        end = ids.index(eos) + 1
+        finish = "stop"
+    body = ids[:end] if finish == "length" else ids[: end - 1]
+    text = tokenizer.decode(body, skip_special_tokens=True)
+    hits = [text.find(s) for s in stop if s and text.find(s) >= 0]
+    if hits:
+        cut = min(hits)
+        stop_len = next(len(s) for s in stop if s and text.find(s) == cut)
+        need = cut + stop_len
+        k = 1
+        while k < len(body) and len(tokenizer.decode(body[:k], skip_special_tokens=True)) < need:
+            k += 1
+        end, text, finish = k, text[:cut], "stop"
+    elif finish == "length" and len(ids) < max_new:
+        finish = "stop"  # the row ended early only because others in the batch ran on (padding)
+    return Completion(text, tuple(ids[:end]), tuple(logprobs[:end]), finish)
+
+
+def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *,
+             max_batch_sequences: int = 256, max_length: int | None = None) -> list[list[Completion]]:
+    """``params.n`` completions for each prompt, in prompt order.
+
+    Prompts are tokenized without special tokens, left-padded, and run in chunks of at most
+    ``max_batch_sequences`` sequences (prompts x n). A prompt longer than ``max_length -
+    max_new_tokens`` tokens keeps its end (where the state and the closing fence are).
+    """
+    import torch
+
+    if not prompts:
+        return []
+    limit = max_length or getattr(model.config, "max_position_embeddings", None) or 4096
+    keep = max(1, limit - params.max_new_tokens)
+    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"][-keep:] for p in prompts]
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    per_chunk = max(1, max_batch_sequences // params.n)
+    device = next(model.parameters()).device
+    sample = params.temperature > 0
+    kwargs = dict(
+        max_new_tokens=params.max_new_tokens,
+        do_sample=sample,
+        num_return_sequences=params.n,
+        return_dict_in_generate=True,
+        output_logits=True,
+        pad_token_id=pad_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    if sample:
+        kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
+    else:
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+    if params.stop:
+        kwargs.update(stop_strings=list(params.stop), tokenizer=tokenizer)
+    if params.seed is not None:
+        torch.manual_seed(params.seed)
+    out: list[list[Completion]] = []
+    for start in range(0, len(encoded), per_chunk):
+        chunk = encoded[start:start + per_chunk]
+        ids, mask = _left_pad(chunk, pad_id)
+        with torch.inference_mode():
+            res = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs)
+        new = res.sequences[:, ids.shape[1]:]
+        steps = torch.stack(res.logits, dim=1).float()  # (rows, steps, vocab), raw logits
+        logprobs = torch.log_softmax(steps, dim=-1).gather(-1, new[:, : steps.shape[1]].unsqueeze(-1))
+        logprobs = logprobs.squeeze(-1).cpu().tolist()
+        new_ids = new.cpu().tolist()
+        for i in range(len(chunk)):
+            rows = range(i * params.n, (i + 1) * params.n)
+            out.append([_cut(tokenizer, new_ids[r], logprobs[r], params.stop, tokenizer.eos_token_id,
+                             params.max_new_tokens) for r in rows])
+    return out
+
+
+def rank_candidates(completions: Sequence[Completion] | Sequence[tuple[str, float, int]], *,
+                    by: str = "logprob") -> list[Candidate]:
+    """Completions -> tactics: parse, drop empty, merge identical (keep the most probable), sort.
+
+    ``by``: ``"logprob"`` (sum) or ``"normalized"`` (per token). Accepts ``Completion``
+    objects or ``(text, logprob, n_tokens)`` triples (the HTTP client's form).
+    """
+    if by not in ("logprob", "normalized"):
+        raise ValueError(f"rank by 'logprob' or 'normalized', not {by!r}")
+    best: dict[str, Candidate] = {}
+    for c in completions:
+        text, lp, n = (c.text, c.logprob, len(c.token_ids)) if isinstance(c, Completion) else c
+        tactic = parse_completion(text)
+        if not tactic:
+            continue
+        cand = Candidate(tactic, float(lp), int(n))
+        old = best.get(tactic)
+        if old is None or cand.logprob > old.logprob:
+            best[tactic] = cand
+    key = (lambda c: c.logprob) if by == "logprob" else (lambda c: c.normalized_logprob)
+    return sorted(best.values(), key=lambda c: (-key(c), c.tactic))
+
+
+class HFPolicy:
+    """``qed.core.Policy`` over an in-process model: prompt, sample, parse, rank.
+
+    ``propose(queries, n)`` samples ``n`` completions per query in one batched call and
+    returns at most ``n`` distinct candidates per query, best first (fewer when samples
+    repeat or are empty).
+    """
+
+    def __init__(self, model, tokenizer, *, temperature: float = 1.0, top_p: float = 1.0,
+                 max_new_tokens: int = 64, rank_by: str = "logprob", max_batch_sequences: int = 256,
+                 seed: int | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.temperature = temperature
+        self.top_p = top_p
+        self.max_new_tokens = max_new_tokens
+        self.rank_by = rank_by
+        self.max_batch_sequences = max_batch_sequences
+        self.seed = seed
+
+    def propose(self, queries: Sequence[Query], n: int) -> list[list[Candidate]]:
+        if not queries:
+            return []
+        params = SamplingParams(n=n, temperature=self.temperature, top_p=self.top_p,
+                                max_new_tokens=self.max_new_tokens, stop=STOP, seed=self.seed)
+        prompts = [format_query(q) for q in queries]
+        samples = generate(self.model, self.tokenizer, prompts, params,
+                           max_batch_sequences=self.max_batch_sequences)
+        return [rank_candidates(s, by=self.rank_by) for s in samples]

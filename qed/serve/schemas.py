@@ -1,0 +1,85 @@
+"""Request bodies of the OpenAI-compatible API, validated at the edge (pydantic).
+
+Owns which fields ``qed serve`` accepts and their ranges; a body that violates them is
+answered 422 by FastAPI with a message naming the field. Unknown fields are ignored (as
+OpenAI-compatible servers do) so clients written for vLLM work unchanged.
+
+Knows nothing about models or batching.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class CompletionRequest(BaseModel):
+    """``POST /v1/completions``. ``logprobs`` (0-5) asks for per-token log-probabilities;
+    only the sampled token is reported in ``top_logprobs``."""
+
+    model: str | None = None
+    prompt: str | list[str]
+    n: int = Field(1, ge=1, le=256)
+    temperature: float = Field(1.0, ge=0.0, le=10.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(64, ge=1, le=8192)
+    stop: str | list[str] | None = None
+    logprobs: int | None = Field(None, ge=0, le=5)
+    seed: int | None = None
+    echo: bool = False
+    stream: bool = False
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_nonempty(cls, v: str | list[str]) -> str | list[str]:
+        prompts = [v] if isinstance(v, str) else v
+        if not prompts:
+            raise ValueError("prompt must be a string or a non-empty list of strings")
+        if any(not p for p in prompts):
+            raise ValueError("prompt strings must be non-empty")
+        return v
+
+    @field_validator("stop")
+    @classmethod
+    def _stop_ok(cls, v: str | list[str] | None) -> str | list[str] | None:
+        stops = [v] if isinstance(v, str) else (v or [])
+        if len(stops) > 8 or any(not s for s in stops):
+            raise ValueError("stop must be at most 8 non-empty strings")
+        return v
+
+    @field_validator("echo", "stream")
+    @classmethod
+    def _unsupported(cls, v: bool) -> bool:
+        if v:
+            raise ValueError("echo and stream are not supported by qed serve")
+        return v
+
+    def prompts(self) -> list[str]:
+        return [self.prompt] if isinstance(self.prompt, str) else list(self.prompt)
+
+    def stops(self) -> tuple[str, ...]:
+        return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
+
+
+class EmbeddingRequest(BaseModel):
+    """``POST /v1/embeddings``: ``input`` is one string or a list; float vectors only."""
+
+    model: str | None = None
+    input: str | list[str]
+    encoding_format: str = "float"
+
+    @field_validator("input")
+    @classmethod
+    def _input_nonempty(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list) and not v:
+            raise ValueError("input must be a string or a non-empty list of strings")
+        return v
+
+    @field_validator("encoding_format")
+    @classmethod
+    def _float_only(cls, v: str) -> str:
+        if v != "float":
+            raise ValueError("only encoding_format='float' is supported")
+        return v
+
+    def texts(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else list(self.input)

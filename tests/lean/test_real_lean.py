@@ -1,0 +1,54 @@
+"""(5) The env conformance suite against real Lean, when a binary is configured.
+
+Set ``QED_PANTOGRAPH`` (Pantograph's ``repl`` executable) and/or ``QED_REPL`` (the
+community REPL executable) plus ``QED_LEAN_PROJECT`` (a Lake project with Mathlib, at
+the same Lean version). Skipped otherwise."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from qed.core import Theorem
+
+conformance = pytest.importorskip("qed.env.conformance")
+
+pytestmark = pytest.mark.lean
+
+HEADER = "import Mathlib\n\nopen Real\n"
+CASE = dict(
+    theorem=Theorem("conf_and", "theorem conf_and (a b : ℕ) (h₀ : a = 1) (h₁ : b = 2) : a < b ∧ b = 2 := by",
+                    header=HEADER),
+    initial_goal="a b : ℕ\nh₀ : a = 1\nh₁ : b = 2\n⊢ a < b ∧ b = 2",
+    step="subst h₀",
+    branch="subst h₁",
+    split="constructor",
+    proof=("constructor", "omega", "exact h₁"),
+    bad_statement=Theorem("conf_bad", "theorem conf_bad (a : ℕ) : a < := by", header=HEADER),
+)
+
+
+def _configured(var: str) -> str:
+    value, project = os.environ.get(var), os.environ.get("QED_LEAN_PROJECT")
+    if not value or not project:
+        pytest.skip(f"{var} and QED_LEAN_PROJECT are not set (no real Lean configured)")
+    return value
+
+
+def test_pantograph_passes_conformance():
+    from qed.env.pantograph import PantographEnv
+
+    binary = _configured("QED_PANTOGRAPH")
+    with PantographEnv(binary, project=os.environ["QED_LEAN_PROJECT"], imports=["Mathlib"]) as env:
+        passed = conformance.run_conformance(env, conformance.ConformanceCase(**CASE))
+    assert "proof" in passed and "bad statement" in passed
+
+
+def test_repl_passes_conformance():
+    from qed.env.repl import ReplEnv
+
+    binary = _configured("QED_REPL")
+    with ReplEnv(binary, project=os.environ["QED_LEAN_PROJECT"], imports=["Mathlib"]) as env:
+        passed = conformance.run_conformance(env, conformance.ConformanceCase(**CASE))
+    assert "proof" in passed and "bad statement" in passed
