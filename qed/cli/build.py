@@ -6,8 +6,8 @@ sandbox never loads Lean-client or model code.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from omegaconf import DictConfig
 

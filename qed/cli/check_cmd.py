@@ -29,7 +29,7 @@ def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
 
 def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
     """Exit code: 0 all proofs check, 1 some failed, 2 unusable input or environment."""
-    from qed.cli.build import build_env
+    from qed.cli.build import BuildError, build_env
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -40,6 +40,15 @@ def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
     if not decls:
         err.print(f"[red]error:[/red] {file}: no 'theorem', 'lemma' or 'example' declaration found")
         return 2
+    try:
+        return _check_all(build_env, header, decls, cfg, out, err)
+    except BuildError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
+
+
+def _check_all(build_env, header: str, decls: list[tuple[int, str]], cfg: DictConfig, out: Console,
+               err: Console) -> int:
     failed = 0
     with build_env(cfg.env) as env:
         for line, decl in decls:

@@ -20,8 +20,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sandbox_proofs.le
 
 def run_demo(cfg: DictConfig, out: Console) -> int:
     from qed.cli.check_cmd import run_check
-    from qed.env.sandbox.coverage import coverage
     from qed.data.benchmarks import load_benchmark
+    from qed.env.sandbox.coverage import coverage
     from qed.env.sandbox.generate import generate
 
     out.rule("[bold]qed demo[/bold]: the sandbox prover")
