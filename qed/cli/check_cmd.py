@@ -14,8 +14,20 @@ from qed.env.check import CheckResult, ScriptError, check_proof, split_statement
 _DECL = re.compile(r"^(theorem|lemma|example)\b", re.MULTILINE)
 
 
+_BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
+
+
+def _blank_comments(text: str) -> str:
+    """Block and doc comments replaced by blank lines (line numbers are kept)."""
+    return _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+
+
 def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file."""
+    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file.
+
+    Block comments (``/- … -/``, ``/-- … -/``) are dropped, keeping line numbers.
+    """
+    text = _blank_comments(text)
     starts = [m.start() for m in _DECL.finditer(text)]
     if not starts:
         return text, []
@@ -78,7 +90,8 @@ def _report(result: CheckResult, out: Console) -> None:
     f = result.failure
     assert f is not None
     out.print(f"[red]✗[/red] {result.theorem}: line {f.line}: [bold]{f.tactic or '(end of proof)'}[/bold]")
-    out.print(f"  {f.message}", markup=False)
+    for m in f.message.splitlines()[:1] or [""]:
+        out.print(f"  {m}", markup=False)
     if f.goal:
         out.print("  goal:", markup=False)
         for g in f.goal.splitlines():

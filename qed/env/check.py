@@ -99,7 +99,8 @@ def parse_script(proof: str, first_line: int = 1) -> Block:
         indent = len(raw) - len(raw.lstrip(" "))
         entries.append((lineno, indent, raw.rstrip()))
     block, rest = _parse_block(entries, 0)
-    assert not rest
+    if rest:
+        raise ScriptError(f"line {rest[0][0]}: this line is indented less than the proof's first tactic")
     return block
 
 
