@@ -50,6 +50,15 @@ def _mount_subcommands() -> None:
     from qed.cli.sandbox_cmd import sandbox_app
 
     app.add_typer(sandbox_app, name="sandbox", help="The built-in sandbox prover: coverage, theorem generation.")
+    from qed.cli.model_cmd import model_app, serve_command, sft_command
+    from qed.cli.sft_pairs import data_app
+    from qed.cli.train_cmd import train_app
+
+    app.add_typer(model_app, name="model", help="Local models: create a tiny one, merge a LoRA adapter.")
+    app.command("serve")(serve_command)
+    train_app.command("sft")(sft_command)
+    app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM.")
+    app.add_typer(data_app, name="data", help="Training data: SFT pairs from traced proofs.")
     try:
         from qed.cli.lean_cmd import lean_app
     except ImportError:  # pragma: no cover - lean client not installed in this checkout

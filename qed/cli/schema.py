@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qed.cli.schema_policy import PolicyConfig, SftConfig
+
 
 @dataclass
 class EnvConfig:
@@ -34,4 +36,6 @@ class EnvConfig:
 @dataclass
 class QedConfig:
     env: EnvConfig = field(default_factory=EnvConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    sft: SftConfig = field(default_factory=SftConfig)
     seed: int = 0

@@ -195,3 +195,33 @@ def _take(rng: random.Random, pool: list[LabelledState], kind: str, limit: int,
     taken = {(s.theorem, s.node_id) for s, _ in chosen}
     fresh = [s for s in pool if (s.theorem, s.node_id) not in taken]
     chosen.extend((s, kind) for s in rng.sample(fresh, min(limit, len(fresh))))
+
+
+@dataclass(frozen=True)
+class GroupIndex:
+    """Groups as indices into one list of distinct texts (states and roots alike).
+
+    ``states[g][0]`` / ``roots[g][0]`` index group g's positive and its root; columns 1..K its
+    negatives and their roots. Embed ``texts`` once, then gather rows.
+    """
+
+    texts: tuple[str, ...]
+    states: tuple[tuple[int, ...], ...]
+    roots: tuple[tuple[int, ...], ...]
+    depths: tuple[int, ...]
+    kinds: tuple[tuple[str, ...], ...]
+    theorems: tuple[str, ...]
+
+
+def index_groups(groups: Sequence[ContrastiveGroup]) -> GroupIndex:
+    """The ``GroupIndex`` of ``groups`` (texts in first-seen order, each once)."""
+    index: dict[str, int] = {}
+
+    def at(text: str) -> int:
+        return index.setdefault(text, len(index))
+
+    states = tuple(tuple(at(t) for t in (g.positive, *g.negatives)) for g in groups)
+    roots = tuple(tuple(at(t) for t in (g.root, *g.negative_roots)) for g in groups)
+    return GroupIndex(texts=tuple(index), states=states, roots=roots,
+                      depths=tuple(g.depth for g in groups), kinds=tuple(g.negative_kinds for g in groups),
+                      theorems=tuple(g.theorem for g in groups))

@@ -174,3 +174,18 @@ def load_head(directory: str | Path, *, device: str = "cpu") -> GoalConditionedE
     except RuntimeError as exc:
         raise ValueError(f"{directory / WEIGHTS}: weights do not fit {config}: {exc}") from exc
     return head.to(device).eval()
+
+
+def energies_in_batches(head: GoalConditionedEnergyHead, z_state: torch.Tensor, z_goal: torch.Tensor,
+                        batch_size: int = 1024) -> torch.Tensor:
+    """Energies of ``[N, ..., d]`` pairs in eval mode without gradients, ``batch_size`` rows of N at a
+    time; the head's train/eval mode is restored afterwards."""
+    was_training = head.training
+    head.eval()
+    try:
+        with torch.no_grad():
+            parts = [head(z_state[i:i + batch_size], z_goal[i:i + batch_size])
+                     for i in range(0, z_state.shape[0], batch_size)]
+    finally:
+        head.train(was_training)
+    return torch.cat(parts) if parts else torch.zeros(z_state.shape[:-1])

@@ -83,7 +83,8 @@ def test_norm_num_locations_and_hints():
 
 def test_nested_have_and_hints_from_lemmas():
     assert proves("(x y : ℝ) (h₀ : x + y = 7) (h₁ : 3 * x + y = 45) : x ^ 2 - y ^ 2 = 217",
-                  "have h : x = 19 := by linarith", "have h2 : y = -12 := by linarith", "rw [h, h2]", "norm_num")
+                  "have h : x = 19 := by linarith", "have h2 : y = -12 := by linarith",
+                  "rw [h, h2]", "norm_num")
     assert proves("(a b : ℝ) (ha : 0 < a) (hb : 0 < b) : 0 < a * b + a", "nlinarith [mul_pos ha hb]")
     assert "mismatch" in error("(a b : ℝ) (ha : 0 ≤ a) (hb : 0 < b) : 0 < a * b", "nlinarith [mul_pos ha hb]")
 

@@ -91,7 +91,8 @@ def test_locations_hints_assignments():
     _, loc3 = take_location(" at h")
     assert not loc3.goal
     rest, hints, only = take_hints(" only [h, ← h', mul_pos ha hb]")
-    assert only and [(h.src, h.reverse) for h in hints] == [("h", False), ("h'", True), ("mul_pos ha hb", False)]
+    assert only
+    assert [(h.src, h.reverse) for h in hints] == [("h", False), ("h'", True), ("mul_pos ha hb", False)]
     with pytest.raises(TacticFailure, match="']'"):
         take_hints("[h, h'")
     lhs, rhs = split_assign(" h : (2 : ℝ) < x := by linarith")

@@ -162,19 +162,24 @@ def polynomial_identity(rng: random.Random, d: int) -> Draft:
 
 
 def amgm(rng: random.Random, d: int) -> Draft:
-    k = rng.randint(1, 2 + d)
+    """2uv ≤ u² + v² (and the three-term form) for random linear forms u, v, w."""
+    names = ["a", "b", "c"]
+    forms = []
+    for name in names:
+        p, r = rng.randint(1, 2 + d), rng.randint(-d, d) if d > 1 else 0
+        forms.append(_linear([p], [name], r))
+    u, v, w = (f"({f})" if " " in f else f for f in forms)
     kind = rng.randrange(3 if d >= 2 else 2)
     if kind == 0:
-        goal = f"{2 * k} * a * b ≤ {k} * a ^ 2 + {k} * b ^ 2"
-        hints = "sq_nonneg (a - b)"
-        binders = "(a b : ℝ)"
+        k = rng.randint(1, 1 + d)
+        goal = f"{2 * k} * {u} * {v} ≤ {k} * {u} ^ 2 + {k} * {v} ^ 2"
+        hints, binders = f"sq_nonneg ({u} - {v})", "(a b : ℝ)"
     elif kind == 1:
-        goal = f"(a + b) ^ 2 ≤ 2 * (a ^ 2 + b ^ 2)"
-        hints = "sq_nonneg (a - b)"
-        binders = "(a b : ℝ)"
+        goal = f"({u} + {v}) ^ 2 ≤ 2 * ({u} ^ 2 + {v} ^ 2)"
+        hints, binders = f"sq_nonneg ({u} - {v})", "(a b : ℝ)"
     else:
-        goal = "a * b + b * c + c * a ≤ a ^ 2 + b ^ 2 + c ^ 2"
-        hints = "sq_nonneg (a - b), sq_nonneg (b - c), sq_nonneg (c - a)"
+        goal = f"{u} * {v} + {v} * {w} + {w} * {u} ≤ {u} ^ 2 + {v} ^ 2 + {w} ^ 2"
+        hints = f"sq_nonneg ({u} - {v}), sq_nonneg ({v} - {w}), sq_nonneg ({w} - {u})"
         binders = "(a b c : ℝ)"
     if d >= 4:
         binders += " (h₀ : 0 < a) (h₁ : 0 < b)"
@@ -229,13 +234,14 @@ def case_split(rng: random.Random, d: int) -> Draft:
 
 
 def interval(rng: random.Random, d: int) -> Draft:
-    lo = rng.randint(0, 3 * d)
-    width = 2 + d
-    m = rng.choice([2, 3])
-    vals = [v for v in range(lo + 1, lo + width) if v % m == 0]
-    if not vals:
-        return interval(rng, d)
-    hyps = f"(h₀ : {lo} < n) (h₁ : n < {lo + width}) (h₂ : n % {m} = 0)"
+    """Bounded ℕ variable with a residue condition: finitely many cases."""
+    while True:
+        lo, width, m = rng.randint(0, 20 * d), rng.randint(3, 5 + d), rng.randint(2, 5)
+        r = rng.randrange(m)
+        vals = [v for v in range(lo + 1, lo + width) if v % m == r]
+        if vals:
+            break
+    hyps = f"(h₀ : {lo} < n) (h₁ : n < {lo + width}) (h₂ : n % {m} = {r})"
     goal = " ∨ ".join(f"n = {v}" for v in vals)
     return Draft(f"(n : ℕ) {hyps}", goal, ("interval_cases n <;> omega",), "Finitely many cases.")
 

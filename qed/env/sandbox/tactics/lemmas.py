@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from qed.env.sandbox.ast import INT, NAT, RAT, REAL, BaseTy, HypDecl, Iff, Prop, Ty, VarDecl
 
@@ -109,7 +110,7 @@ class LemmaSpec:
         return self.signature[self.signature.rfind(" : ") + 3:]
 
 
-SPECS = {name: LemmaSpec(name, sig, types) for name, sig, types in _SPECS}
+SPECS = MappingProxyType({name: LemmaSpec(name, sig, types) for name, sig, types in _SPECS})
 
 
 def lemma_doc() -> str:

@@ -81,8 +81,8 @@ def prop_vars(p: Prop, out: set[str] | None = None) -> set[str]:
 
 
 def map_term(t: Term, f: Callable[[Term], Term | None]) -> Term:
-    """Rebuild ``t`` bottom-up... top-down: ``f`` may replace a node (return a term) or
-    decline (``None``), in which case the children are mapped."""
+    """Rebuild ``t`` top-down: ``f`` may replace a node (return a term) or decline
+    (``None``), in which case the children are mapped. Unchanged subtrees are shared."""
     r = f(t)
     if r is not None:
         return r
@@ -105,11 +105,11 @@ def map_term(t: Term, f: Callable[[Term], Term | None]) -> Term:
     return t
 
 
-def map_prop_terms(p: Prop, f: Callable[[Term], Term], bound: frozenset[str] = frozenset()) -> Prop:
-    """Apply ``f(term, bound_names)``-free mapping to every maximal term of ``p``.
+def map_prop_terms(p: Prop, f: Callable[[Term], Term]) -> Prop:
+    """Apply ``f`` to every maximal term of ``p`` (both sides of each relation).
 
-    ``f`` receives each top-level term of each relation; binders are NOT renamed, so use
-    it only for maps that cannot capture (see ``subst_prop`` for substitution).
+    Binders are not renamed, so use it only for maps that cannot capture a variable
+    (normal forms, evaluation); ``subst_prop`` is the capture-avoiding substitution.
     """
     match p:
         case Rel(op=op, lhs=a, rhs=b):
