@@ -2,7 +2,7 @@
 
 Owns the stage: trajectories -> split by theorem -> contrastive groups -> embeddings
 (computed once, cached on disk by text hash) -> AdamW on InfoNCE -> checkpoints, early
-stopping on validation rank-1 -> head, config, metrics, loss plot, DONE (last). Knows
+stopping on validation rank-1 (ties broken by validation loss) -> head, config, metrics, loss plot, DONE (last). Knows
 nothing about Hydra (the CLI passes plain settings) nor about which encoder it is given.
 
 Output directory (``runs/<name>/iter_<k>/ebm/``)::
@@ -82,6 +82,7 @@ class EbmTrainSettings:
     seed: int = 0
     device: str = "cpu"
     encode_batch: int = 64
+    threads: int = 0  # torch CPU threads for this stage; 0 leaves torch's default
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def prepare_groups(trajectories: Path, s: EbmTrainSettings) -> tuple[GroupIndex,
         raise EbmTrainingError(f"{trajectories}: no training groups (the training split has no proved "
                                f"theorem with a proof-path state)")
     if not out[2].states:
-        raise EbmTrainingError(f"{trajectories}: no validation groups (raise val_fraction or add proved theorems)")
+        raise EbmTrainingError(
+            f"{trajectories}: no validation groups (raise val_fraction or add proved theorems)")
     return out[0], out[1], out[2], out[3]
 
 
@@ -137,6 +139,8 @@ def train_ebm(
         return EbmTrainResult(out_dir, metrics, resumed_from=metrics.get("steps", 0), already_done=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if s.threads > 0:
+        torch.set_num_threads(s.threads)
 
     # 1. data: groups per split, embeddings of every distinct text (cached on disk)
     train_idx, train_stats, val_idx, val_stats = prepare_groups(Path(trajectories), s)
@@ -154,7 +158,7 @@ def train_ebm(
     # 2. model, optimiser, and the checkpoint to resume from
     head = GoalConditionedEnergyHead(head_config).to(s.device)
     opt = torch.optim.AdamW(head.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    progress = {"step": 0, "best_val": -1.0, "best_step": 0, "bad_evals": 0, "losses": [], "evals": [],
+    progress = {"step": 0, "best_val": -1.0, "best_val_loss": float("inf"), "best_step": 0, "bad_evals": 0, "losses": [], "evals": [],
                 "temperatures": [], "fingerprint": fingerprint, "head": _jsonable(head_config)}
     ckpt = _checkpoint_dir(out_dir)
     if ckpt is not None:
@@ -199,7 +203,8 @@ def train_ebm(
                     _save_checkpoint(out_dir, head, opt, progress)
                     raise TemperatureAbort(
                         f"step {step + 1}: temperature {t:.3f} sits at its {status} "
-                        f"({head_config.temperature_floor} .. {head_config.temperature_ceiling}; healthy 0.5-3.0). "
+                        f"({head_config.temperature_floor} .. {head_config.temperature_ceiling}; "
+                        f"healthy 0.5-3.0). "
                         f"Training is not healthy: lower the learning rate or check the data (are the "
                         f"negatives trivially separable, or indistinguishable from the positives?).")
                 if status == "unhealthy":
@@ -213,8 +218,8 @@ def train_ebm(
                 progress["evals"].append([step + 1, v_loss, v_rank1])
                 log.write(json.dumps({"step": step + 1, "val_loss": v_loss, "val_rank1": v_rank1}) + "\n")
                 log.flush()
-                if v_rank1 > progress["best_val"]:
-                    progress.update(best_val=v_rank1, best_step=step + 1, bad_evals=0)
+                if (v_rank1, -v_loss) > (progress["best_val"], -progress["best_val_loss"]):
+                    progress.update(best_val=v_rank1, best_val_loss=v_loss, best_step=step + 1, bad_evals=0)
                     save_head(head, out_dir / "best")
                 else:
                     progress["bad_evals"] += 1
@@ -257,7 +262,8 @@ def train_ebm(
 
 def _rows(index: GroupIndex, row: dict[str, int], device: str) -> tuple[torch.Tensor, torch.Tensor]:
     def gather(table: tuple[tuple[int, ...], ...]) -> torch.Tensor:
-        return torch.tensor([[row[index.texts[i]] for i in g] for g in table], dtype=torch.long, device=device)
+        rows = [[row[index.texts[i]] for i in g] for g in table]
+        return torch.tensor(rows, dtype=torch.long, device=device)
     return gather(index.states), gather(index.roots)
 
 
@@ -268,7 +274,8 @@ def _energies(head: GoalConditionedEnergyHead, z: torch.Tensor, split: _Split) -
 
 
 def _bar(console: Console, label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console)
 
 
 def _jsonable(config: HeadConfig) -> dict:

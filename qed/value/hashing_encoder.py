@@ -8,8 +8,11 @@ encoder (mean-pooled backbone hidden states) must beat.
 Features of a text: each whitespace token and each character n-gram (default n = 3, over
 the text padded with spaces) is hashed with CRC-32 (seeded) to one of ``dim`` buckets and a
 sign (the "hashing trick", a random +-1 projection of the bag of n-grams); counts are
-damped with log1p and the vector is scaled to L2 norm ``scale``. Same text, same vector,
-on every machine and Python version (no use of Python's salted ``hash``).
+damped with log1p and the vector is scaled to L2 norm ``scale`` (default ``sqrt(dim)``: unit
+RMS per coordinate, the scale of normalised hidden states). The scale matters: the
+spectrally normalised head is 0.1-Lipschitz in its input, so unit-norm embeddings could
+never reach confident energies and the temperature would be driven to its floor. Same
+text, same vector, on every machine and Python version (no use of Python's salted ``hash``).
 """
 
 from __future__ import annotations
@@ -23,16 +26,17 @@ import numpy as np
 class HashingEncoder:
     """``qed.core.Encoder``: texts -> ``float32`` array ``[len(texts), dim]``."""
 
-    def __init__(self, dim: int = 256, *, ngram: int = 3, seed: int = 0, scale: float = 1.0):
+    def __init__(self, dim: int = 256, *, ngram: int = 3, seed: int = 0, scale: float | None = None):
         if dim < 2 or ngram < 1:
             raise ValueError(f"need dim >= 2 and ngram >= 1, got dim={dim}, ngram={ngram}")
-        self.dim, self.ngram, self.seed, self.scale = dim, ngram, seed, scale
+        self.dim, self.ngram, self.seed = dim, ngram, seed
+        self.scale = float(np.sqrt(dim)) if scale is None else float(scale)
         self._salt = zlib.crc32(f"qed-hashing-{seed}".encode())
 
     @property
     def id(self) -> str:
         """Identifies the embedding space: vectors from encoders with equal ids are comparable."""
-        return f"hashing-v1-d{self.dim}-n{self.ngram}-s{self.seed}-x{self.scale:g}"
+        return f"hashing-v1-d{self.dim}-n{self.ngram}-s{self.seed}-x{self.scale:.4g}"
 
     def _grams(self, text: str) -> list[str]:
         padded = f" {text} "

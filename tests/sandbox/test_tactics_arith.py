@@ -109,3 +109,12 @@ def test_timeout_is_reported():
     s = env.start(Theorem("t", "theorem t (x : ℝ) (h : 0 < x) : 0 < x := by"))
     r = env.apply(s, 0, "linarith")
     assert isinstance(r, TacticTimeout) and r.seconds == 1e-9
+
+
+def test_norm_num_instantiates_forall_hints():
+    defn = "(f : ℝ → ℝ) (h₀ : ∀ x, f x = x ^ 2 + 1)"
+    assert proves(f"{defn} : f 3 = 10", "norm_num [h₀]")
+    assert proves(f"{defn} : f (f 1) = 5", "norm_num [h₀]")
+    assert "False" in error(f"{defn} : f 3 = 11", "norm_num [h₀]")
+    r = outcome(f"{defn} : f 3 = 11", "simp [h₀]")
+    assert isinstance(r, Goals) and r.state.goals[0].target == "False"

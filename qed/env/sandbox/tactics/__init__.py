@@ -34,7 +34,8 @@ Tactics and the subset of Lean's behaviour implemented
   then closes ``a = a`` (Lean's ``rfl`` after ``rw``). ``subst h`` / ``subst x``.
 - ``norm_num [hints] at h ⊢`` / ``at *``: ``arith.norm_num`` on each location, hints as
   rewrite rules; hypothesis to ``False`` closes the goal, to ``True`` is cleared; target
-  to ``True`` closes; target to ``False`` fails; no progress: "norm_num failed to
+  to ``True`` closes; target to ``False`` fails; ``∀ x, f x = …`` hints are
+  instantiated at matching subterms; no progress: "norm_num failed to
   simplify". ``simp [hints] at …`` / ``simp only [...]``: the same machinery and simp set
   (the simp set is ``arith.norm_num``'s: ground evaluation, unit laws, ``a R a``, logic
   constants, hints as rewrite rules); the differences are that ``simp`` leaves ``⊢ False``

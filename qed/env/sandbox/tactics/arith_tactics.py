@@ -43,6 +43,7 @@ from qed.env.sandbox.ast import (
     NAT,
     And,
     Bool_,
+    Forall,
     HypDecl,
     Neg,
     Num,
@@ -56,7 +57,8 @@ from qed.env.sandbox.tactics.args import Hint, Location, require_ident, take_hin
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_decl, find_hyp, remove_decls, replace_hyp
 from qed.env.sandbox.tactics.intro import eliminate_var
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
-from qed.env.sandbox.tactics.subst import map_prop_terms
+from qed.env.sandbox.tactics.rewrite import subterms
+from qed.env.sandbox.tactics.subst import map_prop_terms, match_term, subst_prop
 
 _TRUE, _FALSE = Bool_(True), Bool_(False)
 MAX_INTERVAL_CASES = 200
@@ -98,7 +100,7 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
         ctx.check()
         prop = find_hyp(goal, name).prop
         own = [lem for lem, h in zip(lemmas, hints, strict=True) if h.src.strip() != name]
-        new = arith_norm_num(prop, own)
+        new = simp_with(prop, own)
         if new == prop:
             continue
         progress = True
@@ -110,7 +112,7 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             goal = replace_hyp(goal, name, new)
     if loc.goal:
         ctx.check()
-        new = arith_norm_num(goal.target, lemmas)
+        new = simp_with(goal.target, lemmas)
         if new == _TRUE:
             return ()
         if new != goal.target:
@@ -121,6 +123,43 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     if not progress:
         raise TacticFailure("simp made no progress" if tactic == "simp" else f"{tactic} failed to simplify")
     return (goal,)
+
+
+def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3) -> Prop:
+    """``arith.norm_num`` with hint lemmas; a ``∀ x, l = r`` hint (``h₀ : ∀ x, f x = …``)
+    is instantiated at each subterm matching ``l`` (as simp rewrites with it), again
+    after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times."""
+    plain = [lem for lem in lemmas if not isinstance(lem, Forall)]
+    rules = [r for r in (_forall_rule(lem) for lem in lemmas if isinstance(lem, Forall)) if r is not None]
+    if not rules:
+        return arith_norm_num(p, plain)
+    insts: list[Prop] = []
+    cur = p
+    for _ in range(rounds):
+        for body, metas in rules:
+            assert isinstance(body, Rel)
+            for t in subterms(cur):
+                binds: dict = {}
+                if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
+                    inst = subst_prop(body, binds)
+                    if inst not in insts:
+                        insts.append(inst)
+        nxt = arith_norm_num(cur, plain + insts)
+        if nxt == cur:
+            break
+        cur = nxt
+    return cur
+
+
+def _forall_rule(lem: Prop) -> tuple[Prop, frozenset[str]] | None:
+    metas: list[str] = []
+    while isinstance(lem, Forall):
+        name = f"?{lem.var}{len(metas)}"
+        metas.append(name)
+        lem = subst_prop(lem.body, {lem.var: Var(name, lem.ty)})
+    if isinstance(lem, Rel) and lem.op == "=" and not isinstance(lem.lhs, Var):
+        return lem, frozenset(metas)
+    return None
 
 
 def _loc_hyps(goal: SGoal, loc: Location) -> list[str]:

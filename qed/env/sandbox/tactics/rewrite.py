@@ -70,7 +70,7 @@ def _meta_ty(p: Prop, name: str):
     return found[0] if found else None
 
 
-def _subterms(p: Prop):
+def subterms(p: Prop) -> list[Term]:
     """Terms of ``p`` in pre-order, left to right (not under binders)."""
     out: list[Term] = []
 
@@ -106,7 +106,7 @@ def rewrite_prop(p: Prop, hint: Hint, goal: SGoal, ctx: Ctx, where: str) -> Prop
         lhs, rhs = (rule.rhs, rule.lhs) if hint.reverse else (rule.lhs, rule.rhs)
         if metas:
             binds: dict[str, Term] = {}
-            for t in _subterms(p):
+            for t in subterms(p):
                 binds = {}
                 if match_term(lhs, t, metas, binds):
                     break
