@@ -2,8 +2,9 @@
 
 Owns the stage: trajectories -> split by theorem -> contrastive groups -> embeddings
 (computed once, cached on disk by text hash) -> AdamW on InfoNCE -> checkpoints, early
-stopping on validation rank-1 (ties broken by validation loss) -> head, config, metrics, loss plot, DONE (last). Knows
-nothing about Hydra (the CLI passes plain settings) nor about which encoder it is given.
+stopping on validation rank-1 (ties broken by validation loss) -> head, config, metrics,
+loss plot, DONE (last). Knows nothing about Hydra (the CLI passes plain settings) nor
+about which encoder it is given.
 
 Output directory (``runs/<name>/iter_<k>/ebm/``)::
 
@@ -158,8 +159,9 @@ def train_ebm(
     # 2. model, optimiser, and the checkpoint to resume from
     head = GoalConditionedEnergyHead(head_config).to(s.device)
     opt = torch.optim.AdamW(head.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    progress = {"step": 0, "best_val": -1.0, "best_val_loss": float("inf"), "best_step": 0, "bad_evals": 0, "losses": [], "evals": [],
-                "temperatures": [], "fingerprint": fingerprint, "head": _jsonable(head_config)}
+    progress = {"step": 0, "best_val": -1.0, "best_val_loss": 1e300, "best_step": 0, "bad_evals": 0,
+                "losses": [], "evals": [], "temperatures": [], "fingerprint": fingerprint,
+                "head": _jsonable(head_config)}
     ckpt = _checkpoint_dir(out_dir)
     if ckpt is not None:
         progress = _load_checkpoint(ckpt, head, opt, progress, s.device)
