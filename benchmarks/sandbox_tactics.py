@@ -19,8 +19,19 @@ from qed.core import StatementError, TacticTimeout
 from qed.data.benchmarks import load_benchmark
 from qed.env.sandbox.env import SandboxEnv
 
-STRUCTURAL = ["intro h", "constructor", "exact h₀", "assumption", "left", "right", "exfalso",
-              "by_contra h", "push_neg", "rcases h₀ with ⟨h, h'⟩", "exact foo"]
+STRUCTURAL = [
+    "intro h",
+    "constructor",
+    "exact h₀",
+    "assumption",
+    "left",
+    "right",
+    "exfalso",
+    "by_contra h",
+    "push_neg",
+    "rcases h₀ with ⟨h, h'⟩",
+    "exact foo",
+]
 CLOSERS = ["norm_num", "simp", "linarith", "nlinarith", "omega", "positivity", "ring", "decide"]
 
 
@@ -53,8 +64,10 @@ def main() -> None:
             n += 1
     dt = time.perf_counter() - t0
     per = dt / n
-    print(f"structural: {n} applications in {dt:.2f} s = {n / dt:,.0f} /s "
-          f"({per * 1e3:.3f} ms each, {per / base:.2f}x start)")
+    print(
+        f"structural: {n} applications in {dt:.2f} s = {n / dt:,.0f} /s "
+        f"({per * 1e3:.3f} ms each, {per / base:.2f}x start)"
+    )
 
     print(f"{'closer':<11}{'median ms':>10}{'p90 ms':>9}{'closed':>8}{'timeouts':>9}{'x start':>9}")
     for tac in CLOSERS:

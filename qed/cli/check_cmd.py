@@ -59,12 +59,17 @@ def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
         return 2
 
 
-def _check_all(build_env, header: str, decls: list[tuple[int, str]], cfg: DictConfig, out: Console,
-               err: Console) -> int:
+def _check_all(
+    build_env, header: str, decls: list[tuple[int, str]], cfg: DictConfig, out: Console, err: Console
+) -> int:
     failed = 0
     with build_env(cfg.env) as env:
         for line, decl in decls:
-            name = decl.split()[1] if decl.startswith(("theorem", "lemma")) and len(decl.split()) > 1 else "example"
+            name = (
+                decl.split()[1]
+                if decl.startswith(("theorem", "lemma")) and len(decl.split()) > 1
+                else "example"
+            )
             try:
                 statement, proof = split_statement(decl)
                 first = line + statement.count("\n")

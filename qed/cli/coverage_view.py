@@ -13,7 +13,9 @@ from qed.data.benchmarks import BenchmarkError, load_benchmark
 from qed.env.sandbox.coverage import coverage
 
 
-def show_coverage(benchmark: str, *, examples: bool, json_out: Path | None, out: Console, err: Console) -> int:
+def show_coverage(
+    benchmark: str, *, examples: bool, json_out: Path | None, out: Console, err: Console
+) -> int:
     try:
         theorems = load_benchmark(benchmark)
     except BenchmarkError as exc:

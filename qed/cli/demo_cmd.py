@@ -25,13 +25,16 @@ def run_demo(cfg: DictConfig, out: Console) -> int:
     from qed.env.sandbox.generate import generate
 
     out.rule("[bold]qed demo[/bold]: the sandbox prover")
-    out.print("Proof search and expert iteration are not built yet (issues 6-8); this demo shows the sandbox.\n")
+    out.print(
+        "Proof search and expert iteration are not built yet (issues 6-8); this demo shows the sandbox.\n"
+    )
 
     theorems = load_benchmark("minif2f_v1")
     t0 = time.perf_counter()
     report = coverage(theorems)
     out.print(
-        f"[bold]1. miniF2F v1 in the sandbox[/bold]: {len(report.accepted)}/{len(theorems)} statements accepted, "
+        f"[bold]1. miniF2F v1 in the sandbox[/bold]: "
+        f"{len(report.accepted)}/{len(theorems)} statements accepted, "
         f"{report.matched}/{report.compared} initial goals print exactly as Lean's "
         f"({time.perf_counter() - t0:.1f} s). Details: qed sandbox coverage"
     )

@@ -31,13 +31,21 @@ def env_factory(cfg: DictConfig) -> Callable[[], PantographEnv | ReplEnv]:
     match cfg.kind:
         case "pantograph":
             return lambda: PantographEnv(
-                binary, project=project, lean_path=lean_path, imports=imports,
-                request_timeout_s=cfg.request_timeout_s, startup_timeout_s=cfg.start_timeout_s,
+                binary,
+                project=project,
+                lean_path=lean_path,
+                imports=imports,
+                request_timeout_s=cfg.request_timeout_s,
+                startup_timeout_s=cfg.start_timeout_s,
             )
         case "repl":
             return lambda: ReplEnv(
-                binary, project=project, lean_path=lean_path, imports=imports,
-                request_timeout_s=cfg.request_timeout_s, import_timeout_s=cfg.start_timeout_s,
+                binary,
+                project=project,
+                lean_path=lean_path,
+                imports=imports,
+                request_timeout_s=cfg.request_timeout_s,
+                import_timeout_s=cfg.start_timeout_s,
             )
         case other:
             raise BuildError(f"not a Lean backend: env.kind={other}")
@@ -57,7 +65,10 @@ def build_lean_env(cfg: DictConfig) -> Iterator[PantographEnv | ReplEnv]:
 def build_lean_pool(cfg: DictConfig) -> Iterator[LeanPool]:
     """``env.pool_size`` Lean envs with recycling and the memory cap from config."""
     pool = LeanPool(
-        env_factory(cfg), cfg.pool_size, max_requests=cfg.max_requests, max_age_s=cfg.max_age_s,
+        env_factory(cfg),
+        cfg.pool_size,
+        max_requests=cfg.max_requests,
+        max_age_s=cfg.max_age_s,
         max_rss_mb=cfg.max_rss_mb or None,
     )
     try:

@@ -37,7 +37,9 @@ def show_config(overrides: list[str] = OVERRIDES) -> None:
 
 @app.command()
 def check(
-    file: Path = typer.Argument(..., help="A .lean file: theorem statements each followed by a tactic proof."),
+    file: Path = typer.Argument(
+        ..., help="A .lean file: theorem statements each followed by a tactic proof."
+    ),
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """Check tactic proofs through an environment; report the first failing tactic of each."""
@@ -49,7 +51,9 @@ def check(
 def _mount_subcommands() -> None:
     from qed.cli.sandbox_cmd import sandbox_app
 
-    app.add_typer(sandbox_app, name="sandbox", help="The built-in sandbox prover: coverage, theorem generation.")
+    app.add_typer(
+        sandbox_app, name="sandbox", help="The built-in sandbox prover: coverage, theorem generation."
+    )
     from qed.cli.model_cmd import model_app, serve_command, sft_command
     from qed.cli.sft_pairs import data_app
     from qed.cli.train_cmd import train_app

@@ -18,7 +18,9 @@ err = Console(stderr=True)
 def generate(
     n: int = typer.Option(1000, "--n", help="How many theorems to write."),
     seed: int = typer.Option(0, "--seed", help="Run seed: same seed, same theorems."),
-    out: Path = typer.Option(..., "--out", help="Output JSONL (miniF2F schema plus proof, family, difficulty)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output JSONL (miniF2F schema plus proof, family, difficulty)."
+    ),
     difficulty: int = typer.Option(2, "--difficulty", min=1, max=5, help="1 (easy) .. 5 (hard)."),
     family: list[str] = typer.Option(None, "--family", help="Restrict to these families (repeatable)."),
     workers: int = typer.Option(2, "--workers", min=1, help="Verifying processes."),
@@ -33,13 +35,25 @@ def generate(
     written = start
     with (
         out.open("a" if start else "w", encoding="utf-8") as fh,
-        Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                 console=err, transient=False) as bar,
+        Progress(
+            TextColumn("generating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as bar,
     ):
         task = bar.add_task("gen", total=n, completed=start)
         try:
-            for item in gen(n, seed=seed, difficulty=difficulty, families=family or list(FAMILIES),
-                            workers=workers, start=start):
+            for item in gen(
+                n,
+                seed=seed,
+                difficulty=difficulty,
+                families=family or list(FAMILIES),
+                workers=workers,
+                start=start,
+            ):
                 if item.row is not None:
                     fh.write(json.dumps(item.row, ensure_ascii=False) + "\n")
                     written += 1
@@ -70,7 +84,9 @@ def _resume_point(out: Path, seed: int) -> int:
                 break  # a torn last line from a killed run: rewritten below
             name = row.get("name", "")
             if f"_s{seed}_" not in name:
-                raise typer.BadParameter(f"{out} holds theorems of another seed; use a new file or --no-resume")
+                raise typer.BadParameter(
+                    f"{out} holds theorems of another seed; use a new file or --no-resume"
+                )
             last = max(last, int(name.rsplit("_", 1)[1]))
     _truncate_torn_tail(out)
     return last + 1

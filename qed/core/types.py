@@ -13,8 +13,9 @@ Contracts:
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable, Union
+from typing import Union
 
 TURNSTILE = "⊢"
 _HYP = re.compile(r"^(.+?) :(?:[ \n]|$)(.*)$", re.DOTALL)
@@ -132,7 +133,7 @@ class Goal:
                 rest, _, value = rest.partition(" := ")
             for name in names.split():
                 hyps.append(Hypothesis(name, rest, value))
-        target = entries[-1][len(TURNSTILE):].strip(" ")
+        target = entries[-1][len(TURNSTILE) :].strip(" ")
         return cls(tuple(hyps), target, tag)
 
 

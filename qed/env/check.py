@@ -81,7 +81,7 @@ def split_statement(text: str) -> tuple[str, str]:
     m = re.search(r":=\s*by\b", text)
     if m is None:
         raise ScriptError("no ':= by' found: expected 'theorem NAME … := by' followed by tactics")
-    return text[: m.end()], text[m.end():]
+    return text[: m.end()], text[m.end() :]
 
 
 def parse_script(proof: str, first_line: int = 1) -> Block:
@@ -120,11 +120,11 @@ def _parse_block(entries: list[tuple[int, int, str]], start_line: int) -> tuple[
         m = _BULLET.match(text)
         if m:
             content_col = indent + m.end()
-            inner = [(lineno, content_col, " " * content_col + text[m.end():])]
+            inner = [(lineno, content_col, " " * content_col + text[m.end() :])]
             while j < len(entries) and entries[j][1] >= content_col:
                 inner.append(entries[j])
                 j += 1
-            if not text[m.end():].strip():
+            if not text[m.end() :].strip():
                 raise ScriptError(f"line {lineno}: empty bullet")
             sub, _ = _parse_block(inner, lineno)
             items.append(Block(sub.items, lineno))
@@ -150,7 +150,9 @@ def check_proof(env: Env, theorem: Theorem, proof: str, *, first_line: int = 1) 
     state, _, failure = runner.run(script, state, 0, len(state.goals), top=True)
     ok = failure is None and state.is_solved
     if failure is None and not ok:
-        failure = Failure(script.items[-1].line if script.items else first_line, "", "unsolved goals", state.text)
+        failure = Failure(
+            script.items[-1].line if script.items else first_line, "", "unsolved goals", state.text
+        )
     return CheckResult(theorem.name, ok, runner.steps, failure, tuple(runner.trace))
 
 

@@ -9,8 +9,13 @@ TYPES = st.sampled_from(["ℝ", "ℕ", "0 < x", "x + y = 2", "ℕ → ℝ", "∀
 
 def test_goal_text_groups_consecutive_same_type_hypotheses():
     g = Goal(
-        (Hypothesis("x", "ℝ"), Hypothesis("y", "ℝ"), Hypothesis("n", "ℕ"), Hypothesis("z", "ℝ"),
-         Hypothesis("h₀", "0 < x")),
+        (
+            Hypothesis("x", "ℝ"),
+            Hypothesis("y", "ℝ"),
+            Hypothesis("n", "ℕ"),
+            Hypothesis("z", "ℝ"),
+            Hypothesis("h₀", "0 < x"),
+        ),
         "x + y = 2",
     )
     assert g.text == "x y : ℝ\nn : ℕ\nz : ℝ\nh₀ : 0 < x\n⊢ x + y = 2"

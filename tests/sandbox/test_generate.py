@@ -33,7 +33,15 @@ def test_emitted_rows_recheck_and_follow_the_minif2f_schema():
     env = SandboxEnv()
     for item in generate(20, seed=3, difficulty=2):
         row = item.row
-        assert set(row) >= {"name", "split", "header", "formal_statement", "informal_statement", "source", "proof"}
+        assert set(row) >= {
+            "name",
+            "split",
+            "header",
+            "formal_statement",
+            "informal_statement",
+            "source",
+            "proof",
+        }
         assert row["formal_statement"].endswith(":= by")
         thm = Theorem(row["name"], row["formal_statement"], header=row["header"])
         assert check_proof(env, thm, row["proof"]).ok
@@ -66,13 +74,17 @@ def test_cli_generate_writes_and_resumes_after_a_torn_line(tmp_path):
 
     out = tmp_path / "gen.jsonl"
     runner = CliRunner()
-    r = runner.invoke(app, ["sandbox", "generate", "--n", "30", "--seed", "4", "--out", str(out), "--workers", "1"])
+    r = runner.invoke(
+        app, ["sandbox", "generate", "--n", "30", "--seed", "4", "--out", str(out), "--workers", "1"]
+    )
     assert r.exit_code == 0, r.output
     full = out.read_text(encoding="utf-8").splitlines()
     assert len(full) == 30
     # simulate a killed run: keep 12 rows and half of the 13th
     out.write_text("\n".join(full[:12]) + "\n" + full[12][:40], encoding="utf-8")
-    r = runner.invoke(app, ["sandbox", "generate", "--n", "30", "--seed", "4", "--out", str(out), "--workers", "1"])
+    r = runner.invoke(
+        app, ["sandbox", "generate", "--n", "30", "--seed", "4", "--out", str(out), "--workers", "1"]
+    )
     assert r.exit_code == 0, r.output
     assert out.read_text(encoding="utf-8").splitlines() == full
     assert all(json.loads(line)["name"].startswith("gen_") for line in full)

@@ -103,7 +103,7 @@ def linear_system(rng: random.Random, d: int) -> Draft:
 def _det(m: list[list[int]]) -> int:
     if len(m) == 2:
         return m[0][0] * m[1][1] - m[0][1] * m[1][0]
-    return sum((-1) ** j * m[0][j] * _det([row[:j] + row[j + 1:] for row in m[1:]]) for j in range(len(m)))
+    return sum((-1) ** j * m[0][j] * _det([row[:j] + row[j + 1 :] for row in m[1:]]) for j in range(len(m)))
 
 
 def linear_inequality(rng: random.Random, d: int) -> Draft:

@@ -23,7 +23,10 @@ from qed.env.check import check_proof
 from qed.env.sandbox.env import SandboxEnv
 from qed.env.sandbox.families import FAMILIES, Draft
 
-HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\nopen BigOperators Real Nat Topology Rat\n"
+HEADER = (
+    "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\n"
+    "open BigOperators Real Nat Topology Rat\n"
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,9 @@ def generate(
     fams = tuple(families or FAMILIES)
     unknown = [f for f in fams if f not in FAMILIES]
     if unknown:
-        raise ValueError(f"unknown famil{'y' if len(unknown) == 1 else 'ies'} {unknown}: choose from {list(FAMILIES)}")
+        raise ValueError(
+            f"unknown famil{'y' if len(unknown) == 1 else 'ies'} {unknown}: choose from {list(FAMILIES)}"
+        )
     if not 1 <= difficulty <= 5:
         raise ValueError(f"difficulty must be 1..5, got {difficulty}")
     jobs = [(seed, s, min(s + chunk, n), difficulty, fams) for s in range(start, n, chunk)]
