@@ -66,8 +66,9 @@ def ebm_metrics(energies: np.ndarray, depths: Sequence[int], kinds: Sequence[Seq
     }
 
 
-def active_unit_ratio(head: GoalConditionedEnergyHead, z_state: torch.Tensor, z_goal: torch.Tensor,
-                      min_fraction: float = 0.01) -> dict:
+def active_unit_ratio(
+    head: GoalConditionedEnergyHead, z_state: torch.Tensor, z_goal: torch.Tensor, min_fraction: float = 0.01
+) -> dict:
     """Fraction of hidden units that are alive: pre-activation > 0 on at least ``min_fraction``
     of the inputs (eval mode). Per hidden layer and overall; dead units waste capacity."""
     was = head.training
@@ -101,8 +102,10 @@ def evaluate_ebm(
 
     config = json.loads((Path(ebm_dir) / "config.json").read_text(encoding="utf-8"))
     if config["encoder"] != encoder_id:
-        raise ValueError(f"{ebm_dir} was trained on embeddings of {config['encoder']!r}, "
-                         f"but the configured encoder is {encoder_id!r}")
+        raise ValueError(
+            f"{ebm_dir} was trained on embeddings of {config['encoder']!r}, "
+            f"but the configured encoder is {encoder_id!r}"
+        )
     s = config["settings"]
     head = load_head(ebm_dir, device=device)
     rows = read_trajectories(trajectories)
@@ -110,8 +113,13 @@ def evaluate_ebm(
     names = {"val": val, "train": train, "all": train | val}.get(split)
     if names is None:
         raise ValueError(f"unknown split '{split}': expected val, train or all")
-    groups, stats = build_groups([r for r in rows if r.theorem in names], k=s["k_negatives"],
-                                 depth_window=s["depth_window"], hard_fraction=s["hard_fraction"], seed=s["seed"])
+    groups, stats = build_groups(
+        [r for r in rows if r.theorem in names],
+        k=s["k_negatives"],
+        depth_window=s["depth_window"],
+        hard_fraction=s["hard_fraction"],
+        seed=s["seed"],
+    )
     if not groups:
         raise ValueError(f"{trajectories}: no contrastive groups in split '{split}'")
     ix = index_groups(groups)
@@ -122,13 +130,21 @@ def evaluate_ebm(
     e = energies.cpu().numpy()
     metrics = ebm_metrics(e, ix.depths, ix.kinds)
     metrics |= active_unit_ratio(head, z[states.reshape(-1)], z[roots.reshape(-1)])
-    metrics |= {"split": split, "temperature": float(head.temperature().item()),
-                "dual_label_rate": stats.dual_label_rate, "negatives_by_kind": stats.negatives_by_kind,
-                "encoder": encoder_id}
+    metrics |= {
+        "split": split,
+        "temperature": float(head.temperature().item()),
+        "dual_label_rate": stats.dual_label_rate,
+        "negatives_by_kind": stats.negatives_by_kind,
+        "encoder": encoder_id,
+    }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    energy_histogram(e[:, 0], e[:, 1:].reshape(-1), out_dir / "energy_hist.png",
-                     title=f"energies ({split} split): rank-1 {metrics['rank1']:.3f}, chance {metrics['chance']:.3f}")
+    energy_histogram(
+        e[:, 0],
+        e[:, 1:].reshape(-1),
+        out_dir / "energy_hist.png",
+        title=f"energies ({split} split): rank-1 {metrics['rank1']:.3f}, chance {metrics['chance']:.3f}",
+    )
     write_json(out_dir / "metrics.json", metrics)
     return metrics
 
