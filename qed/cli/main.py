@@ -61,6 +61,10 @@ def _mount_subcommands() -> None:
     app.add_typer(model_app, name="model", help="Local models: create a tiny one, merge a LoRA adapter.")
     app.command("serve")(serve_command)
     train_app.command("sft")(sft_command)
+    from qed.cli.ebm_cmd import eval_app, train_ebm_command
+
+    train_app.command("ebm")(train_ebm_command)
+    app.add_typer(eval_app, name="eval", help="Evaluation: EBM and embedding health metrics.")
     app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM.")
     app.add_typer(data_app, name="data", help="Training data: SFT pairs from traced proofs.")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qed.cli.schema_policy import PolicyConfig, SftConfig
+from qed.cli.schema_value import EbmConfig
 
 
 @dataclass
@@ -38,4 +39,5 @@ class QedConfig:
     env: EnvConfig = field(default_factory=EnvConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     sft: SftConfig = field(default_factory=SftConfig)
+    ebm: EbmConfig = field(default_factory=EbmConfig)
     seed: int = 0

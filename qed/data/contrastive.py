@@ -109,11 +109,24 @@ def labelled_states(rows: Sequence[TrajectoryRow]) -> list[LabelledState]:
                 kind = "dead_end"
             else:
                 kind = "off_path"
-            out.append(LabelledState(r.theorem, r.node_id, r.parent_id, r.depth, r.state, r.root,
-                                     kind == "positive", kind, r.expansion_order >= 0))
+            out.append(
+                LabelledState(
+                    r.theorem,
+                    r.node_id,
+                    r.parent_id,
+                    r.depth,
+                    r.state,
+                    r.root,
+                    kind == "positive",
+                    kind,
+                    r.expansion_order >= 0,
+                )
+            )
     positive_texts = {s.state for s in out if s.positive}
-    return [replace(s, positive=True, kind="dual") if not s.positive and s.state in positive_texts else s
-            for s in out]
+    return [
+        replace(s, positive=True, kind="dual") if not s.positive and s.state in positive_texts else s
+        for s in out
+    ]
 
 
 def dual_label_counts(rows: Sequence[TrajectoryRow]) -> tuple[int, int]:
@@ -162,8 +175,12 @@ def build_groups(
         own = per_theorem.get(p.theorem, [])
         siblings = [s for s in own if s.parent_id == p.parent_id]
         dead = [s for s in own if s.expanded and s.parent_id != p.parent_id]
-        hard = [s for d in range(p.depth - depth_window, p.depth + depth_window + 1)
-                for s in hard_by_depth.get(d, []) if s.theorem != p.theorem]
+        hard = [
+            s
+            for d in range(p.depth - depth_window, p.depth + depth_window + 1)
+            for s in hard_by_depth.get(d, [])
+            if s.theorem != p.theorem
+        ]
         chosen: list[tuple[LabelledState, str]] = []
         _take(rng, hard, "hard", n_hard, chosen)
         _take(rng, siblings, "sibling", k - len(chosen), chosen)
@@ -177,18 +194,36 @@ def build_groups(
             padded += 1
             chosen += [chosen[rng.randrange(len(chosen))] for _ in range(k - len(chosen))]
         kinds.update(kind for _, kind in chosen)
-        groups.append(ContrastiveGroup(
-            theorem=p.theorem, depth=p.depth, positive=p.state, root=p.root,
-            negatives=tuple(s.state for s, _ in chosen), negative_roots=tuple(s.root for s, _ in chosen),
-            negative_kinds=tuple(kind for _, kind in chosen)))
-    stats = ContrastiveStats(positives=len(positives), groups=len(groups), dropped=dropped,
-                             padded_groups=padded, labelled_texts=labelled, dual_label_texts=dual,
-                             negatives_by_kind={kd: kinds.get(kd, 0) for kd in KINDS})
+        groups.append(
+            ContrastiveGroup(
+                theorem=p.theorem,
+                depth=p.depth,
+                positive=p.state,
+                root=p.root,
+                negatives=tuple(s.state for s, _ in chosen),
+                negative_roots=tuple(s.root for s, _ in chosen),
+                negative_kinds=tuple(kind for _, kind in chosen),
+            )
+        )
+    stats = ContrastiveStats(
+        positives=len(positives),
+        groups=len(groups),
+        dropped=dropped,
+        padded_groups=padded,
+        labelled_texts=labelled,
+        dual_label_texts=dual,
+        negatives_by_kind={kd: kinds.get(kd, 0) for kd in KINDS},
+    )
     return groups, stats
 
 
-def _take(rng: random.Random, pool: list[LabelledState], kind: str, limit: int,
-          chosen: list[tuple[LabelledState, str]]) -> None:
+def _take(
+    rng: random.Random,
+    pool: list[LabelledState],
+    kind: str,
+    limit: int,
+    chosen: list[tuple[LabelledState, str]],
+) -> None:
     """Append up to ``limit`` states of ``pool`` not yet in ``chosen``, drawn without replacement."""
     if limit <= 0:
         return
@@ -222,6 +257,11 @@ def index_groups(groups: Sequence[ContrastiveGroup]) -> GroupIndex:
 
     states = tuple(tuple(at(t) for t in (g.positive, *g.negatives)) for g in groups)
     roots = tuple(tuple(at(t) for t in (g.root, *g.negative_roots)) for g in groups)
-    return GroupIndex(texts=tuple(index), states=states, roots=roots,
-                      depths=tuple(g.depth for g in groups), kinds=tuple(g.negative_kinds for g in groups),
-                      theorems=tuple(g.theorem for g in groups))
+    return GroupIndex(
+        texts=tuple(index),
+        states=states,
+        roots=roots,
+        depths=tuple(g.depth for g in groups),
+        kinds=tuple(g.negative_kinds for g in groups),
+        theorems=tuple(g.theorem for g in groups),
+    )

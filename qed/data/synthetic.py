@@ -30,8 +30,20 @@ BAD_FUNS = ("Real.log", "Real.sqrt", "Nat.factorial", "Finset.card")
 NEUTRAL_FUNS = ("2 *", "3 *", "-", "")
 OPS = ("+", "*", "-")
 RELS = ("=", "≤", "<", "≠")
-TACTICS = ("intro h", "norm_num", "linarith", "nlinarith [sq_nonneg (x - y)]", "simp", "ring_nf",
-           "omega", "constructor", "rw [h₀]", "field_simp", "positivity", "apply le_of_lt")
+TACTICS = (
+    "intro h",
+    "norm_num",
+    "linarith",
+    "nlinarith [sq_nonneg (x - y)]",
+    "simp",
+    "ring_nf",
+    "omega",
+    "constructor",
+    "rw [h₀]",
+    "field_simp",
+    "positivity",
+    "apply le_of_lt",
+)
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 
 
@@ -107,11 +119,21 @@ class _Writer:
     def add(self, parent: TrajectoryRow | None, state: str, outcome: str, on_path: bool) -> TrajectoryRow:
         logprob = 0.0 if parent is None else -self.rng.expovariate(1.0)
         row = TrajectoryRow(
-            theorem=self.name, node_id=len(self.rows), parent_id=-1 if parent is None else parent.node_id,
+            theorem=self.name,
+            node_id=len(self.rows),
+            parent_id=-1 if parent is None else parent.node_id,
             tactic="" if parent is None else TACTICS[self.rng.randrange(len(TACTICS))],
-            state=state, root=self.root, depth=0 if parent is None else parent.depth + 1, logprob=logprob,
+            state=state,
+            root=self.root,
+            depth=0 if parent is None else parent.depth + 1,
+            logprob=logprob,
             cumulative_logprob=logprob + (0.0 if parent is None else parent.cumulative_logprob),
-            energy=math.nan, outcome=outcome, on_proof_path=on_path, expansion_order=-1, proved=self.proved)
+            energy=math.nan,
+            outcome=outcome,
+            on_proof_path=on_path,
+            expansion_order=-1,
+            proved=self.proved,
+        )
         self.rows.append(row)
         return row
 

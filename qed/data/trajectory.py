@@ -150,7 +150,8 @@ def read_trajectories(path: str | Path, *, check: bool = True) -> list[Trajector
                 col = col.cast(f.type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise TrajectoryError(
-                    f"{path}: column '{f.name}' has type {col.type}, expected {f.type}") from exc
+                    f"{path}: column '{f.name}' has type {col.type}, expected {f.type}"
+                ) from exc
         if col.null_count and f.name != "energy":
             raise TrajectoryError(f"{path}: column '{f.name}' has {col.null_count} null values")
         cols.append(col.to_pylist())
@@ -170,8 +171,9 @@ def read_trajectories(path: str | Path, *, check: bool = True) -> list[Trajector
 def _check_outcomes(rows: Iterable[TrajectoryRow]) -> None:
     for r in rows:
         if r.outcome not in OUTCOMES:
-            raise TrajectoryError(f"theorem '{r.theorem}' node {r.node_id}: outcome '{r.outcome}' "
-                                  f"is not one of {OUTCOMES}")
+            raise TrajectoryError(
+                f"theorem '{r.theorem}' node {r.node_id}: outcome '{r.outcome}' is not one of {OUTCOMES}"
+            )
 
 
 def by_theorem(rows: Iterable[TrajectoryRow]) -> dict[str, list[TrajectoryRow]]:
@@ -205,8 +207,9 @@ def validate(rows: Sequence[TrajectoryRow]) -> None:
             if parent is None:
                 raise TrajectoryError(f"theorem '{name}': node {r.node_id} has missing parent {r.parent_id}")
             if r.depth != parent.depth + 1:
-                raise TrajectoryError(f"theorem '{name}': node {r.node_id} has depth {r.depth}, "
-                                      f"parent depth {parent.depth}")
+                raise TrajectoryError(
+                    f"theorem '{name}': node {r.node_id} has depth {r.depth}, parent depth {parent.depth}"
+                )
             if r.outcome == "root":
                 raise TrajectoryError(f"theorem '{name}': non-root node {r.node_id} has outcome 'root'")
         path = [r for r in tree if r.on_proof_path]
@@ -243,6 +246,7 @@ def split_by_theorem(names: Iterable[str], val_fraction: float, seed: int = 0) -
     def key(n: str) -> float:
         h = hashlib.sha256(f"{seed}\x00{n}".encode()).digest()
         return int.from_bytes(h[:8], "big") / 2**64
+
     val = {n for n in names if key(n) < val_fraction}
     if val_fraction > 0 and not val and len(names) > 1:
         val = {min(names, key=key)}

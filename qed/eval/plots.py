@@ -30,7 +30,7 @@ def tsne(
     path: Path,
     *,
     seed: int = 0,
-    max_points: int = 1500,
+    max_points: int = 1000,
 ) -> Path:
     """2-D t-SNE of ``X`` (at most ``max_points``, sampled), coloured by label and by depth."""
     from sklearn.manifold import TSNE
@@ -42,7 +42,8 @@ def tsne(
     )
     Xs, ys, ds = X[idx], np.asarray(positive, dtype=bool)[idx], np.minimum(np.asarray(depths)[idx], 4)
     perplexity = float(min(30, max(2, (len(Xs) - 1) // 3)))
-    emb = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(Xs)
+    tsne_model = TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=500, random_state=seed)
+    emb = tsne_model.fit_transform(Xs)
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 5.5))
     a.scatter(*emb[~ys].T, s=6, alpha=0.5, c="tab:red", label="negative")
     a.scatter(*emb[ys].T, s=8, alpha=0.8, c="tab:blue", label="positive (proof path)")

@@ -114,13 +114,14 @@ def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *
     keep = max(1, limit - params.max_new_tokens)
     encoded = [tokenizer(p, add_special_tokens=False)["input_ids"][-keep:] for p in prompts]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    per_chunk = max(1, max_batch_sequences // params.n)
-    device = next(model.parameters()).device
     sample = params.temperature > 0
+    n_gen = params.n if sample else 1  # greedy: one decode, repeated n times
+    per_chunk = max(1, max_batch_sequences // n_gen)
+    device = next(model.parameters()).device
     kwargs = dict(
         max_new_tokens=params.max_new_tokens,
         do_sample=sample,
-        num_return_sequences=params.n,
+        num_return_sequences=n_gen,
         return_dict_in_generate=True,
         output_logits=True,
         pad_token_id=pad_id,
@@ -146,7 +147,7 @@ def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *
         logprobs = logprobs.squeeze(-1).cpu().tolist()
         new_ids = new.cpu().tolist()
         for i in range(len(chunk)):
-            rows = range(i * params.n, (i + 1) * params.n)
+            rows = [r for r in range(i * n_gen, (i + 1) * n_gen) for _ in range(params.n // n_gen)]
             out.append([_cut(tokenizer, new_ids[r], logprobs[r], params.stop, tokenizer.eos_token_id,
                              params.max_new_tokens) for r in rows])
     return out

@@ -102,22 +102,31 @@ class _Split:
     roots: torch.Tensor
 
 
-def prepare_groups(trajectories: Path, s: EbmTrainSettings) -> tuple[GroupIndex, ContrastiveStats,
-                                                                        GroupIndex, ContrastiveStats]:
+def prepare_groups(
+    trajectories: Path, s: EbmTrainSettings
+) -> tuple[GroupIndex, ContrastiveStats, GroupIndex, ContrastiveStats]:
     """Train and validation groups of ``trajectories``, split by theorem name."""
     rows = read_trajectories(trajectories)
     train_names, val_names = split_by_theorem({r.theorem for r in rows}, s.val_fraction, s.seed)
     out = []
     for names in (train_names, val_names):
-        groups, stats = build_groups([r for r in rows if r.theorem in names], k=s.k_negatives,
-                                     depth_window=s.depth_window, hard_fraction=s.hard_fraction, seed=s.seed)
+        groups, stats = build_groups(
+            [r for r in rows if r.theorem in names],
+            k=s.k_negatives,
+            depth_window=s.depth_window,
+            hard_fraction=s.hard_fraction,
+            seed=s.seed,
+        )
         out += [index_groups(groups), stats]
     if not out[0].states:
-        raise EbmTrainingError(f"{trajectories}: no training groups (the training split has no proved "
-                               f"theorem with a proof-path state)")
+        raise EbmTrainingError(
+            f"{trajectories}: no training groups (the training split has no proved "
+            f"theorem with a proof-path state)"
+        )
     if not out[2].states:
         raise EbmTrainingError(
-            f"{trajectories}: no validation groups (raise val_fraction or add proved theorems)")
+            f"{trajectories}: no validation groups (raise val_fraction or add proved theorems)"
+        )
     return out[0], out[1], out[2], out[3]
 
 
@@ -152,16 +161,27 @@ def train_ebm(
         z = cache.embed(texts, encoder, batch_size=s.encode_batch, progress=lambda n: bar.advance(task, n))
     z_all = torch.from_numpy(np.ascontiguousarray(z)).to(s.device)
     row = {t: i for i, t in enumerate(texts)}
-    train, val = (_Split(ix, st, *_rows(ix, row, s.device)) for ix, st in ((train_idx, train_stats),
-                                                                             (val_idx, val_stats)))
+    train, val = (
+        _Split(ix, st, *_rows(ix, row, s.device))
+        for ix, st in ((train_idx, train_stats), (val_idx, val_stats))
+    )
     fingerprint = f"{len(texts)}:{len(train_idx.states)}:{len(val_idx.states)}:{encoder_id}"
 
     # 2. model, optimiser, and the checkpoint to resume from
     head = GoalConditionedEnergyHead(head_config).to(s.device)
     opt = torch.optim.AdamW(head.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    progress = {"step": 0, "best_val": -1.0, "best_val_loss": 1e300, "best_step": 0, "bad_evals": 0,
-                "losses": [], "evals": [], "temperatures": [], "fingerprint": fingerprint,
-                "head": _jsonable(head_config)}
+    progress = {
+        "step": 0,
+        "best_val": -1.0,
+        "best_val_loss": 1e300,
+        "best_step": 0,
+        "bad_evals": 0,
+        "losses": [],
+        "evals": [],
+        "temperatures": [],
+        "fingerprint": fingerprint,
+        "head": _jsonable(head_config),
+    }
     ckpt = _checkpoint_dir(out_dir)
     if ckpt is not None:
         progress = _load_checkpoint(ckpt, head, opt, progress, s.device)
@@ -197,7 +217,7 @@ def train_ebm(
             if (step + 1) % s.log_every == 0:
                 t = float(head.temperature().item())
                 progress["temperatures"].append([step + 1, t])
-                recent = float(np.mean(progress["losses"][-s.log_every:]))
+                recent = float(np.mean(progress["losses"][-s.log_every :]))
                 log.write(json.dumps({"step": step + 1, "loss": recent, "temperature": t}) + "\n")
                 log.flush()
                 status = temperature_status(t, head_config)
@@ -208,10 +228,13 @@ def train_ebm(
                         f"({head_config.temperature_floor} .. {head_config.temperature_ceiling}; "
                         f"healthy 0.5-3.0). "
                         f"Training is not healthy: lower the learning rate or check the data (are the "
-                        f"negatives trivially separable, or indistinguishable from the positives?).")
+                        f"negatives trivially separable, or indistinguishable from the positives?)."
+                    )
                 if status == "unhealthy":
-                    console.print(f"[yellow]step {step + 1}: temperature {t:.3f} outside the healthy "
-                                  f"range 0.5-3.0[/yellow]")
+                    console.print(
+                        f"[yellow]step {step + 1}: temperature {t:.3f} outside the healthy "
+                        f"range 0.5-3.0[/yellow]"
+                    )
 
             if (step + 1) % s.eval_every == 0 or step + 1 == s.max_steps:
                 v_energy = _energies(head, z_all, val)
@@ -226,9 +249,11 @@ def train_ebm(
                 else:
                     progress["bad_evals"] += 1
                 _save_checkpoint(out_dir, head, opt, progress)
-                bar.console.print(f"step {step + 1}: loss {np.mean(progress['losses'][-s.eval_every:]):.4f} "
-                                  f"val loss {v_loss:.4f} val rank-1 {v_rank1:.3f} (chance {chance:.3f}) "
-                                  f"T {head.temperature().item():.3f}")
+                bar.console.print(
+                    f"step {step + 1}: loss {np.mean(progress['losses'][-s.eval_every :]):.4f} "
+                    f"val loss {v_loss:.4f} val rank-1 {v_rank1:.3f} (chance {chance:.3f}) "
+                    f"T {head.temperature().item():.3f}"
+                )
                 if progress["bad_evals"] >= s.patience:
                     stopped = "early"
                     break
@@ -253,8 +278,12 @@ def train_ebm(
         "encoder": encoder_id,
         "seconds": time.perf_counter() - t0,
     }
-    config = {"encoder": encoder_id, "head": _jsonable(head_config), "settings": asdict(s),
-              "trajectories": str(trajectories)}
+    config = {
+        "encoder": encoder_id,
+        "head": _jsonable(head_config),
+        "settings": asdict(s),
+        "trajectories": str(trajectories),
+    }
     _write_json(out_dir / "config.json", config)
     _write_json(out_dir / "metrics.json", metrics)
     plot_training(progress, out_dir / "loss.png")
@@ -266,6 +295,7 @@ def _rows(index: GroupIndex, row: dict[str, int], device: str) -> tuple[torch.Te
     def gather(table: tuple[tuple[int, ...], ...]) -> torch.Tensor:
         rows = [[row[index.texts[i]] for i in g] for g in table]
         return torch.tensor(rows, dtype=torch.long, device=device)
+
     return gather(index.states), gather(index.roots)
 
 
@@ -276,8 +306,9 @@ def _energies(head: GoalConditionedEnergyHead, z: torch.Tensor, split: _Split) -
 
 
 def _bar(console: Console, label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console)
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
 
 
 def _jsonable(config: HeadConfig) -> dict:
@@ -294,6 +325,7 @@ def _write_json(path: Path, obj: dict) -> None:
 
 # -- checkpoints: safetensors for tensors, JSON for the rest (no pickles) -----------------------
 
+
 def _checkpoint_dir(out_dir: Path) -> Path | None:
     for name in ("checkpoint", "checkpoint.old"):
         if (out_dir / name / "progress.json").exists():
@@ -301,14 +333,18 @@ def _checkpoint_dir(out_dir: Path) -> Path | None:
     return None
 
 
-def _save_checkpoint(out_dir: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer,
-                     progress: dict) -> None:
+def _save_checkpoint(
+    out_dir: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer, progress: dict
+) -> None:
     new, cur, old = out_dir / "checkpoint.new", out_dir / "checkpoint", out_dir / "checkpoint.old"
     shutil.rmtree(new, ignore_errors=True)
     save_head(head, new)
     state = opt.state_dict()
-    tensors = {f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
-               for i, st in state["state"].items() for k, v in st.items()}
+    tensors = {
+        f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
+        for i, st in state["state"].items()
+        for k, v in st.items()
+    }
     save_file(tensors or {"empty": torch.zeros(1)}, str(new / "optimizer.safetensors"))
     groups = [{k: v for k, v in g.items()} for g in state["param_groups"]]
     _write_json(new / "optimizer.json", {"param_groups": groups})
@@ -320,13 +356,15 @@ def _save_checkpoint(out_dir: Path, head: GoalConditionedEnergyHead, opt: torch.
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _load_checkpoint(ckpt: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer,
-                     fresh: dict, device: str) -> dict:
+def _load_checkpoint(
+    ckpt: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer, fresh: dict, device: str
+) -> dict:
     progress = json.loads((ckpt / "progress.json").read_text(encoding="utf-8"))
     if progress.get("fingerprint") != fresh["fingerprint"] or progress.get("head") != fresh["head"]:
         raise EbmTrainingError(
             f"{ckpt} was made with other data, encoder or head shape ({progress.get('fingerprint')} vs "
-            f"{fresh['fingerprint']}); delete the directory or use --force to start over")
+            f"{fresh['fingerprint']}); delete the directory or use --force to start over"
+        )
     head.load_state_dict(load_head(ckpt, device=device).state_dict())
     tensors = load_file(str(ckpt / "optimizer.safetensors"), device=device)
     groups = json.loads((ckpt / "optimizer.json").read_text(encoding="utf-8"))["param_groups"]
@@ -354,7 +392,7 @@ def plot_training(progress: dict, path: Path) -> None:
         ax.plot(steps, losses, color="tab:blue", alpha=0.25, lw=0.8, label="train loss")
         w = max(1, min(50, losses.size // 10))
         smooth = np.convolve(losses, np.ones(w) / w, mode="valid")
-        ax.plot(steps[w - 1:], smooth, color="tab:blue", lw=1.5, label=f"train loss ({w}-step mean)")
+        ax.plot(steps[w - 1 :], smooth, color="tab:blue", lw=1.5, label=f"train loss ({w}-step mean)")
     if progress["evals"]:
         ev = np.asarray(progress["evals"], dtype=float)
         ax.plot(ev[:, 0], ev[:, 1], "o-", color="tab:orange", label="val loss")
@@ -368,8 +406,11 @@ def plot_training(progress: dict, path: Path) -> None:
         ax2.axhspan(0.5, 3.0, color="tab:green", alpha=0.06)
         ax2.set_ylabel("temperature (healthy band shaded)")
     best = progress.get("best_val", -1)
-    ax.set_title(f"EBM training (best val rank-1 {best:.3f} at step {progress.get('best_step', 0)})"
-                 if best >= 0 else "EBM training")
+    ax.set_title(
+        f"EBM training (best val rank-1 {best:.3f} at step {progress.get('best_step', 0)})"
+        if best >= 0
+        else "EBM training"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -218,7 +218,7 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
         torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
         optimizer.step()
         step += 1
-        row = {"kind": "train", "step": step, "loss": float(loss), "lr": lr,
+        row = {"kind": "train", "step": step, "loss": loss.item(), "lr": lr,
                "elapsed_s": round(time.monotonic() - t0, 2)}
         append_metrics(run_dir, row)
         if val_ex and (step % settings.eval_every == 0 or step == total):

@@ -59,7 +59,8 @@ class DiskEmbeddingCache:
             if meta.get("encoder") != encoder_id or meta.get("dim") != dim:
                 raise EmbeddingCacheError(
                     f"{self.directory} holds embeddings of encoder {meta.get('encoder')!r} (dim "
-                    f"{meta.get('dim')}), not {encoder_id!r} (dim {dim}); use another directory")
+                    f"{meta.get('dim')}), not {encoder_id!r} (dim {dim}); use another directory"
+                )
         else:
             meta_path.write_text(json.dumps({"encoder": encoder_id, "dim": dim}) + "\n", encoding="utf-8")
         self._index: dict[str, int] = {}
@@ -80,7 +81,8 @@ class DiskEmbeddingCache:
             table = pq.read_table(shard)
         except (pa.ArrowException, OSError) as exc:
             raise EmbeddingCacheError(
-                f"{shard}: corrupt embedding shard ({exc}); delete it to recompute") from exc
+                f"{shard}: corrupt embedding shard ({exc}); delete it to recompute"
+            ) from exc
         if table.column_names[:2] != ["key", "vector"]:
             raise EmbeddingCacheError(f"{shard}: expected columns key, vector; found {table.column_names}")
         keys = table.column("key").to_pylist()
@@ -99,8 +101,9 @@ class DiskEmbeddingCache:
 
     def _all(self) -> np.ndarray:
         if self._matrix is None:
-            self._matrix = (np.concatenate(self._blocks) if self._blocks
-                            else np.zeros((0, self.dim), dtype=np.float32))
+            self._matrix = (
+                np.concatenate(self._blocks) if self._blocks else np.zeros((0, self.dim), dtype=np.float32)
+            )
             self._blocks = [self._matrix]
         return self._matrix
 
@@ -114,8 +117,15 @@ class DiskEmbeddingCache:
             rows.append(self._index[k])
         return self._all()[np.asarray(rows, dtype=np.int64)]
 
-    def embed(self, texts: Sequence[str], encoder: Encoder, *, batch_size: int = 64, shard_size: int = 4096,
-              progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed(
+        self,
+        texts: Sequence[str],
+        encoder: Encoder,
+        *,
+        batch_size: int = 64,
+        shard_size: int = 4096,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
         """Vectors of ``texts``, computing (and persisting) only those not cached yet.
 
         ``progress(n)`` is called after each encoder batch with the number just encoded.
@@ -127,14 +137,15 @@ class DiskEmbeddingCache:
                 missing.setdefault(k, t)
         todo = list(missing.items())
         for start in range(0, len(todo), shard_size):
-            chunk = todo[start:start + shard_size]
+            chunk = todo[start : start + shard_size]
             vectors = []
             for b in range(0, len(chunk), batch_size):
-                batch = [t for _, t in chunk[b:b + batch_size]]
+                batch = [t for _, t in chunk[b : b + batch_size]]
                 out = np.asarray(encoder.encode(batch), dtype=np.float32)
                 if out.shape != (len(batch), self.dim):
-                    raise EmbeddingCacheError(f"encoder returned shape {out.shape}, expected "
-                                              f"({len(batch)}, {self.dim})")
+                    raise EmbeddingCacheError(
+                        f"encoder returned shape {out.shape}, expected ({len(batch)}, {self.dim})"
+                    )
                 vectors.append(out)
                 if progress is not None:
                     progress(len(batch))
@@ -145,8 +156,12 @@ class DiskEmbeddingCache:
         n = 1 + max((int(p.stem.split("-")[1]) for p in self.directory.glob("part-*.parquet")), default=-1)
         path = self.directory / f"part-{n:05d}.parquet"
         flat = pa.array(matrix.reshape(-1), type=pa.float32())
-        table = pa.table({"key": pa.array(keys, type=pa.string()),
-                          "vector": pa.FixedSizeListArray.from_arrays(flat, self.dim)})
+        table = pa.table(
+            {
+                "key": pa.array(keys, type=pa.string()),
+                "vector": pa.FixedSizeListArray.from_arrays(flat, self.dim),
+            }
+        )
         tmp = path.with_name(path.name + ".tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, path)

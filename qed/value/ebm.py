@@ -75,7 +75,8 @@ class GoalConditionedEnergyHead(nn.Module):
         widths = (3 * config.dim, *config.hidden)
         self.hidden = nn.ModuleList(
             spectral_norm(nn.Linear(a, b), n_power_iterations=config.power_iterations)
-            for a, b in zip(widths[:-1], widths[1:], strict=True))
+            for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
         self.out = spectral_norm(nn.Linear(widths[-1], 1), n_power_iterations=config.power_iterations)
         self.act = nn.SiLU()
         self.drop = nn.Dropout(config.dropout)
@@ -111,8 +112,10 @@ class GoalConditionedEnergyHead(nn.Module):
 
     def _input(self, z_state: torch.Tensor, z_goal: torch.Tensor) -> torch.Tensor:
         if z_state.shape != z_goal.shape or z_state.shape[-1] != self.config.dim:
-            raise ValueError(f"expected two [..., {self.config.dim}] tensors, got "
-                             f"{tuple(z_state.shape)} and {tuple(z_goal.shape)}")
+            raise ValueError(
+                f"expected two [..., {self.config.dim}] tensors, got "
+                f"{tuple(z_state.shape)} and {tuple(z_goal.shape)}"
+            )
         return torch.cat([z_state, z_goal, z_state * z_goal], dim=-1)
 
 
@@ -176,16 +179,19 @@ def load_head(directory: str | Path, *, device: str = "cpu") -> GoalConditionedE
     return head.to(device).eval()
 
 
-def energies_in_batches(head: GoalConditionedEnergyHead, z_state: torch.Tensor, z_goal: torch.Tensor,
-                        batch_size: int = 1024) -> torch.Tensor:
+def energies_in_batches(
+    head: GoalConditionedEnergyHead, z_state: torch.Tensor, z_goal: torch.Tensor, batch_size: int = 1024
+) -> torch.Tensor:
     """Energies of ``[N, ..., d]`` pairs in eval mode without gradients, ``batch_size`` rows of N at a
     time; the head's train/eval mode is restored afterwards."""
     was_training = head.training
     head.eval()
     try:
         with torch.no_grad():
-            parts = [head(z_state[i:i + batch_size], z_goal[i:i + batch_size])
-                     for i in range(0, z_state.shape[0], batch_size)]
+            parts = [
+                head(z_state[i : i + batch_size], z_goal[i : i + batch_size])
+                for i in range(0, z_state.shape[0], batch_size)
+            ]
     finally:
         head.train(was_training)
     return torch.cat(parts) if parts else torch.zeros(z_state.shape[:-1])

@@ -68,6 +68,9 @@ class HFEncoder:
                                  max_length=self.max_length, return_tensors="pt", padding_side="right")
             ids = enc["input_ids"].to(device)
             attn = enc["attention_mask"].to(device)
+            if ids.shape[1] == 0:  # only empty texts in this batch
+                rows.append(torch.zeros((len(batch), self.dim), dtype=torch.float32))
+                continue
             with torch.inference_mode():
                 out = self.model(input_ids=ids, attention_mask=attn, output_hidden_states=True,
                                  use_cache=False)

@@ -42,7 +42,7 @@ class HashingEncoder:
         padded = f" {text} "
         n = self.ngram
         grams = ["w:" + t for t in text.split()]
-        grams += [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+        grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
         return grams
 
     def encode_one(self, text: str) -> np.ndarray:

@@ -25,8 +25,15 @@ class EbmScorer:
     goal is encoded once per search and revisited states are free.
     """
 
-    def __init__(self, encoder: Encoder, head: GoalConditionedEnergyHead, *, cache_size: int = 100_000,
-                 batch_size: int = 256, device: str = "cpu"):
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: GoalConditionedEnergyHead,
+        *,
+        cache_size: int = 100_000,
+        batch_size: int = 256,
+        device: str = "cpu",
+    ):
         self.encoder, self.head = encoder, head.to(device).eval()
         self.cache = LRUEmbeddings(cache_size)
         self.batch_size, self.device = batch_size, device
@@ -53,11 +60,11 @@ class EbmScorer:
         if not queries:
             return []
         both = self._vectors([q.state for q in queries] + [q.root for q in queries])
-        states, roots = both[:len(queries)], both[len(queries):]
+        states, roots = both[: len(queries)], both[len(queries) :]
         out: list[float] = []
         with torch.no_grad():
             for i in range(0, len(queries), self.batch_size):
-                zs = torch.from_numpy(states[i:i + self.batch_size]).to(self.device)
-                zg = torch.from_numpy(roots[i:i + self.batch_size]).to(self.device)
+                zs = torch.from_numpy(states[i : i + self.batch_size]).to(self.device)
+                zg = torch.from_numpy(roots[i : i + self.batch_size]).to(self.device)
                 out.extend(self.head(zs, zg).float().cpu().tolist())
         return out

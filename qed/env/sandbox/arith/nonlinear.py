@@ -38,7 +38,7 @@ from qed.env.sandbox.arith.linear import (
     lra_unsat,
     relation_comparison,
 )
-from qed.env.sandbox.arith.poly import AtomTable, canonical_atom, mul, scale, to_poly
+from qed.env.sandbox.arith.poly import AtomTable, PolyTooLarge, canonical_atom, mul, scale, to_poly
 from qed.env.sandbox.ast import Abs, App, BinOp, Cast, Neg, Num, Prop, Rel, Term
 
 MAX_FACTS = 60  # beyond this many facts the quadratic product step is cut off (Lean would time out)
@@ -89,7 +89,10 @@ def _run(rels: list[Rel], dom: str, deadline: Deadline) -> bool:
     for i in range(len(base)):
         deadline.check("nlinarith")
         for j in range(i, len(base)):
-            products.append(_product(base[i], base[j]))
+            try:
+                products.append(_product(base[i], base[j]))
+            except PolyTooLarge:  # skipping a product only weakens the procedure
+                continue
     return lra_unsat(square_facts + comps + products, deadline)
 
 

@@ -8,9 +8,10 @@ know tactic syntax or hypothesis names.
 Simplifications, applied bottom-up to a fixpoint (at most ``MAX_PASSES`` passes):
 
 - ``simp_lemmas`` (hypotheses passed as ``norm_num [h]``): ``a = b`` rewrites ``a`` to
-  ``b`` (unless ``a`` is a numeral); ``a ↔ b`` rewrites ``a`` to ``b``; any other fact
-  ``q`` rewrites ``q`` to ``True``, ``¬ q`` to ``False`` (and ``a ≠ b`` rewrites ``a = b``
-  to ``False``). Under a binder, lemmas mentioning the bound name are not used.
+  ``b`` (unless ``a`` is a numeral or occurs in ``b``, which would loop); ``a ↔ b``
+  rewrites ``a`` to ``b``; any other fact ``q`` rewrites ``q`` to ``True``, ``¬ q`` to
+  ``False`` (and ``a ≠ b`` rewrites ``a = b`` to ``False``). Under a binder, lemmas
+  mentioning the bound name are not used.
 - terms: ground subterms evaluate exactly (Lean semantics, ``evaluate.py``) and are shown
   as numerals (``-3``, ``1 / 2``); ``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x``,
   ``x * 0``, ``0 * x``, ``x / 1``, ``0 / x``, ``x ^ 1``, ``x ^ 0``, ``1 ^ n``, ``- -x``,
@@ -121,6 +122,20 @@ def mentions(x: Term | Prop, name: str) -> bool:
     return False
 
 
+def _occurs(t: Term, inside: Term) -> bool:
+    """Whether ``t`` is a subterm of ``inside`` (such a rewrite ``t -> inside`` would loop)."""
+    if t == inside:
+        return True
+    match inside:
+        case BinOp(lhs=a, rhs=b):
+            return _occurs(t, a) or _occurs(t, b)
+        case Neg(arg=a) | Abs(arg=a) | Cast(arg=a):
+            return _occurs(t, a)
+        case App(args=args):
+            return any(_occurs(t, a) for a in args)
+    return False
+
+
 @dataclass(frozen=True)
 class _Rules:
     """Rewrite rules from the simp lemmas, keyed by stripped terms/props."""
@@ -135,7 +150,12 @@ class _Rules:
         props: list[tuple[Prop, Prop]] = []
         for lem in lemmas:
             lem = strip_prop(lem)
-            if isinstance(lem, Rel) and lem.op == "=" and not isinstance(lem.lhs, Num) and lem.lhs != lem.rhs:
+            if (
+                isinstance(lem, Rel)
+                and lem.op == "="
+                and not isinstance(lem.lhs, Num)
+                and not _occurs(lem.lhs, lem.rhs)
+            ):
                 terms.append((lem.lhs, lem.rhs))
             if isinstance(lem, Iff):
                 props.append((lem.lhs, lem.rhs))

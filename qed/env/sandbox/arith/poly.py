@@ -49,6 +49,11 @@ Poly = dict[Monomial, Fraction]
 FIELDS = (RAT, REAL)
 MAX_POLY_TERMS = 4_000  # a power expanding past this many terms stays an atom
 MAX_EXPONENT = 512
+MAX_MUL_WORK = 200_000  # a product needing more monomial multiplications stays an atom
+
+
+class PolyTooLarge(Exception):
+    """A product would exceed ``MAX_MUL_WORK``; the caller keeps the subterm opaque."""
 
 
 class AtomTable:
@@ -127,6 +132,9 @@ def mul_mono(a: Monomial, b: Monomial) -> Monomial:
 
 
 def mul(p: Poly, q: Poly) -> Poly:
+    """``p * q``; raises ``PolyTooLarge`` past ``MAX_MUL_WORK`` monomial products."""
+    if len(p) * len(q) > MAX_MUL_WORK:
+        raise PolyTooLarge
     r: Poly = {}
     for m1, c1 in p.items():
         for m2, c2 in q.items():
@@ -140,7 +148,7 @@ def mul(p: Poly, q: Poly) -> Poly:
 
 
 def pow_poly(p: Poly, k: int) -> Poly | None:
-    """``p ^ k`` by repeated squaring; ``None`` if the result would be too large."""
+    """``p ^ k`` by repeated squaring; ``None`` (or ``PolyTooLarge``) if it would be too large."""
     if k == 0:
         return const(1)
     if len(p) == 1:
@@ -227,6 +235,13 @@ def to_poly(t: Term, atoms: AtomTable) -> Poly:
 
 
 def _binop_poly(t: BinOp, op: str, lhs: Term, rhs: Term, ty: Ty, atoms: AtomTable) -> Poly:
+    try:
+        return _binop_poly_exact(t, op, lhs, rhs, ty, atoms)
+    except PolyTooLarge:
+        return atoms.atom(t)
+
+
+def _binop_poly_exact(t: BinOp, op: str, lhs: Term, rhs: Term, ty: Ty, atoms: AtomTable) -> Poly:
     if op == "^":
         k = evaluate(rhs)
         base = to_poly(lhs, atoms)

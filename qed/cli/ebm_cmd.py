@@ -1,0 +1,242 @@
+"""``qed train ebm``, ``qed eval ebm`` and ``qed eval embeddings``.
+
+Owns turning the ``ebm.*`` config into plain objects (encoder, head config, settings, paths)
+and reporting; the work happens in ``qed.train.ebm``, ``qed.eval.ebm_metrics`` and
+``qed.eval.embedding_metrics``. Exposes ``train_app`` (command ``ebm``; its function
+``train_ebm_command`` is also attachable to the shared ``qed train`` app) and ``eval_app``
+(commands ``ebm``, ``embeddings``).
+
+Paths: ``<ebm.run>/iter_<ebm.iteration>/`` holds ``trajectories.parquet`` (or
+``ebm.trajectories``), ``embeddings/`` (the cache), ``ebm/`` (head, metrics, DONE) and
+``eval/ebm/``, ``eval/embeddings/`` (metrics.json and PNGs).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import typer
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.table import Table
+
+train_app = typer.Typer(no_args_is_help=True, help="Training stages.")
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
+console = Console()
+err = Console(stderr=True)
+
+OVERRIDES = typer.Argument(None, help="Hydra overrides: key=value ...", show_default=False)
+RUN = typer.Option(None, "--run", help="Run directory (default ebm.run).")
+ITER = typer.Option(
+    None, "--iter", help="Iteration k: files live in <run>/iter_<k>/ (default ebm.iteration)."
+)
+TRAJ = typer.Option(
+    None, "--trajectories", help="Trajectory Parquet (default <run>/iter_<k>/trajectories.parquet)."
+)
+
+
+def _paths(cfg: DictConfig, run: Path | None, iteration: int | None, trajectories: Path | None):
+    it_dir = Path(run or cfg.ebm.run) / f"iter_{cfg.ebm.iteration if iteration is None else iteration}"
+    traj = trajectories or (
+        Path(cfg.ebm.trajectories) if cfg.ebm.trajectories else it_dir / "trajectories.parquet"
+    )
+    return it_dir, traj
+
+
+def build_encoder(cfg: DictConfig):
+    """(encoder, id, dim) for ``ebm.encoder``: the one swap point for the value encoder."""
+    e = cfg.ebm.encoder
+    match e.kind:
+        case "hashing":
+            from qed.value.hashing_encoder import HashingEncoder
+
+            enc = HashingEncoder(e.dim, ngram=e.ngram, seed=e.seed)
+            return enc, enc.id, e.dim
+        case "http":
+            from qed.value.http_encoder import HttpEncoder
+
+            if not e.url:
+                raise typer.BadParameter("ebm.encoder.kind=http needs ebm.encoder.url")
+            return HttpEncoder(e.url, model=e.model), f"http:{e.url}:{e.model}:d{e.dim}", e.dim
+        case other:
+            raise typer.BadParameter(f"unknown ebm.encoder.kind '{other}': expected hashing or http")
+
+
+def _head_config(cfg: DictConfig, dim: int):
+    from qed.value.ebm import HeadConfig
+
+    h = OmegaConf.to_container(cfg.ebm.head, resolve=True)
+    return HeadConfig(dim=dim, **{**h, "hidden": tuple(h["hidden"])})
+
+
+def _load(overrides: list[str] | None) -> DictConfig:
+    from qed.cli.main import _config
+
+    return _config(overrides)
+
+
+@train_app.command("ebm")
+def train_ebm_command(
+    run: Path = RUN,
+    iteration: int = ITER,
+    trajectories: Path = TRAJ,
+    synthetic: bool = typer.Option(
+        False,
+        "--synthetic",
+        help="Write planted-signal trees (ebm.synthetic.*) "
+        "to the trajectory path first, if it does not exist.",
+    ),
+    force: bool = typer.Option(False, "--force", help="Discard an existing ebm/ (finished or not)."),
+    overrides: list[str] = OVERRIDES,
+) -> None:
+    """Train the energy head on frozen, cached embeddings (InfoNCE; resumable; DONE marker last)."""
+    from qed.data.trajectory import TrajectoryError
+    from qed.train.ebm import EbmTrainingError, EbmTrainSettings, TemperatureAbort, train_ebm
+    from qed.value.cache import EmbeddingCacheError
+
+    cfg = _load(overrides)
+    it_dir, traj = _paths(cfg, run, iteration, trajectories)
+    if synthetic and not traj.exists():
+        _write_synthetic(cfg, traj)
+    encoder, encoder_id, dim = build_encoder(cfg)
+    out = it_dir / "ebm"
+    if force and out.exists():
+        shutil.rmtree(out)
+    settings = EbmTrainSettings(**OmegaConf.to_container(cfg.ebm.train, resolve=True))
+    try:
+        result = train_ebm(
+            traj,
+            out,
+            it_dir / "embeddings",
+            encoder,
+            encoder_id,
+            _head_config(cfg, dim),
+            settings,
+            console=err,
+        )
+    except TemperatureAbort as exc:
+        err.print(f"[red]aborted:[/red] {exc}")
+        raise typer.Exit(3) from exc
+    except (TrajectoryError, EbmTrainingError, EmbeddingCacheError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    (out / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    m = result.metrics
+    if result.already_done:
+        console.print(f"{out} is already finished (DONE present); --force retrains")
+    table = Table(title=f"EBM training: {out}")
+    for col in ("split", "groups", "rank-1", "chance"):
+        table.add_column(col, justify="right")
+    table.add_row("train", str(m["groups"]["train"]), f"{m['train_rank1']:.3f}", f"{m['chance']:.3f}")
+    table.add_row("val", str(m["groups"]["val"]), f"{m['val_rank1']:.3f}", f"{m['chance']:.3f}")
+    console.print(table)
+    console.print(
+        f"best step {m['best_step']} of {m['steps']} ({m['stopped']}), temperature "
+        f"{m['temperature']:.3f}, {m['seconds']:.1f} s. Plot: {out / 'loss.png'}"
+    )
+
+
+def _write_synthetic(cfg: DictConfig, traj: Path) -> None:
+    from qed.data.synthetic import SyntheticSpec, synthetic_trajectories
+    from qed.data.trajectory import write_trajectories
+
+    spec = SyntheticSpec(**OmegaConf.to_container(cfg.ebm.synthetic, resolve=True))
+    rows = synthetic_trajectories(spec)
+    write_trajectories(traj, rows)
+    err.print(f"wrote {len(rows)} synthetic rows ({spec.theorems} theorems, signal {spec.signal}) to {traj}")
+
+
+@eval_app.command("ebm")
+def eval_ebm_command(
+    run: Path = RUN,
+    iteration: int = ITER,
+    trajectories: Path = TRAJ,
+    split: str = typer.Option("val", "--split", help="val (held out), train or all."),
+    overrides: list[str] = OVERRIDES,
+) -> None:
+    """EBM metrics of <run>/iter_<k>/ebm: rank-1 by depth, energy gap, sibling discrimination, dead units."""
+    from qed.data.trajectory import TrajectoryError
+    from qed.eval.ebm_metrics import evaluate_ebm
+
+    cfg = _load(overrides)
+    it_dir, traj = _paths(cfg, run, iteration, trajectories)
+    ebm_dir = it_dir / "ebm"
+    if not (ebm_dir / "DONE").exists():
+        err.print(f"[red]error:[/red] {ebm_dir} has no finished head (no DONE); run `qed train ebm` first")
+        raise typer.Exit(2)
+    encoder, encoder_id, _ = build_encoder(cfg)
+    try:
+        m = evaluate_ebm(
+            traj,
+            ebm_dir,
+            it_dir / "embeddings",
+            encoder,
+            encoder_id,
+            it_dir / "eval" / "ebm",
+            split=split,
+            device=cfg.ebm.train.device,
+        )
+    except (TrajectoryError, ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table(title=f"EBM metrics ({split} split, {m['groups']} groups)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("rank-1", f"{m['rank1']:.3f} (chance {m['chance']:.3f})")
+    for b, v in m["rank1_by_depth"].items():
+        table.add_row(f"rank-1 depth {b}", "-" if v["rank1"] is None else f"{v['rank1']:.3f} ({v['groups']})")
+    table.add_row("energy gap", f"{m['energy_gap']:.3f}")
+    sd = m["sibling_discrimination"]
+    table.add_row("sibling discrimination", "-" if sd is None else f"{sd:.3f}")
+    table.add_row("active-unit ratio", f"{m['active_unit_ratio']:.3f}")
+    table.add_row("temperature", f"{m['temperature']:.3f}")
+    console.print(table)
+    console.print(f"wrote {it_dir / 'eval' / 'ebm'}/metrics.json, energy_hist.png")
+
+
+@eval_app.command("embeddings")
+def eval_embeddings_command(
+    run: Path = RUN,
+    iteration: int = ITER,
+    trajectories: Path = TRAJ,
+    split: str = typer.Option("all", "--split", help="all, train or val (split as ebm.train sets it)."),
+    tsne: bool = typer.Option(True, "--tsne/--no-tsne", help="Also draw the t-SNE plot (slowest part)."),
+    max_states: int = typer.Option(5000, "--max-states", help="Sample at most this many labelled states."),
+    overrides: list[str] = OVERRIDES,
+) -> None:
+    """Embedding health: centroid_l2, linear probe, norm gap, sibling_l2, spectrum, depth clustering."""
+    from qed.data.trajectory import TrajectoryError
+    from qed.eval.embedding_metrics import evaluate_embeddings
+
+    cfg = _load(overrides)
+    it_dir, traj = _paths(cfg, run, iteration, trajectories)
+    encoder, encoder_id, dim = build_encoder(cfg)
+    out = it_dir / "eval" / "embeddings"
+    try:
+        m = evaluate_embeddings(
+            traj,
+            it_dir / "embeddings",
+            encoder,
+            encoder_id,
+            dim,
+            out,
+            split=split,
+            val_fraction=cfg.ebm.train.val_fraction,
+            seed=cfg.ebm.train.seed,
+            max_states=max_states,
+            tsne=tsne,
+        )
+    except (TrajectoryError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}
+    table = Table(title=f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in shown.items():
+        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+    console.print(table)
+    console.print("depth clustering: " + json.dumps(m["depth_clustering"]))
+    console.print(f"wrote {out}/metrics.json and plots")
