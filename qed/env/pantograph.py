@@ -460,16 +460,24 @@ class PantographEnv:
             return handle.state_id
         key = (handle.theorem, handle.path)
         if key not in self._rebuilt:
-            state = self.start(handle.theorem)
-            for goal_index, tactic in handle.path:
-                outcome = self.apply(state, goal_index, tactic)
-                if not isinstance(outcome, (Goals, Proved)):
-                    raise EnvCrashed(f"pantograph: cannot rebuild a state after a restart: {tactic!r} "
-                                     f"now gives {outcome}")
-                state = outcome.state
+            state = replay_path(self, handle.theorem, handle.path, "pantograph")
             assert isinstance(state.handle, _Handle)
             self._rebuilt[key] = state.handle.state_id
         return self._rebuilt[key]
+
+
+def replay_path(env, theorem: Theorem, path: Sequence[tuple[int, str]], who: str) -> ProofState:
+    """Start ``theorem`` and re-apply ``path`` (after a restart lost the process's states).
+
+    Raises ``EnvCrashed`` when a step that once succeeded no longer does.
+    """
+    state = env.start(theorem)
+    for goal_index, tactic in path:
+        outcome = env.apply(state, goal_index, tactic)
+        if not isinstance(outcome, (Goals, Proved)):
+            raise EnvCrashed(f"{who}: cannot rebuild a state after a restart: {tactic!r} now gives {outcome}")
+        state = outcome.state
+    return state
 
 
 def parse_start_errors(reply: dict[str, Any], what: str) -> None:

@@ -44,7 +44,7 @@ from qed.core import (
     TacticTimeout,
     Theorem,
 )
-from qed.env.pantograph import check_step, split_header
+from qed.env.pantograph import check_step, replay_path, split_header
 from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout, argv_of, lake_lean_path
 
 COMPLETED = "Completed"
@@ -291,13 +291,7 @@ class ReplEnv:
             return handle.proof_state
         key = (handle.theorem, handle.path)
         if key not in self._rebuilt:
-            state = self.start(handle.theorem)
-            for goal_index, tactic in handle.path:
-                outcome = self.apply(state, goal_index, tactic)
-                if not isinstance(outcome, (Goals, Proved)):
-                    raise EnvCrashed(f"repl: cannot rebuild a state after a restart: {tactic!r} "
-                                     f"now gives {outcome}")
-                state = outcome.state
+            state = replay_path(self, handle.theorem, handle.path, "repl")
             assert isinstance(state.handle, _Handle)
             self._rebuilt[key] = state.handle.proof_state
         return self._rebuilt[key]

@@ -82,7 +82,12 @@ def _scorer(cache_size=1000, **kw):
 def test_scorer_matches_head_and_encodes_distinct_texts_in_one_call():
     scorer, enc, head = _scorer(batch_size=2)
     assert isinstance(scorer, ValueFn)
-    qs = [ValueQuery("s1", "root"), ValueQuery("s2", "root"), ValueQuery("s1", "root"), ValueQuery("s3", "r2")]
+    qs = [
+        ValueQuery("s1", "root"),
+        ValueQuery("s2", "root"),
+        ValueQuery("s1", "root"),
+        ValueQuery("s3", "r2"),
+    ]
     energies = scorer.score(qs)
     assert len(enc.calls) == 1 and sorted(enc.calls[0]) == ["r2", "root", "s1", "s2", "s3"]
     inner = enc.inner
