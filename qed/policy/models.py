@@ -94,6 +94,9 @@ def init_model(size: str | ModelSize, tokenizer, *, seed: int = 0):
         num_key_value_heads=spec.kv_heads,
         max_position_embeddings=spec.max_positions,
         tie_word_embeddings=True,
+        # 1/sqrt(width), not the 0.02 tuned for wide models: with 0.02 a narrow model's tied output
+        # layer can only produce logits of about +-1, and LoRA on top of it cannot learn.
+        initializer_range=spec.hidden_size ** -0.5,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,

@@ -168,6 +168,7 @@ def train_ebm(
     fingerprint = f"{len(texts)}:{len(train_idx.states)}:{len(val_idx.states)}:{encoder_id}"
 
     # 2. model, optimiser, and the checkpoint to resume from
+    torch.manual_seed(s.seed)  # same seed, same initial head
     head = GoalConditionedEnergyHead(head_config).to(s.device)
     opt = torch.optim.AdamW(head.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     progress = {

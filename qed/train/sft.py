@@ -165,6 +165,7 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
                       target_modules=list(settings.target_modules), task_type="CAUSAL_LM",
                       modules_to_save=list(settings.modules_to_save) or None)
+    torch.manual_seed(settings.seed)  # LoRA A matrices: same seed, same start
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log(f"pairs: {len(train)} train / {len(val)} validation ({len(split['train'])} / {len(split['val'])} "

@@ -1,0 +1,291 @@
+"""The proving run: search every theorem of a benchmark, write results as they come, resume.
+
+Owns the layout of one run directory and its crash-safe, resumable writing::
+
+    <run>/results.jsonl          one record per finished theorem (the commit point)
+    <run>/trajectories/NAME.parquet   one part per searched theorem (trajectory schema + timings)
+    <run>/proofs.jsonl           {"name", "proof", "tactics"} per proved theorem
+    <run>/proofs/NAME.lean       header + statement + proof, per proved theorem
+    <run>/trajectories.parquet   all parts in one file (written at the end)
+    <run>/summary.json           ``qed.eval.summary.summarize`` of the records
+    <run>/DONE                   written last
+
+Per theorem the part and proof files are written first and the ``results.jsonl`` line last
+(flushed and fsynced), so a theorem counts as finished exactly when its line is complete.
+On start (``prepare``) a torn last line is cut off, and parts, proofs and proof lines of
+theorems without a result line are removed; finished theorems are skipped. A run with
+``DONE`` is complete and is not searched again.
+
+Knows nothing about how searches run: a ``Prover`` (``qed.dist.local.LocalProver``) turns
+theorems into ``SearchResult`` values; nothing about config or printing (callbacks report).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow.parquet as pq
+
+from qed.core import Theorem
+from qed.data.proofs import lean_source, proof_text, trajectory_table
+from qed.eval.summary import category, summarize
+from qed.search.result import SearchResult
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.'-]")
+
+
+class Prover(Protocol):
+    """Searches theorems, yielding one result per theorem as each finishes (any order)."""
+
+    def prove(self, theorems: Iterable[Theorem]) -> Iterator[SearchResult]: ...
+
+
+class RunError(ValueError):
+    """A run directory that cannot be resumed (e.g. a corrupt results file); says which file."""
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.jsonl"
+
+    @property
+    def proofs(self) -> Path:
+        return self.root / "proofs.jsonl"
+
+    @property
+    def proofs_dir(self) -> Path:
+        return self.root / "proofs"
+
+    @property
+    def parts(self) -> Path:
+        return self.root / "trajectories"
+
+    @property
+    def trajectories(self) -> Path:
+        return self.root / "trajectories.parquet"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def done(self) -> Path:
+        return self.root / "DONE"
+
+
+def file_stem(name: str) -> str:
+    """A file-name-safe stem for a theorem name (a hash suffix when characters were replaced)."""
+    safe = _SAFE.sub("_", name)[:150]
+    if safe == name:
+        return safe
+    return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def result_record(result: SearchResult) -> dict:
+    """The ``results.jsonl`` record of one search (plain JSON values)."""
+    s = result.stats
+    return {
+        "name": result.theorem.name,
+        "category": category(result.theorem.name),
+        "status": result.status,
+        "stop_reason": result.stop_reason,
+        "message": result.message,
+        "proof": list(result.proof_tactics()),
+        "expansions": s.expansions,
+        "nodes": s.nodes,
+        "merged": s.merged,
+        "max_depth": max((n.depth for n in result.nodes), default=0),
+        "env_calls": s.env_calls,
+        "env_seconds": s.env_seconds,
+        "policy_calls": s.policy_calls,
+        "policy_seconds": s.policy_seconds,
+        "value_calls": s.value_calls,
+        "value_seconds": s.value_seconds,
+        "overhead_seconds": s.overhead_seconds,
+        "wall_seconds": s.wall_seconds,
+        "settings": dict(result.settings),
+    }
+
+
+def read_records(path: Path, *, repair: bool = False) -> list[dict]:
+    """Records of a results file; a torn (unparsable, unterminated) last line is ignored, and
+    with ``repair`` cut off the file. A bad line elsewhere raises ``RunError``."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    records, good_end = [], 0
+    lines = data.split(b"\n")
+    for i, raw in enumerate(lines):
+        last = i == len(lines) - 1
+        if not raw.strip():
+            good_end += len(raw) + (0 if last else 1)
+            continue
+        try:
+            rec = json.loads(raw)
+            if not isinstance(rec, dict) or "name" not in rec or "status" not in rec:
+                raise ValueError("not a result record")
+        except ValueError as exc:
+            if last:  # torn write: no newline after it
+                break
+            raise RunError(f"{path}:{i + 1}: corrupt result line ({exc}); fix or remove it") from exc
+        if last:  # complete JSON but no newline: the write was cut before its end
+            break
+        records.append(rec)
+        good_end += len(raw) + 1
+    if repair and good_end < len(data):
+        with path.open("r+b") as fh:
+            fh.truncate(good_end)
+    seen, unique = set(), []
+    for rec in records:
+        if rec["name"] not in seen:
+            seen.add(rec["name"])
+            unique.append(rec)
+    return unique
+
+
+def prepare(paths: RunPaths) -> list[dict]:
+    """Make ``paths`` consistent with its results file and return the finished records."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    records = read_records(paths.results, repair=True)
+    finished = {file_stem(r["name"]) for r in records}
+    proved = {r["name"] for r in records if r["status"] == "proved"}
+    for directory, suffix in ((paths.parts, ".parquet"), (paths.proofs_dir, ".lean")):
+        if directory.exists():
+            for f in directory.iterdir():
+                if f.suffix == suffix and f.stem not in finished or f.name.endswith(".tmp"):
+                    f.unlink()
+    if paths.proofs.exists():
+        kept, seen = [], set()
+        for line in paths.proofs.read_text(encoding="utf-8").splitlines():
+            try:
+                name = json.loads(line)["name"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if name in proved and name not in seen:
+                seen.add(name)
+                kept.append(line)
+        _atomic_text(paths.proofs, "".join(k + "\n" for k in kept))
+    return records
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _append_line(path: Path, record: dict) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_result(paths: RunPaths, result: SearchResult) -> dict:
+    """Write one theorem's part, proof files and (last) its result line; return the record."""
+    stem = file_stem(result.theorem.name)
+    if result.nodes:
+        paths.parts.mkdir(parents=True, exist_ok=True)
+        tmp = paths.parts / f"{stem}.parquet.tmp"
+        pq.write_table(trajectory_table([result]), tmp)
+        os.replace(tmp, paths.parts / f"{stem}.parquet")
+    if result.proved:
+        tactics = list(result.proof_tactics())
+        paths.proofs_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
+        _append_line(paths.proofs, {"name": result.theorem.name, "proof": proof_text(result), "tactics": tactics})
+    record = result_record(result)
+    _append_line(paths.results, record)
+    return record
+
+
+def consolidate(paths: RunPaths, names: Sequence[str]) -> int:
+    """Write every finished theorem's part into ``trajectories.parquet``; return the row count."""
+    parts = [paths.parts / f"{file_stem(n)}.parquet" for n in names]
+    parts = [p for p in parts if p.exists()]
+    tmp = paths.trajectories.with_name(paths.trajectories.name + ".tmp")
+    rows = 0
+    writer = None
+    try:
+        for p in parts:
+            table = pq.read_table(p)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        from qed.data.proofs import trajectory_table as empty
+
+        pq.write_table(empty([]), tmp)
+    os.replace(tmp, paths.trajectories)
+    return rows
+
+
+def run_prove(
+    theorems: Sequence[Theorem],
+    prover: Prover,
+    root: Path,
+    *,
+    on_start: Callable[[list[dict], int], None] | None = None,
+    on_result: Callable[[dict], None] | None = None,
+    stop_after: int | None = None,
+) -> dict | None:
+    """Prove ``theorems`` into run directory ``root``, resuming what is there.
+
+    ``on_start(finished records, theorems left)`` is called once, ``on_result(record)`` after
+    each theorem. With ``stop_after`` the run stops after that many new theorems without
+    finishing (as if interrupted) and returns None; otherwise returns the summary.
+    """
+    names = [t.name for t in theorems]
+    if len(set(names)) != len(names):
+        raise RunError("theorem names must be unique within a run")
+    paths = RunPaths(root)
+    records = prepare(paths)
+    known = set(names)
+    stray = [r["name"] for r in records if r["name"] not in known]
+    if stray:
+        raise RunError(f"{paths.results} has results for theorems not in this benchmark "
+                       f"(e.g. '{stray[0]}'): use a new run name")
+    finished = {r["name"] for r in records}
+    todo = [t for t in theorems if t.name not in finished]
+    if paths.done.exists() and todo:
+        paths.done.unlink()
+    if on_start is not None:
+        on_start(records, len(todo))
+    new = 0
+    with closing(prover.prove(todo)) as results:
+        for result in results:
+            record = write_result(paths, result)
+            records.append(record)
+            new += 1
+            if on_result is not None:
+                on_result(record)
+            if stop_after is not None and new >= stop_after:
+                return None
+    return finish(paths, records, names)
+
+
+def finish(paths: RunPaths, records: list[dict], order: Sequence[str]) -> dict:
+    """Consolidate trajectories, write the summary, then ``DONE``; return the summary."""
+    rank = {n: i for i, n in enumerate(order)}
+    records = sorted(records, key=lambda r: rank.get(r["name"], len(rank)))
+    consolidate(paths, [r["name"] for r in records])
+    summary = summarize(records)
+    _atomic_text(paths.summary, json.dumps(summary, indent=2) + "\n")
+    paths.done.write_text("done\n", encoding="utf-8")
+    return summary

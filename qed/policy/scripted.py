@@ -1,0 +1,162 @@
+"""Scripted policies: fixed tactic tables and seeded random sampling, for tests and baselines.
+
+Owns ``FixedPolicy`` (an ordered tactic list, optionally overridden per goal pattern),
+``RandomPolicy`` (a seeded draw without replacement from a weighted tactic list) and
+``SANDBOX_TACTICS``, a default list that suits the sandbox and miniF2F-style arithmetic.
+Both are real ``qed.core.Policy`` implementations: deterministic, batched, with
+log-probabilities that are true log-probabilities of a stated distribution. Knows nothing
+about models, prompts, environments or search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qed.core import Candidate, Query
+
+SANDBOX_TACTICS: tuple[str, ...] = (
+    "norm_num",
+    "linarith",
+    "nlinarith",
+    "omega",
+    "simp",
+    "ring_nf",
+    "norm_num at *",
+    "decide",
+    "constructor",
+    "intro h",
+    "positivity",
+    "nlinarith [sq_nonneg (x - y), sq_nonneg (x + y), sq_nonneg (x - 1), sq_nonneg (y - 1)]",
+    "linarith [sq_nonneg (x - 1), sq_nonneg (x + 1)]",
+    "interval_cases x",
+    "interval_cases n",
+    "rfl",
+    "simp at *",
+    "ring",
+    "intro x",
+    "left",
+    "right",
+    "push_neg",
+    "assumption",
+    "by_contra h",
+)
+"""Tactics in the order a fixed policy tries them. Some fail on most goals (``exact h`` needs an
+``h``; unknown tactics are errors): a scripted baseline is meant to be crude."""
+
+
+def rank_logprobs(count: int, decay: float = 0.8) -> list[float]:
+    """Log-probabilities of a geometric distribution over ``count`` ranks (rank 0 likeliest)."""
+    if count <= 0:
+        return []
+    weights = [decay**i for i in range(count)]
+    total = sum(weights)
+    return [math.log(w / total) for w in weights]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When the query's state matches ``pattern`` (a regex, searched), offer ``tactics`` first."""
+
+    pattern: str
+    tactics: tuple[str, ...]
+
+
+class FixedPolicy:
+    """Proposes the first ``n`` tactics of a fixed list, best first.
+
+    ``tactics`` is the default list; ``rules`` (checked in order) put their tactics in front
+    of it when their pattern matches the state text. The candidates' log-probabilities are
+    those of a geometric distribution over the list's ranks (``decay`` per rank), or the
+    given ``logprobs`` (one per default tactic) when the list has no rules. Each candidate
+    reports one token per whitespace-separated word.
+    """
+
+    def __init__(
+        self,
+        tactics: Sequence[str] = SANDBOX_TACTICS,
+        *,
+        rules: Sequence[Rule] = (),
+        logprobs: Sequence[float] | None = None,
+        decay: float = 0.8,
+    ):
+        if not tactics and not rules:
+            raise ValueError("FixedPolicy needs at least one tactic")
+        if logprobs is not None and len(logprobs) != len(tactics):
+            raise ValueError(f"{len(logprobs)} log-probs for {len(tactics)} tactics")
+        if not 0 < decay <= 1:
+            raise ValueError(f"decay must be in (0, 1], got {decay}")
+        self.tactics = tuple(tactics)
+        self.rules = tuple((re.compile(r.pattern), r.tactics) for r in rules)
+        self.logprobs = tuple(logprobs) if logprobs is not None else None
+        self.decay = decay
+
+    def _ordered(self, state: str) -> list[str]:
+        order: list[str] = []
+        for pattern, tactics in self.rules:
+            if pattern.search(state):
+                order.extend(tactics)
+        order.extend(self.tactics)
+        return list(dict.fromkeys(order))
+
+    def propose(self, queries: Sequence[Query], n: int) -> list[list[Candidate]]:
+        out = []
+        for q in queries:
+            order = self._ordered(q.state)
+            if self.logprobs is not None and not self.rules:
+                lps = list(self.logprobs)
+            else:
+                lps = rank_logprobs(len(order), self.decay)
+            ranked = sorted(zip(order, lps, strict=True), key=lambda p: -p[1])
+            out.append([Candidate(t, lp, len(t.split())) for t, lp in ranked[:n]])
+        return out
+
+
+class RandomPolicy:
+    """Samples ``n`` distinct tactics per query from a weighted list, seeded per state.
+
+    The distribution is ``weights ** (1 / temperature)``, normalised; each candidate's
+    log-probability is its log-probability under that distribution. The draw for a query
+    depends only on ``(seed, theorem name, state text)``, so a search is reproducible
+    whatever the batching. Candidates come best first (highest log-probability).
+    """
+
+    def __init__(
+        self,
+        tactics: Sequence[str] = SANDBOX_TACTICS,
+        *,
+        weights: Sequence[float] | None = None,
+        temperature: float = 1.0,
+        seed: int = 0,
+    ):
+        if not tactics:
+            raise ValueError("RandomPolicy needs at least one tactic")
+        weights = list(weights) if weights is not None else [0.8**i for i in range(len(tactics))]
+        if len(weights) != len(tactics) or any(not w > 0 for w in weights):
+            raise ValueError("RandomPolicy needs one positive weight per tactic")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        tempered = [w ** (1.0 / temperature) for w in weights]
+        total = sum(tempered)
+        self.tactics = tuple(tactics)
+        self.probs = tuple(w / total for w in tempered)
+        self.temperature = temperature
+        self.seed = seed
+
+    def propose(self, queries: Sequence[Query], n: int) -> list[list[Candidate]]:
+        out = []
+        for q in queries:
+            key = hashlib.sha256(f"{self.seed}\x00{q.theorem.name}\x00{q.state}".encode()).digest()
+            rng = random.Random(int.from_bytes(key[:8], "big"))
+            # Efraimidis-Spirakis: a weighted draw without replacement = top-n of u^(1/p).
+            keyed = sorted(
+                ((rng.random() ** (1.0 / p), t, p) for t, p in zip(self.tactics, self.probs, strict=True)),
+                reverse=True,
+            )[:n]
+            chosen = sorted(keyed, key=lambda k: -k[2])
+            out.append([Candidate(t, math.log(p), len(t.split())) for _, t, p in chosen])
+        return out
