@@ -60,7 +60,8 @@ def main() -> None:
         model.eval()
     queries = [Query(t, t.goal or "") for t in theorems[: args.states]]
     texts = [q.state for q in queries]
-    print(f"{len(queries)} miniF2F states, {args.n} candidates per state, max {args.max_new_tokens} new tokens")
+    print(f"{len(queries)} miniF2F states, {args.n} candidates per state, "
+          f"max {args.max_new_tokens} new tokens")
 
     policy = HFPolicy(model, tok, temperature=1.0, max_new_tokens=args.max_new_tokens, seed=0)
     policy.propose(queries[:2], 2)  # warm-up

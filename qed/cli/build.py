@@ -33,3 +33,76 @@ def build_env(cfg: DictConfig) -> Iterator[Env]:
                 yield env
         case other:
             raise BuildError(f"unknown env.kind '{other}': expected sandbox, pantograph or repl")
+
+
+def build_policy(cfg: DictConfig):
+    """The configured ``Policy`` for search (``policy.kind``), sampling at ``search.temperature``."""
+    p, s = cfg.policy, cfg.search
+    match p.kind:
+        case "scripted":
+            from qed.policy.scripted import SANDBOX_TACTICS, FixedPolicy, RandomPolicy
+
+            tactics = list(s.scripted.tactics) or list(SANDBOX_TACTICS)
+            match s.scripted.mode:
+                case "fixed":
+                    return FixedPolicy(tactics)
+                case "random":
+                    return RandomPolicy(tactics, temperature=s.temperature, seed=s.scripted.seed)
+                case other:
+                    raise BuildError(f"unknown search.scripted.mode '{other}': expected fixed or random")
+        case "hf":
+            if not p.model:
+                raise BuildError(
+                    "policy.kind=hf needs policy.model (a local model directory); "
+                    "for the built-in tactic list use policy=scripted"
+                )
+            from pathlib import Path
+
+            from qed.policy.hf import HFPolicy
+            from qed.policy.models import ModelNotFound, load_model
+
+            adapter = Path(p.adapter) if p.adapter else None
+            try:
+                model, tokenizer = load_model(Path(p.model), adapter=adapter, device=p.device, dtype=p.dtype)
+            except ModelNotFound as exc:
+                raise BuildError(str(exc)) from exc
+            return HFPolicy(model, tokenizer, temperature=s.temperature, top_p=p.top_p,
+                            max_new_tokens=p.max_new_tokens, rank_by=p.rank_by, seed=cfg.seed)
+        case "http":
+            from qed.policy.http import HttpPolicy
+
+            return HttpPolicy(p.url, model=p.served_name, temperature=s.temperature, top_p=p.top_p,
+                              max_tokens=p.max_new_tokens, timeout_s=p.timeout_s, retries=p.retries,
+                              rank_by=p.rank_by, seed=cfg.seed)
+        case other:
+            raise BuildError(f"unknown policy.kind '{other}': expected scripted, hf or http")
+
+
+def build_value(cfg: DictConfig):
+    """The configured value function for search (``search.value``), or None for LLM-only search."""
+    match cfg.search.value:
+        case "none":
+            return None
+        case "ebm":
+            from pathlib import Path
+
+            import typer
+
+            from qed.cli.ebm_cmd import build_encoder
+            from qed.value.ebm import load_head
+            from qed.value.scorer import EbmScorer
+
+            head_dir = Path(cfg.search.ebm_dir or f"{cfg.ebm.run}/iter_{cfg.ebm.iteration}/ebm")
+            try:
+                encoder, _, _ = build_encoder(cfg)
+                head = load_head(head_dir, device=cfg.ebm.train.device)
+            except typer.BadParameter as exc:
+                raise BuildError(str(exc)) from exc
+            except (FileNotFoundError, ValueError) as exc:
+                raise BuildError(
+                    f"search.value=ebm: no usable energy head in {head_dir} ({exc}); train one with "
+                    "`qed train ebm` or set search.ebm_dir"
+                ) from exc
+            return EbmScorer(encoder, head, device=cfg.ebm.train.device)
+        case other:
+            raise BuildError(f"unknown search.value '{other}': expected none or ebm")

@@ -67,6 +67,12 @@ def _mount_subcommands() -> None:
     app.add_typer(eval_app, name="eval", help="Evaluation: EBM and embedding health metrics.")
     app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM.")
     app.add_typer(data_app, name="data", help="Training data: SFT pairs from traced proofs.")
+    from qed.cli.prove_cmd import prove_command
+
+    app.command("prove")(prove_command)
+    from qed.cli.langevin_cmd import langevin_app
+
+    app.add_typer(langevin_app, name="langevin", help="Langevin-trained energy models.")
     try:
         from qed.cli.lean_cmd import lean_app
     except ImportError:  # pragma: no cover - lean client not installed in this checkout

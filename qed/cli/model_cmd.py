@@ -24,6 +24,14 @@ err = Console(stderr=True)
 OVERRIDES = typer.Argument(None, help="Hydra overrides: key=value ...", show_default=False)
 
 
+def _quiet_transformers() -> None:
+    """No per-shard progress bars or info logs from transformers in CLI output (ours show progress)."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+
+
 def default_corpus(n_generated: int = 1500, seed: int = 0) -> Iterator[str]:
     """Tokenizer training text: prompts + completions of traced sandbox proofs, miniF2F statements."""
     from qed.cli.sft_pairs import _generated_theorems, trace_pairs
@@ -49,6 +57,7 @@ def init(
     """Create a randomly initialised Qwen2-style model with a freshly trained byte-level BPE tokenizer."""
     from qed.policy.models import SIZES, init_model, save_model, train_tokenizer
 
+    _quiet_transformers()
     if size not in SIZES:
         err.print(f"[red]error:[/red] unknown size {size!r}: choose from {', '.join(SIZES)}")
         raise typer.Exit(2)
@@ -76,6 +85,7 @@ def merge(
     """Fold a LoRA adapter into its base model and save a plain HF model."""
     from qed.policy.models import ModelNotFound, merge_adapter
 
+    _quiet_transformers()
     try:
         merge_adapter(model, adapter, out)
     except ModelNotFound as exc:
@@ -98,6 +108,7 @@ def serve_command(
     from qed.policy.models import ModelNotFound, load_model
     from qed.serve.app import Engine, ServeOptions, create_app, serve
 
+    _quiet_transformers()
     try:
         m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
     except ModelNotFound as exc:
@@ -122,12 +133,14 @@ def sft_command(
     from qed.train.sft import SftSettings, run_sft
     from qed.train.sft_data import SftDataError
 
+    _quiet_transformers()
     cfg = OmegaConf.to_container(_config(overrides).sft, resolve=True)
     data = data or (Path(cfg["data"]) if cfg["data"] else None)
     model = model or (Path(cfg["model"]) if cfg["model"] else None)
     out = out or (Path(cfg["out"]) if cfg["out"] else None)
     if data is None or model is None or out is None:
-        err.print("[red]error:[/red] --data, --model and --out are required (or sft.data=, sft.model=, sft.out=)")
+        err.print("[red]error:[/red] --data, --model and --out are required "
+                  "(or sft.data=, sft.model=, sft.out=)")
         raise typer.Exit(2)
     fields = {k: v for k, v in cfg.items() if k not in ("data", "model", "out")}
     fields["target_modules"] = tuple(fields["target_modules"])
@@ -153,3 +166,4 @@ def sft_command(
             console.print(f"exact match {when}: top-1 {em[when]['top1']:.3f}  top-8 {em[when]['top8']:.3f} "
                           f"({em[when]['states']} validation states, {em[when]['n']} samples)")
     console.print(f"loss curve: {out / 'loss.png'}")
+

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qed.cli.schema_langevin import LangevinSection
 from qed.cli.schema_policy import PolicyConfig, SftConfig
+from qed.cli.schema_search import SearchConfig
 from qed.cli.schema_value import EbmConfig
 
 
@@ -40,4 +42,6 @@ class QedConfig:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     sft: SftConfig = field(default_factory=SftConfig)
     ebm: EbmConfig = field(default_factory=EbmConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    langevin: LangevinSection = field(default_factory=LangevinSection)
     seed: int = 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class PolicyConfig:
-    kind: str = "hf"  # hf | http
+    kind: str = "hf"  # scripted | hf | http (built in qed/cli/build.py)
     model: str = ""  # hf: model directory
     adapter: str = ""  # hf: optional LoRA adapter directory
     url: str = "http://127.0.0.1:8000"  # http: server base URL

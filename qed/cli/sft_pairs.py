@@ -90,7 +90,8 @@ def sft_pairs(
     from qed.env.sandbox.env import SandboxEnv
 
     if theorems is not None and not theorems.exists():
-        err.print(f"[red]error:[/red] {theorems}: no such file (make one with `qed sandbox generate --out ...`)")
+        err.print(f"[red]error:[/red] {theorems}: no such file "
+                  "(make one with `qed sandbox generate --out ...`)")
         raise typer.Exit(2)
     source = _file_theorems(theorems) if theorems is not None else _generated_theorems(n, seed, difficulty)
     total = None if theorems is None else len(source)

@@ -91,7 +91,7 @@ def sft_pairs(result: SearchResult) -> list[ProofStep]:
     t = result.theorem
     return [
         ProofStep(t.name, result.nodes[a].state, result.nodes[b].tactic, t.header, t.statement)
-        for a, b in zip(path, path[1:])
+        for a, b in zip(path, path[1:], strict=False)
     ]
 
 

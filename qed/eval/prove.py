@@ -205,7 +205,9 @@ def write_result(paths: RunPaths, result: SearchResult) -> dict:
         tactics = list(result.proof_tactics())
         paths.proofs_dir.mkdir(parents=True, exist_ok=True)
         _atomic_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
-        _append_line(paths.proofs, {"name": result.theorem.name, "proof": proof_text(result), "tactics": tactics})
+        _append_line(
+            paths.proofs, {"name": result.theorem.name, "proof": proof_text(result), "tactics": tactics}
+        )
     record = result_record(result)
     _append_line(paths.results, record)
     return record
@@ -229,9 +231,7 @@ def consolidate(paths: RunPaths, names: Sequence[str]) -> int:
         if writer is not None:
             writer.close()
     if writer is None:
-        from qed.data.proofs import trajectory_table as empty
-
-        pq.write_table(empty([]), tmp)
+        pq.write_table(trajectory_table([]), tmp)
     os.replace(tmp, paths.trajectories)
     return rows
 
@@ -259,8 +259,10 @@ def run_prove(
     known = set(names)
     stray = [r["name"] for r in records if r["name"] not in known]
     if stray:
-        raise RunError(f"{paths.results} has results for theorems not in this benchmark "
-                       f"(e.g. '{stray[0]}'): use a new run name")
+        raise RunError(
+            f"{paths.results} has results for theorems not in this benchmark "
+            f"(e.g. '{stray[0]}'): use a new run name"
+        )
     finished = {r["name"] for r in records}
     todo = [t for t in theorems if t.name not in finished]
     if paths.done.exists() and todo:

@@ -63,7 +63,9 @@ def rate(proved: int, attempted: int) -> dict:
 
 def summarize(records: Sequence[dict]) -> dict:
     """The summary dict of per-theorem ``records`` (see the module docstring)."""
-    by_status = {s: [r for r in records if r["status"] == s] for s in ("proved", "failed", "error", "unsupported")}
+    by_status = {
+        s: [r for r in records if r["status"] == s] for s in ("proved", "failed", "error", "unsupported")
+    }
     proved, failed = len(by_status["proved"]), len(by_status["failed"])
     cats: dict[str, dict] = {}
     for cat in (*CATEGORIES, OTHER):
@@ -72,11 +74,16 @@ def summarize(records: Sequence[dict]) -> dict:
             continue
         p = sum(r["status"] == "proved" for r in rs)
         a = sum(r["status"] in ("proved", "failed") for r in rs)
-        cats[cat] = {**rate(p, a), "unsupported": sum(r["status"] == "unsupported" for r in rs),
-                     "errors": sum(r["status"] == "error" for r in rs)}
+        cats[cat] = {
+            **rate(p, a),
+            "unsupported": sum(r["status"] == "unsupported" for r in rs),
+            "errors": sum(r["status"] == "error" for r in rs),
+        }
     searched = [r for r in records if r["status"] in ("proved", "failed", "error")]
-    seconds = {k: sum(r.get(k, 0.0) for r in searched) for k in
-               ("wall_seconds", "env_seconds", "policy_seconds", "value_seconds", "overhead_seconds")}
+    seconds = {
+        k: sum(r.get(k, 0.0) for r in searched)
+        for k in ("wall_seconds", "env_seconds", "policy_seconds", "value_seconds", "overhead_seconds")
+    }
     return {
         "theorems": len(records),
         **rate(proved, proved + failed),
@@ -90,7 +97,8 @@ def summarize(records: Sequence[dict]) -> dict:
         "mean_proof_length": _mean(len(r["proof"]) for r in by_status["proved"]),
         "seconds": seconds,
         "overhead_fraction": seconds["overhead_seconds"] / seconds["wall_seconds"]
-        if seconds["wall_seconds"] else None,
+        if seconds["wall_seconds"]
+        else None,
     }
 
 
@@ -106,8 +114,19 @@ def compare(arms: dict[str, Sequence[dict]]) -> dict:
     for name, rs in arms.items():
         s = summarize(rs)
         others = set().union(*(p for n, p in proved.items() if n != name))
-        out[name] = {k: s[k] for k in ("theorems", "proved", "attempted", "rate", "ci95", "unsupported",
-                                       "infrastructure_errors", "mean_expansions")}
+        out[name] = {
+            k: s[k]
+            for k in (
+                "theorems",
+                "proved",
+                "attempted",
+                "rate",
+                "ci95",
+                "unsupported",
+                "infrastructure_errors",
+                "mean_expansions",
+            )
+        }
         out[name]["categories"] = {c: v["rate"] for c, v in s["categories"].items()}
         out[name]["only_this_arm"] = sorted(proved[name] - others)
     return out

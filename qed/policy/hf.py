@@ -98,13 +98,47 @@ def _cut(tokenizer, ids: list[int], logprobs: list[float], stop: Sequence[str], 
     return Completion(text, tuple(ids[:end]), tuple(logprobs[:end]), finish)
 
 
+def _chunks(lengths: list[int], per_row: int, max_sequences: int, max_tokens: int) -> list[list[int]]:
+    """Prompt indices grouped shortest first, each group within the sequence and padded-token budgets."""
+    chunks: list[list[int]] = []
+    cur: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        rows = (len(cur) + 1) * per_row
+        if cur and (rows > max_sequences or rows * lengths[i] > max_tokens):
+            chunks.append(cur)
+            cur = []
+        cur.append(i)
+    return chunks + [cur] if cur else chunks
+
+
+def _shared_prefix_cache(model, ids, mask, copies: int):
+    """The KV cache of every prompt but its last token, computed once and repeated ``copies`` times.
+
+    ``generate`` would otherwise run the prompt's forward pass once per sample. Positions follow
+    the left padding exactly as ``generate`` computes them. ``None`` when there is nothing to
+    share (one copy, one-token prompts) or the cache type cannot be repeated.
+    """
+    if copies <= 1 or ids.shape[1] < 2:
+        return None
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=pos[:, :-1], use_cache=True)
+    cache = out.past_key_values
+    if not hasattr(cache, "batch_repeat_interleave"):
+        return None
+    cache.batch_repeat_interleave(copies)
+    return cache
+
+
 def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *,
-             max_batch_sequences: int = 256, max_length: int | None = None) -> list[list[Completion]]:
+             max_batch_sequences: int = 256, max_batch_tokens: int = 16384,
+             max_length: int | None = None) -> list[list[Completion]]:
     """``params.n`` completions for each prompt, in prompt order.
 
-    Prompts are tokenized without special tokens, left-padded, and run in chunks of at most
-    ``max_batch_sequences`` sequences (prompts x n). A prompt longer than ``max_length -
-    max_new_tokens`` tokens keeps its end (where the state and the closing fence are).
+    Prompts are tokenized without special tokens, sorted by length (so little padding is
+    computed), left-padded, and run in chunks of at most ``max_batch_sequences`` sequences
+    (prompts x n) and ``max_batch_tokens`` padded prompt tokens (a single prompt may exceed
+    the latter). A prompt longer than ``max_length - max_new_tokens`` tokens keeps its end
+    (where the state and the closing fence are).
     """
     import torch
 
@@ -116,7 +150,6 @@ def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     sample = params.temperature > 0
     n_gen = params.n if sample else 1  # greedy: one decode, repeated n times
-    per_chunk = max(1, max_batch_sequences // n_gen)
     device = next(model.parameters()).device
     kwargs = dict(
         max_new_tokens=params.max_new_tokens,
@@ -135,21 +168,28 @@ def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *
         kwargs.update(stop_strings=list(params.stop), tokenizer=tokenizer)
     if params.seed is not None:
         torch.manual_seed(params.seed)
-    out: list[list[Completion]] = []
-    for start in range(0, len(encoded), per_chunk):
-        chunk = encoded[start:start + per_chunk]
+    out: list[list[Completion]] = [[] for _ in encoded]
+    for members in _chunks([len(e) for e in encoded], n_gen, max_batch_sequences, max_batch_tokens):
+        chunk = [encoded[i] for i in members]
         ids, mask = _left_pad(chunk, pad_id)
+        ids, mask = ids.to(device), mask.to(device)
         with torch.inference_mode():
-            res = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs)
+            cache = _shared_prefix_cache(model, ids, mask, n_gen)
+            if cache is not None:
+                ids, mask = ids.repeat_interleave(n_gen, 0), mask.repeat_interleave(n_gen, 0)
+                res = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache,
+                                     **{**kwargs, "num_return_sequences": 1})
+            else:
+                res = model.generate(input_ids=ids, attention_mask=mask, **kwargs)
         new = res.sequences[:, ids.shape[1]:]
         steps = torch.stack(res.logits, dim=1).float()  # (rows, steps, vocab), raw logits
         logprobs = torch.log_softmax(steps, dim=-1).gather(-1, new[:, : steps.shape[1]].unsqueeze(-1))
         logprobs = logprobs.squeeze(-1).cpu().tolist()
         new_ids = new.cpu().tolist()
-        for i in range(len(chunk)):
+        for i, index in enumerate(members):
             rows = [r for r in range(i * n_gen, (i + 1) * n_gen) for _ in range(params.n // n_gen)]
-            out.append([_cut(tokenizer, new_ids[r], logprobs[r], params.stop, tokenizer.eos_token_id,
-                             params.max_new_tokens) for r in rows])
+            out[index] = [_cut(tokenizer, new_ids[r], logprobs[r], params.stop, tokenizer.eos_token_id,
+                               params.max_new_tokens) for r in rows]
     return out
 
 
@@ -186,7 +226,7 @@ class HFPolicy:
 
     def __init__(self, model, tokenizer, *, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int = 64, rank_by: str = "logprob", max_batch_sequences: int = 256,
-                 seed: int | None = None):
+                 max_batch_tokens: int = 16384, seed: int | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.temperature = temperature
@@ -194,6 +234,7 @@ class HFPolicy:
         self.max_new_tokens = max_new_tokens
         self.rank_by = rank_by
         self.max_batch_sequences = max_batch_sequences
+        self.max_batch_tokens = max_batch_tokens
         self.seed = seed
 
     def propose(self, queries: Sequence[Query], n: int) -> list[list[Candidate]]:
@@ -203,5 +244,6 @@ class HFPolicy:
                                 max_new_tokens=self.max_new_tokens, stop=STOP, seed=self.seed)
         prompts = [format_query(q) for q in queries]
         samples = generate(self.model, self.tokenizer, prompts, params,
-                           max_batch_sequences=self.max_batch_sequences)
+                           max_batch_sequences=self.max_batch_sequences,
+                           max_batch_tokens=self.max_batch_tokens)
         return [rank_candidates(s, by=self.rank_by) for s in samples]

@@ -137,10 +137,23 @@ def check_adapter_dir(path: Path) -> Path:
 
 
 def load_tokenizer(path: Path):
-    """The tokenizer saved in ``path``, set up for batching (pad token, right padding)."""
-    from transformers import AutoTokenizer
+    """The tokenizer saved in ``path``, set up for batching (pad token, right padding).
 
-    tok = AutoTokenizer.from_pretrained(check_model_dir(path), local_files_only=True)
+    A tokenizer saved by ``save_model`` (a plain ``tokenizers`` backend) is loaded as exactly
+    that: ``AutoTokenizer`` would pick the class of the model type (Qwen2's) and rebuild its
+    pre-tokenizer, silently changing how text is split.
+    """
+    import json
+
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    path = check_model_dir(path)
+    config = path / "tokenizer_config.json"
+    cls = json.loads(config.read_text()).get("tokenizer_class") if config.exists() else None
+    if cls in ("TokenizersBackend", "PreTrainedTokenizerFast"):
+        tok = PreTrainedTokenizerFast.from_pretrained(path, local_files_only=True)
+    else:
+        tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     tok.padding_side = "right"

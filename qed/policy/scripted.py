@@ -58,61 +58,60 @@ def rank_logprobs(count: int, decay: float = 0.8) -> list[float]:
     return [math.log(w / total) for w in weights]
 
 
+Item = str | tuple[str, float]
+"""A tactic, or a tactic with its log-probability."""
+
+
 @dataclass(frozen=True)
 class Rule:
     """When the query's state matches ``pattern`` (a regex, searched), offer ``tactics`` first."""
 
     pattern: str
-    tactics: tuple[str, ...]
+    tactics: tuple[Item, ...]
 
 
 class FixedPolicy:
     """Proposes the first ``n`` tactics of a fixed list, best first.
 
     ``tactics`` is the default list; ``rules`` (checked in order) put their tactics in front
-    of it when their pattern matches the state text. The candidates' log-probabilities are
-    those of a geometric distribution over the list's ranks (``decay`` per rank), or the
-    given ``logprobs`` (one per default tactic) when the list has no rules. Each candidate
-    reports one token per whitespace-separated word.
+    of it when their pattern matches the state text (a tactic listed twice keeps its first
+    place). An item is a tactic or a ``(tactic, logprob)`` pair; a bare tactic gets the
+    log-probability of its rank under a geometric distribution (``decay`` per rank) over the
+    list offered for that state. Candidates are sorted by log-probability (stable), and report
+    one token per whitespace-separated word.
     """
 
     def __init__(
-        self,
-        tactics: Sequence[str] = SANDBOX_TACTICS,
-        *,
-        rules: Sequence[Rule] = (),
-        logprobs: Sequence[float] | None = None,
-        decay: float = 0.8,
+        self, tactics: Sequence[Item] = SANDBOX_TACTICS, *, rules: Sequence[Rule] = (), decay: float = 0.8
     ):
         if not tactics and not rules:
             raise ValueError("FixedPolicy needs at least one tactic")
-        if logprobs is not None and len(logprobs) != len(tactics):
-            raise ValueError(f"{len(logprobs)} log-probs for {len(tactics)} tactics")
         if not 0 < decay <= 1:
             raise ValueError(f"decay must be in (0, 1], got {decay}")
         self.tactics = tuple(tactics)
-        self.rules = tuple((re.compile(r.pattern), r.tactics) for r in rules)
-        self.logprobs = tuple(logprobs) if logprobs is not None else None
+        self.rules = tuple((re.compile(r.pattern), tuple(r.tactics)) for r in rules)
         self.decay = decay
 
-    def _ordered(self, state: str) -> list[str]:
-        order: list[str] = []
+    def _ordered(self, state: str) -> list[tuple[str, float | None]]:
+        items: list[Item] = []
         for pattern, tactics in self.rules:
             if pattern.search(state):
-                order.extend(tactics)
-        order.extend(self.tactics)
-        return list(dict.fromkeys(order))
+                items.extend(tactics)
+        items.extend(self.tactics)
+        out: dict[str, float | None] = {}
+        for item in items:
+            tactic, lp = (item, None) if isinstance(item, str) else item
+            out.setdefault(tactic, lp)
+        return list(out.items())
 
     def propose(self, queries: Sequence[Query], n: int) -> list[list[Candidate]]:
         out = []
         for q in queries:
             order = self._ordered(q.state)
-            if self.logprobs is not None and not self.rules:
-                lps = list(self.logprobs)
-            else:
-                lps = rank_logprobs(len(order), self.decay)
-            ranked = sorted(zip(order, lps, strict=True), key=lambda p: -p[1])
-            out.append([Candidate(t, lp, len(t.split())) for t, lp in ranked[:n]])
+            ranks = rank_logprobs(len(order), self.decay)
+            scored = [(t, r if lp is None else lp) for (t, lp), r in zip(order, ranks, strict=True)]
+            scored.sort(key=lambda p: -p[1])
+            out.append([Candidate(t, lp, len(t.split())) for t, lp in scored[:n]])
         return out
 
 

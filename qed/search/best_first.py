@@ -152,8 +152,9 @@ def search_steps(
             ("batch_expansions", settings.batch_expansions),
             ("scored", scored),
         )
-        return SearchResult(theorem, status, nodes, tuple(tree.edges) if tree else (), stats, budget,
-                            knobs, stop, message)
+        return SearchResult(
+            theorem, status, nodes, tuple(tree.edges) if tree else (), stats, budget, knobs, stop, message
+        )
 
     def env_call(fn, *args):
         t = now()

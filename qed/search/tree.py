@@ -102,8 +102,18 @@ class Tree:
     ) -> _Mutable:
         p = self.nodes[parent]
         node = _Mutable(
-            len(self.nodes), parent, cand.tactic, cand.logprob, cand.n_tokens, p.depth + 1,
-            cum_lp, cum_tok, state, outcome, env_seconds=secs, created_at=self.expansions,
+            len(self.nodes),
+            parent,
+            cand.tactic,
+            cand.logprob,
+            cand.n_tokens,
+            p.depth + 1,
+            cum_lp,
+            cum_tok,
+            state,
+            outcome,
+            env_seconds=secs,
+            created_at=self.expansions,
         )
         self.nodes.append(node)
         return node
@@ -118,7 +128,12 @@ class Tree:
             self.edges.append(Edge(parent, node_id, cand.tactic, cand.logprob))
             return
         self.edges.append(Edge(node.parent, node_id, node.tactic, node.logprob))
-        node.parent, node.tactic, node.logprob, node.n_tokens = parent, cand.tactic, cand.logprob, cand.n_tokens
+        node.parent, node.tactic, node.logprob, node.n_tokens = (
+            parent,
+            cand.tactic,
+            cand.logprob,
+            cand.n_tokens,
+        )
         node.depth = self.nodes[parent].depth + 1
         node.cumulative_logprob, node.cumulative_tokens = cum_lp, cum_tok
         if not math.isnan(node.priority):  # already queued: queue again at the new priority
@@ -169,9 +184,22 @@ class Tree:
     def freeze(self) -> tuple[Node, ...]:
         return tuple(
             Node(
-                n.id, n.parent, n.tactic, n.logprob, n.n_tokens, n.depth, n.cumulative_logprob,
-                n.cumulative_tokens, n.state, n.outcome, n.energy, n.priority, n.expansion_order,
-                n.env_seconds, n.created_at, n.message,
+                n.id,
+                n.parent,
+                n.tactic,
+                n.logprob,
+                n.n_tokens,
+                n.depth,
+                n.cumulative_logprob,
+                n.cumulative_tokens,
+                n.state,
+                n.outcome,
+                n.energy,
+                n.priority,
+                n.expansion_order,
+                n.env_seconds,
+                n.created_at,
+                n.message,
             )
             for n in self.nodes
         )

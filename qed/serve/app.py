@@ -40,6 +40,7 @@ class ServeOptions:
     window_s: float = 0.005
     max_batch_prompts: int = 64
     max_batch_sequences: int = 256
+    max_batch_tokens: int = 16384
     embed_batch_size: int = 64
 
 
@@ -59,7 +60,8 @@ class Engine:
 
     def _complete(self, params: SamplingParams, prompts: list[str]) -> list[list[Completion]]:
         return generate(self.model, self.tokenizer, prompts, params,
-                        max_batch_sequences=self.options.max_batch_sequences)
+                        max_batch_sequences=self.options.max_batch_sequences,
+                        max_batch_tokens=self.options.max_batch_tokens)
 
     def _embed(self, _key: None, texts: list[str]) -> list[list[float]]:
         return self.encoder.encode(texts).tolist()

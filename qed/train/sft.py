@@ -150,7 +150,8 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     split = {"train": sorted({p.theorem for p in train}), "val": sorted({p.theorem for p in val}),
              "dropped": dropped, "val_frac": settings.val_frac, "seed": settings.seed}
     if split_file.exists() and json.loads(split_file.read_text())["val"] != split["val"]:
-        raise ValueError(f"{run_dir}: data or split settings changed since this run started; use a new run dir")
+        raise ValueError(f"{run_dir}: data or split settings changed since this run started; "
+                         "use a new run dir")
     split_file.write_text(json.dumps(split, indent=1))
     assert not any(is_validation(p.theorem, settings.val_frac, settings.seed) for p in train)
     (run_dir / "settings.json").write_text(json.dumps({**asdict(settings), "model": str(model_dir),

@@ -138,7 +138,8 @@ def is_validation(theorem: str, val_frac: float, seed: int) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < val_frac
 
 
-def split_by_theorem(pairs: Sequence[SftPair], val_frac: float, seed: int) -> tuple[list[SftPair], list[SftPair]]:
+def split_by_theorem(pairs: Sequence[SftPair], val_frac: float,
+                     seed: int) -> tuple[list[SftPair], list[SftPair]]:
     """(train, validation); all pairs of one theorem land on the same side."""
     if not 0 <= val_frac < 1:
         raise ValueError(f"val_frac must be in [0, 1), got {val_frac}")
@@ -154,7 +155,8 @@ def tokenize_pair(tokenizer, pair: SftPair, max_len: int) -> Example:
     A pair longer than ``max_len`` keeps the end of its prompt (the state and the closing
     fence) and all of its completion (cut to ``max_len // 2`` tokens if even that is longer).
     """
-    prompt = tokenizer(format_prompt(pair.prompt_theorem(), pair.state), add_special_tokens=False)["input_ids"]
+    prompt_text = format_prompt(pair.prompt_theorem(), pair.state)
+    prompt = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     completion = tokenizer(format_completion(pair.tactic), add_special_tokens=False)["input_ids"]
     completion = list(completion)[: max(1, max_len // 2) - 1] + [tokenizer.eos_token_id]
     room = max_len - len(completion)

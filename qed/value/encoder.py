@@ -4,7 +4,8 @@ Owns the pooling contract (LESSONS pitfall 4): texts are tokenized without added
 tokens, padded on the RIGHT, run in batches; the hidden states of one layer (``layer``,
 Python-style index into ``hidden_states``: ``-1`` is the last, ``0`` the embeddings) are
 averaged over content tokens only, i.e. attention-mask positions that are not special
-tokens (no padding, no EOS/BOS). Output is float32, one row per text, in input order. A
+tokens (no padding, no EOS/BOS). Texts are batched shortest first (little padding computed);
+output is float32, one row per text, in input order. A
 text with no content tokens (``""``) embeds to zeros.
 
 ``pool`` is the pure function the training code (joint SFT + contrastive) reuses on its own
@@ -41,15 +42,30 @@ class HFEncoder:
     """``qed.core.Encoder`` over an in-process causal LM (or a PEFT-wrapped one).
 
     ``encode(texts)`` returns a ``numpy.ndarray`` of shape ``(len(texts), hidden_size)``,
-    float32. Texts longer than ``max_length`` tokens keep their first ``max_length``.
+    float32. Texts longer than ``max_length`` tokens keep their first ``max_length``. Batches hold
+    at most ``batch_size`` texts and ``max_batch_tokens`` padded tokens.
     """
 
-    def __init__(self, model, tokenizer, *, layer: int = -1, batch_size: int = 32, max_length: int = 1024):
+    def __init__(self, model, tokenizer, *, layer: int = -1, batch_size: int = 32, max_length: int = 1024,
+                 max_batch_tokens: int = 4096):
         self.model = model
         self.tokenizer = tokenizer
         self.layer = layer
         self.batch_size = batch_size
         self.max_length = max_length
+        self.max_batch_tokens = max_batch_tokens
+
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Indices shortest first, each batch within ``batch_size`` texts and ``max_batch_tokens`` padded."""
+        batches: list[list[int]] = []
+        cur: list[int] = []
+        for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+            width = min(lengths[i], self.max_length)
+            if cur and (len(cur) >= self.batch_size or (len(cur) + 1) * width > self.max_batch_tokens):
+                batches.append(cur)
+                cur = []
+            cur.append(i)
+        return batches + [cur] if cur else batches
 
     @property
     def dim(self) -> int:
@@ -60,10 +76,14 @@ class HFEncoder:
         """Like ``encode`` but a float32 CPU ``torch.Tensor``."""
         import torch
 
-        rows = []
+        if not texts:
+            return torch.zeros((0, self.dim), dtype=torch.float32)
+        rows, order = [], []
         device = next(self.model.parameters()).device
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start:start + self.batch_size])
+        lengths = [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        for members in self._batches(lengths):
+            order.extend(members)
+            batch = [texts[i] for i in members]
             enc = self.tokenizer(batch, add_special_tokens=False, padding=True, truncation=True,
                                  max_length=self.max_length, return_tensors="pt", padding_side="right")
             ids = enc["input_ids"].to(device)
@@ -75,9 +95,9 @@ class HFEncoder:
                 out = self.model(input_ids=ids, attention_mask=attn, output_hidden_states=True,
                                  use_cache=False)
             rows.append(pool(out.hidden_states[self.layer], content_mask(self.tokenizer, ids, attn)).cpu())
-        if not rows:
-            return torch.zeros((0, self.dim), dtype=torch.float32)
-        return torch.cat(rows, dim=0)
+        out = torch.empty((len(texts), rows[0].shape[1]), dtype=torch.float32)
+        out[torch.tensor(order)] = torch.cat(rows, dim=0)
+        return out
 
     def encode(self, texts: Sequence[str]):
         return self.encode_tensor(texts).numpy()

@@ -20,8 +20,8 @@ def test_encode_is_the_mean_hidden_state_of_the_text_alone(tiny):
     model, tok = tiny
     enc = HFEncoder(model, tok, batch_size=4)
     assert isinstance(enc, Encoder)
-    texts = ["⊢ x = 2", "x y : ℝ\nh₀ : x + y = 10\n⊢ x ≤ 10 ∧ y ≤ 10 ∨ x * y = 0 - 1", "a", "nlinarith [sq_nonneg (a - b)]",
-             "h : 0 < n\n⊢ n % 5 = 3"]
+    texts = ["⊢ x = 2", "x y : ℝ\nh₀ : x + y = 10\n⊢ x ≤ 10 ∧ y ≤ 10 ∨ x * y = 0 - 1", "a",
+             "nlinarith [sq_nonneg (a - b)]", "h : 0 < n\n⊢ n % 5 = 3"]
     out = enc.encode(texts)
     assert out.shape == (5, model.config.hidden_size) and out.dtype == np.float32
     for i, t in enumerate(texts):  # padded batches (batch_size 4 -> two batches) equal unpadded singles

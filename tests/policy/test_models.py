@@ -32,6 +32,8 @@ def test_save_then_load_gives_the_same_logits(tiny, tmp_path):
     with torch.no_grad():
         assert torch.allclose(model(ids).logits, loaded(ids).logits, atol=1e-6)
     assert tok2.get_vocab() == tok.get_vocab()
+    text = "x y : ℝ\nh₀ : 2 * x + 13 = 45\n⊢ x = 16 ∧ y ≤ 100"
+    assert tok2(text)["input_ids"] == tok(text)["input_ids"]  # same splitting, not the model type's
 
 
 def test_missing_model_dir_says_how_to_get_one(tmp_path):

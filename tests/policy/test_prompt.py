@@ -43,7 +43,8 @@ def test_completion_is_tactic_then_closing_fence():
 def test_parse_cuts_at_fence_and_at_the_next_unindented_line():
     assert parse_completion("linarith\n```\nmore") == "linarith"
     assert parse_completion("norm_num\nlinarith\n") == "norm_num"
-    assert parse_completion("\n\nnlinarith [sq_nonneg a,\n  sq_nonneg b]\nring") == "nlinarith [sq_nonneg a,\n  sq_nonneg b]"
+    multi = "nlinarith [sq_nonneg a,\n  sq_nonneg b]"
+    assert parse_completion("\n\n" + multi + "\nring") == multi
     assert parse_completion("```") == ""
     assert parse_completion("   \n") == ""
 

@@ -19,7 +19,8 @@ def theorems():
 @pytest.fixture(scope="session")
 def tiny(theorems):
     corpus = [t.header + t.statement + "\n" + (t.goal or "") for t in theorems]
-    tok = train_tokenizer(corpus + ["linarith\nnorm_num\nnlinarith [sq_nonneg (a - b)]\n```"], TINY.vocab_size)
+    extra = ["linarith\nnorm_num\nnlinarith [sq_nonneg (a - b)]\n```"]
+    tok = train_tokenizer(corpus + extra, TINY.vocab_size)
     model = init_model(TINY, tok, seed=0)
     model.eval()
     return model, tok

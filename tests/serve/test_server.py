@@ -143,3 +143,47 @@ def test_client_errors_are_not_retried(server, theorems):
     url, _ = server
     with pytest.raises(PolicyHTTPError, match="HTTP 404"):
         HttpPolicy(url, model="other").propose([Query(theorems[0], "⊢ True")], 1)
+
+
+@pytest.mark.slow
+def test_qed_serve_command_serves_the_http_policy(tiny, theorems, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from qed.policy.models import save_model
+
+    exe = Path(sys.executable).with_name("qed")
+    if not exe.exists():
+        pytest.skip("the qed console script is not installed in this environment")
+    save_model(*tiny, tmp_path / "m")
+    port = _closed_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([str(exe), "serve", "--model", str(tmp_path / "m"), "--port", str(port),
+                             "--device", "cpu"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "qed serve did not come up"
+            time.sleep(0.2)
+        queries = [Query(t, t.goal or "") for t in theorems[:2]]
+        got = HttpPolicy(url, temperature=0.0, max_tokens=6).propose(queries, 1)
+        model, tok = tiny
+        want = HFPolicy(model, tok, temperature=0.0, max_new_tokens=6).propose(queries, 1)
+        assert [[c.tactic for c in cs] for cs in got] == [[c.tactic for c in cs] for cs in want]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    missing = subprocess.run([str(exe), "serve", "--model", str(tmp_path / "nope")], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "qed model init" in missing.stderr
+

@@ -20,7 +20,8 @@ from qed.train.sft_data import (
 )
 
 PAIRS = [
-    SftPair("t1", "x : ℝ\nh₀ : 2 * x = 4\n⊢ x = 2", "linarith", "import Mathlib\n", "theorem t1 : x = 2 := by"),
+    SftPair("t1", "x : ℝ\nh₀ : 2 * x = 4\n⊢ x = 2", "linarith", "import Mathlib\n",
+            "theorem t1 : x = 2 := by"),
     SftPair("t2", "⊢ 1 + 1 = 2", "norm_num"),
     SftPair("t3", "⊢ P", "constructor"),
     SftPair("t3", "⊢ Q", "sorry"),

@@ -1,0 +1,47 @@
+"""Config to parts for `qed prove`: build_policy / build_value swap points and override shorthands."""
+
+from __future__ import annotations
+
+import pytest
+
+from qed.cli.build import BuildError, build_policy, build_value
+from qed.cli.config import load_config
+from qed.cli.prove_cmd import expand_shorthands
+from qed.policy.scripted import SANDBOX_TACTICS, FixedPolicy, RandomPolicy
+
+
+def test_scripted_policies_from_config():
+    p = build_policy(load_config(["policy.kind=scripted"]))
+    assert isinstance(p, FixedPolicy) and p.tactics == SANDBOX_TACTICS
+    r = build_policy(
+        load_config(
+            [
+                "policy.kind=scripted",
+                "search.scripted.mode=random",
+                "search.temperature=2.0",
+                "search.scripted.tactics=[norm_num,linarith]",
+            ]
+        )
+    )
+    assert isinstance(r, RandomPolicy) and r.temperature == 2.0 and r.tactics == ("norm_num", "linarith")
+
+
+def test_unknown_or_incomplete_choices_are_clear_errors():
+    with pytest.raises(BuildError, match="policy.kind 'nope'"):
+        build_policy(load_config(["policy.kind=nope"]))
+    with pytest.raises(BuildError, match="policy.model"):
+        build_policy(load_config(["policy.kind=hf"]))
+    with pytest.raises(BuildError, match="search.scripted.mode"):
+        build_policy(load_config(["policy.kind=scripted", "search.scripted.mode=odd"]))
+    with pytest.raises(BuildError, match="search.value 'x'"):
+        build_value(load_config(["search.value=x"]))
+    assert build_value(load_config([])) is None
+
+
+def test_shorthands():
+    assert expand_shorthands(["policy=scripted", "value=ebm", "env=sandbox", "search.alpha=0"]) == [
+        "policy.kind=scripted",
+        "search.value=ebm",
+        "env=sandbox",
+        "search.alpha=0",
+    ]
