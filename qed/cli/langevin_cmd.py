@@ -201,11 +201,16 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
     }
     (out / "metrics.json").write_text(json.dumps(final, indent=2) + "\n", encoding="utf-8")
     (out / "DONE").write_text("done\n", encoding="utf-8")
-    table = Table(title=f"{lc.method} on {data.name}: {out}")
-    for k in final:
-        table.add_column(k)
-    table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in final.values()))
-    console.print(table)
+    console.print(_table(f"{lc.method} on {data.name}: {out}", final))
+
+
+def _table(title: str, values: dict) -> Table:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in values.items():
+        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+    return table
 
 
 def sandbox_pairs(n: int, seed: int, difficulties) -> list[tuple[str, int, list[tuple[str, str]]]]:
@@ -344,12 +349,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
     )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     (out / "DONE").write_text("done\n", encoding="utf-8")
-    table = Table(title=f"Langevin proposer ({t.method}) on held-out sandbox pairs: {out}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k, v in metrics.items():
-        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
-    console.print(table)
+    console.print(_table(f"Langevin proposer ({t.method}) on held-out sandbox pairs: {out}", metrics))
 
 
 def load_proposer(cfg: DictConfig):

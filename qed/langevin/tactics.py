@@ -101,12 +101,12 @@ def proposal_metrics(proposer: LangevinProposer, pairs: Sequence[tuple[str, str]
     best = proposer.library_energies(z_state).argmin(dim=1)
     lib = proposer.library.tactics
     k = len(pairs)
+    offered = [[c.tactic for c in p.candidates] for p in proposals]
     return {
         "pairs": k,
         "in_library": sum(t in lib for _, t in pairs) / k,
-        f"hit_at_{n}": sum(t in [c.tactic for c in p.candidates] for (_, t), p in zip(pairs, proposals, strict=True)) / k,
-        "top1": sum(bool(p.candidates) and p.candidates[0].tactic == t for (_, t), p in zip(pairs, proposals, strict=True))
-        / k,
+        f"hit_at_{n}": sum(t in o for (_, t), o in zip(pairs, offered, strict=True)) / k,
+        "top1": sum(o[:1] == [t] for (_, t), o in zip(pairs, offered, strict=True)) / k,
         "energy_argmin_top1": sum(lib[int(b)] == t for (_, t), b in zip(pairs, best, strict=True)) / k,
         "mean_candidates": sum(len(p.candidates) for p in proposals) / k,
         "mean_langevin_steps": sum(p.steps for p in proposals) / k,

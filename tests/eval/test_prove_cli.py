@@ -43,7 +43,7 @@ def test_prove_writes_outputs_and_every_proof_rechecks(tmp_path):
     assert "git revision" in (root / "config.yaml").read_text()
     summary = json.loads((root / "summary.json").read_text())
     assert summary["theorems"] == 60 and summary["proved"] > 0 and summary["unsupported"] > 0
-    assert "rate" in res.output and "95% CI" in res.output and "mathd_algebra" in res.output
+    assert "rate" in res.output and "95% CI" in res.output and "aime" in res.output
     files = sorted((root / "proofs").glob("*.lean"))
     assert len(files) == summary["proved"]
     for f in files:
