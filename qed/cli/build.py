@@ -74,8 +74,15 @@ def build_policy(cfg: DictConfig):
             return HttpPolicy(p.url, model=p.served_name, temperature=s.temperature, top_p=p.top_p,
                               max_tokens=p.max_new_tokens, timeout_s=p.timeout_s, retries=p.retries,
                               rank_by=p.rank_by, seed=cfg.seed)
+        case "langevin":
+            from qed.cli.langevin_cmd import load_proposer
+
+            try:
+                return load_proposer(cfg)
+            except (FileNotFoundError, ValueError) as exc:
+                raise BuildError(f"policy.kind=langevin: {exc}") from exc
         case other:
-            raise BuildError(f"unknown policy.kind '{other}': expected scripted, hf or http")
+            raise BuildError(f"unknown policy.kind '{other}': expected scripted, hf, http or langevin")
 
 
 def build_value(cfg: DictConfig):
@@ -104,5 +111,13 @@ def build_value(cfg: DictConfig):
                     "`qed train ebm` or set search.ebm_dir"
                 ) from exc
             return EbmScorer(encoder, head, device=cfg.ebm.train.device)
+        case "langevin":
+            from qed.cli.langevin_cmd import load_proposer
+            from qed.langevin.proposer import MinEnergyValue
+
+            try:
+                return MinEnergyValue(load_proposer(cfg))
+            except (FileNotFoundError, ValueError) as exc:
+                raise BuildError(f"search.value=langevin: {exc}") from exc
         case other:
-            raise BuildError(f"unknown search.value '{other}': expected none or ebm")
+            raise BuildError(f"unknown search.value '{other}': expected none, ebm or langevin")

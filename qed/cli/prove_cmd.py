@@ -59,6 +59,8 @@ def expand_shorthands(overrides: list[str]) -> list[str]:
             o = f"policy.kind={val}"
         elif sep and key == "value" and not (CONFIG_DIR / "value" / f"{val}.yaml").exists():
             o = f"search.value={val}"
+        elif sep and key == "search" and val in ("best_first", "mcts"):
+            o = f"search.algorithm={val}"
         out.append(o)
     return out
 
@@ -211,6 +213,7 @@ def prove_command(
     from qed.eval.prove import RunError, read_records
     from qed.eval.summary import compare as compare_arms
     from qed.search.best_first import SearchSettings
+    from qed.search.mcts import MctsSettings
     from qed.search.result import Budget
 
     if compare not in ("", "llm-only"):
@@ -232,6 +235,8 @@ def prove_command(
     )
     try:
         budget = Budget(s.max_expansions, s.max_seconds, s.candidates, s.temperature, s.max_depth)
+        if s.algorithm not in ("best_first", "mcts"):
+            raise BuildError(f"unknown search.algorithm '{s.algorithm}': expected best_first or mcts")
         policy = build_policy(cfg)
         value = build_value(cfg)
         write_config(root, cfg, benchmark)
@@ -248,7 +253,9 @@ def prove_command(
                     policy=policy,
                     value=value if arm.use_value else None,
                     budget=budget,
-                    settings=SearchSettings(arm.alpha, s.length_normalise, s.batch_expansions),
+                    settings=MctsSettings(s.c_puct)
+                    if s.algorithm == "mcts"
+                    else SearchSettings(arm.alpha, s.length_normalise, s.batch_expansions),
                     concurrency=conc,
                     threads=threads,
                 )

@@ -36,3 +36,5 @@ class SearchConfig:
     concurrency: int = 4  # searches interleaved (Lean: at most env.pool_size)
     runs_dir: str = "runs"
     scripted: ScriptedConfig = field(default_factory=ScriptedConfig)
+    algorithm: str = "best_first"  # best_first | mcts (qed.search.mcts; `search=mcts` on qed prove)
+    c_puct: float = 1.5  # mcts: PUCT exploration constant
