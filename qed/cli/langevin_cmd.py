@@ -245,7 +245,7 @@ def _proposer_config(t: DictConfig):
         steps=t.max_steps,
         step_size=t.step_size,
         grad_clamp=None,
-        noise=t.noise,
+        noise=0.0,
         low=None,
         high=None,
         patience=t.patience,

@@ -11,8 +11,9 @@ each chain when its energy stops improving: ``patience``/``tol``), and each end 
 decoded to its ``decode_k`` nearest library tactics (cosine). The distinct decoded tactics
 are ranked by their own energy ``E(z_t, z_s)``; a candidate's log-probability is its
 log-probability under ``softmax(-E / temperature)`` over the whole library, a stated
-distribution. The random draws depend only on ``(seed, state text)``, so proposals do not
-depend on batching. ``propose_detailed`` also reports the Langevin steps each query took.
+distribution. The chains' starts depend only on ``(seed, state text)`` and the chains move
+without noise (``langevin.noise`` = 0 by default; noise would be shared across a batch), so
+proposals do not depend on batching. ``propose_detailed`` also reports the Langevin steps each query took.
 
 Knows nothing about Lean, environments, search or where the pairs came from: it takes texts,
 an ``Encoder`` and a trained network.
@@ -80,7 +81,7 @@ class ProposerConfig:
     seed: int = 0
     langevin: LangevinConfig = field(
         default_factory=lambda: LangevinConfig(
-            steps=100, step_size=0.5, grad_clamp=None, noise=0.01, low=None, high=None, patience=5, tol=1e-3
+            steps=100, step_size=0.5, grad_clamp=None, noise=0.0, low=None, high=None, patience=5, tol=1e-3
         )
     )
 
@@ -134,8 +135,7 @@ class LangevinProposer:
             starts.append(self.library.embeddings[pick] + noise)
         x0 = torch.cat(starts)
         cond = z_state.repeat_interleave(cfg.chains, dim=0)
-        g = self._generator("\x00".join(q.state for q in queries))
-        run = langevin(lambda x: self.model(x, cond, None), x0, cfg.langevin, generator=g)
+        run = langevin(lambda x: self.model(x, cond, None), x0, cfg.langevin)
         with torch.no_grad():
             e0 = self.model(x0, cond, None)
         decoded = self.library.nearest(run.x, cfg.decode_k).view(len(queries), -1)
