@@ -3,8 +3,8 @@
 Owns the command: compose config, build env source, policy and value, run
 ``qed.eval.prove.run_prove`` with a live progress bar, print the summary table, and for
 ``--compare llm-only`` run alpha = 0 without a value function beside the configured search
-at the same budget. Shorthands: ``policy=NAME`` means ``policy.kind=NAME`` and ``value=NAME``
-means ``search.value=NAME`` (unless a config group file of that name exists).
+at the same budget. ``policy=NAME``, ``value=NAME`` and ``search=NAME`` pick config group
+files in ``qed/configs/`` (``policy.kind``, ``search.value``, ``search.algorithm``).
 
 Run directory ``<search.runs_dir>/<name>``: ``config.yaml`` (resolved config, git revision
 in its opening comment), then the files of ``qed.eval.prove`` (or one subdirectory per arm
@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qed.cli.config import CONFIG_DIR, ConfigError, load_config, to_yaml
+from qed.cli.config import ConfigError, load_config, to_yaml
 
 console = Console()
 err = Console(stderr=True)
@@ -48,21 +48,6 @@ class Arm:
     name: str
     alpha: float
     use_value: bool
-
-
-def expand_shorthands(overrides: list[str]) -> list[str]:
-    """``policy=X`` -> ``policy.kind=X`` and ``value=X`` -> ``search.value=X`` (no such group file)."""
-    out = []
-    for o in overrides:
-        key, sep, val = o.partition("=")
-        if sep and key == "policy" and not (CONFIG_DIR / "policy" / f"{val}.yaml").exists():
-            o = f"policy.kind={val}"
-        elif sep and key == "value" and not (CONFIG_DIR / "value" / f"{val}.yaml").exists():
-            o = f"search.value={val}"
-        elif sep and key == "search" and val in ("best_first", "mcts"):
-            o = f"search.algorithm={val}"
-        out.append(o)
-    return out
 
 
 def git_revision() -> str:
@@ -220,7 +205,7 @@ def prove_command(
         err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{compare}'")
         raise typer.Exit(2)
     try:
-        cfg = load_config(expand_shorthands(list(overrides or [])))
+        cfg = load_config(list(overrides or []))
         theorems = load_benchmark(benchmark, split=split or None)
     except (ConfigError, BenchmarkError) as exc:
         err.print(f"[red]error:[/red] {exc}")

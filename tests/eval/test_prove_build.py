@@ -6,7 +6,6 @@ import pytest
 
 from qed.cli.build import BuildError, build_policy, build_value
 from qed.cli.config import load_config
-from qed.cli.prove_cmd import expand_shorthands
 from qed.policy.scripted import SANDBOX_TACTICS, FixedPolicy, RandomPolicy
 
 
@@ -38,10 +37,11 @@ def test_unknown_or_incomplete_choices_are_clear_errors():
     assert build_value(load_config([])) is None
 
 
-def test_shorthands():
-    assert expand_shorthands(["policy=scripted", "value=ebm", "env=sandbox", "search.alpha=0"]) == [
-        "policy.kind=scripted",
-        "search.value=ebm",
-        "env=sandbox",
-        "search.alpha=0",
-    ]
+def test_config_groups_select_policy_value_and_algorithm():
+    cfg = load_config(["policy=scripted", "value=ebm", "search=mcts", "env=sandbox", "search.alpha=0"])
+    assert cfg.policy.kind == "scripted"
+    assert cfg.search.value == "ebm" and cfg.search.algorithm == "mcts" and cfg.search.alpha == 0
+    default = load_config([])
+    chosen = (default.policy.kind, default.search.value, default.search.algorithm)
+    assert chosen == ("hf", "none", "best_first")
+
