@@ -60,8 +60,22 @@ def build_encoder(cfg: DictConfig):
             if not e.url:
                 raise typer.BadParameter("ebm.encoder.kind=http needs ebm.encoder.url")
             return HttpEncoder(e.url, model=e.model), f"http:{e.url}:{e.model}:d{e.dim}", e.dim
+        case "hf":  # the policy's backbone in-process (+ its LoRA adapter, e.g. from `qed train joint`)
+            from qed.policy.models import ModelNotFound, load_model
+            from qed.value.encoder import HFEncoder
+
+            p = cfg.policy
+            if not p.model:
+                raise typer.BadParameter("ebm.encoder.kind=hf needs policy.model (and policy.adapter)")
+            adapter = Path(p.adapter).resolve() if p.adapter else None
+            try:
+                model, tok = load_model(Path(p.model), adapter=adapter, device=p.device, dtype=p.dtype)
+            except ModelNotFound as exc:
+                raise typer.BadParameter(str(exc)) from exc
+            enc = HFEncoder(model, tok)
+            return enc, f"hf:{Path(p.model).resolve()}+{adapter or '-'}:layer-1", enc.dim
         case other:
-            raise typer.BadParameter(f"unknown ebm.encoder.kind '{other}': expected hashing or http")
+            raise typer.BadParameter(f"unknown ebm.encoder.kind '{other}': expected hashing, http or hf")
 
 
 def _head_config(cfg: DictConfig, dim: int):

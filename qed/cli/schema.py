@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qed.cli.schema_joint import JointConfig
 from qed.cli.schema_langevin import LangevinSection
 from qed.cli.schema_policy import PolicyConfig, SftConfig
 from qed.cli.schema_search import SearchConfig
@@ -44,4 +45,5 @@ class QedConfig:
     ebm: EbmConfig = field(default_factory=EbmConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     langevin: LangevinSection = field(default_factory=LangevinSection)
+    joint: JointConfig = field(default_factory=JointConfig)
     seed: int = 0

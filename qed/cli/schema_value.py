@@ -17,7 +17,8 @@ class EbmEncoderConfig:
 
     ``kind``: ``hashing`` (qed.value.hashing_encoder: a deterministic baseline/test encoder,
     not a model) or ``http`` (an OpenAI-compatible ``/v1/embeddings`` server such as ``qed serve``;
-    set ``url`` and ``dim`` to the server's embedding width).
+    set ``url`` and ``dim`` to the server's embedding width) or ``hf`` (``policy.model`` +
+    ``policy.adapter`` in-process, mean-pooled last layer; ``dim`` is the model's).
     """
 
     kind: str = "hashing"

@@ -34,7 +34,9 @@ def trained():
     torch.set_num_threads(1)
     encoder = HashingEncoder(64)
     train = pairs(0, 200)
-    model = train_tactic_energy(train, encoder, 64, TacticTraining("ebt", width=64, steps=150, langevin_steps=10))
+    model = train_tactic_energy(
+        train, encoder, 64, TacticTraining("ebt", width=64, steps=150, langevin_steps=10)
+    )
     library = TacticLibrary.build([t for _, t in train] + ["norm_num", "simp"], encoder)
     return model, encoder, library
 

@@ -22,8 +22,13 @@ def mixture(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 CHAIN = LangevinConfig(steps=15, step_size=0.5, grad_clamp=None, noise=0.01, low=None, high=None)
 TRAINERS = {
-    "ebt": (EbtTrainer(LangevinConfig(steps=10, step_size=0.15, grad_clamp=None, noise=0.01, low=None,
-                                      high=None), Prior("normal", scale=2.0)), 1),
+    "ebt": (
+        EbtTrainer(
+            LangevinConfig(steps=10, step_size=0.15, grad_clamp=None, noise=0.01, low=None, high=None),
+            Prior("normal", scale=2.0),
+        ),
+        1,
+    ),
     "cd": (CdTrainer(CHAIN, Prior("normal", scale=2.0), reg=0.1), 1),
     "ired": (IredTrainer(geometric_sigmas(0.05, 3.0, 8), center=0.0, low=None, high=None), 8),
 }

@@ -1,0 +1,1 @@
+"""Executors: local and Ray (the only package importing ray)."""
