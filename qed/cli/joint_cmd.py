@@ -81,8 +81,9 @@ def run_with_progress(label: str, model: Path, pairs: Path, trajectories: Path, 
             bar.update(task, completed=step, info=f"sft {row['sft_loss']:.3f}{nce}")
 
         try:
-            return run_joint(model, pairs, trajectories, out, settings, separation_probe(cfg.joint.probe_folds),
-                             head_options=head_options(cfg), progress=progress, log=bar.console.print)
+            probe = separation_probe(cfg.joint.probe_folds)
+            return run_joint(model, pairs, trajectories, out, settings, probe, head_options=head_options(cfg),
+                             progress=progress, log=bar.console.print)
         except JointAbort as exc:
             err.print(f"[red]aborted by the monitor:[/red] {exc}\ncurves: {out / 'joint.png'}")
             raise typer.Exit(3) from exc
@@ -114,7 +115,8 @@ def joint_command(overrides: list[str] = OVERRIDES) -> None:
     m = result.metrics
     console.print(f"steps {m['steps']}: validation SFT loss {m['val_sft_loss']}, validation InfoNCE "
                   f"{m['val_nce_loss']}, rank-1 {m['val_rank1']}, centroid_l2 {m['centroid_l2']} (first "
-                  f"{m['first_centroid_l2']}), linear probe {m['probe_accuracy']}, temperature {m['temperature']}")
+                  f"{m['first_centroid_l2']}), linear probe {m['probe_accuracy']}, "
+                  f"temperature {m['temperature']}")
     console.print(f"policy:  policy=hf policy.model={model} policy.adapter={result.adapter}")
     if result.ebm_dir is not None:
         console.print(f"value:   value=ebm search.ebm_dir={result.ebm_dir} ebm.encoder.kind=hf")

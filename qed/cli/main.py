@@ -64,6 +64,10 @@ def _mount_subcommands() -> None:
     from qed.cli.ebm_cmd import eval_app, train_ebm_command
 
     train_app.command("ebm")(train_ebm_command)
+    from qed.cli.joint_cmd import joint_command, joint_compare_command
+
+    train_app.command("joint")(joint_command)
+    train_app.command("joint-compare")(joint_compare_command)
     app.add_typer(eval_app, name="eval", help="Evaluation: EBM and embedding health metrics.")
     app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM.")
     app.add_typer(data_app, name="data", help="Training data: SFT pairs from traced proofs.")
