@@ -170,8 +170,9 @@ def _markdown(result: dict, cfg: DictConfig) -> str:
         alarms = arms[arm]["alarms"]
         first = alarms[0]["message"] if alarms else "none"
         lines.append(f"- {arm}: {len(alarms)} alarm(s); first: {first}")
-    lines += ["", f"Peak RSS: sft {_fmt(arms['sft']['peak_rss_mb'])} MiB, joint "
-              f"{_fmt(arms['joint']['peak_rss_mb'])} MiB. Total time {result['seconds']} s.", "",
+    lines += ["", f"Process peak RSS after each arm (cumulative, the arms share one process): sft "
+              f"{_fmt(arms['sft']['peak_rss_mb'])} MiB, then joint {_fmt(arms['joint']['peak_rss_mb'])} MiB. "
+              f"Total time {result['seconds']} s.", "",
               "Plots: compare.png (both arms over steps), sft/joint.png and joint/joint.png (monitor "
               "curves), eval/<encoder>/decoupled_eval/energy_hist.png.", ""]
     return "\n".join(lines)
