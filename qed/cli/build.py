@@ -121,3 +121,58 @@ def build_value(cfg: DictConfig):
                 raise BuildError(f"search.value=langevin: {exc}") from exc
         case other:
             raise BuildError(f"unknown search.value '{other}': expected none, ebm or langevin")
+
+
+@contextmanager
+def build_provers(cfg: DictConfig, *, policy, value, budget) -> Iterator:
+    """``make(settings, use_value) -> Prover`` for ``dist.kind``, its envs or Ray open meanwhile.
+
+    ``local``: a ``LocalProver`` over this process's env source (``search.concurrency``).
+    ``ray``: a ``RayProver``; each prover actor builds its envs, policy and value from ``cfg``
+    itself (``dist.model_actor``: policy and value built once, in a shared model actor).
+    """
+    match cfg.dist.kind:
+        case "local":
+            from qed.cli.prove_cmd import env_source
+            from qed.dist.local import LocalProver
+
+            with env_source(cfg) as (envs, conc, threads):
+                yield lambda settings, use_value: LocalProver(
+                    envs=envs, policy=policy, value=value if use_value else None, budget=budget,
+                    settings=settings, concurrency=conc, threads=threads,
+                )
+        case "ray":
+            from functools import partial
+
+            from omegaconf import OmegaConf
+
+            from qed.dist.ray import RayProver, Resources, alive_nodes, connect
+
+            d = cfg.dist
+            actor_cfg = OmegaConf.merge(cfg, {"env": {"pool_size": d.env_processes},
+                                              "search": {"concurrency": d.searches_per_prover}})
+            lean = cfg.env.kind != "sandbox"
+            with connect(d.address, num_cpus=d.num_cpus or None, object_store_mb=d.object_store_mb):
+                provers = d.provers or d.provers_per_node * max(1, alive_nodes())
+                yield lambda settings, use_value: RayProver(
+                    make_envs=partial(actor_envs, actor_cfg), policy=partial(build_policy, actor_cfg),
+                    value=partial(build_value, actor_cfg) if use_value and value is not None else None,
+                    budget=budget, settings=settings, provers=provers,
+                    searches=min(d.searches_per_prover, d.env_processes) if lean else d.searches_per_prover,
+                    threads=min(d.searches_per_prover, d.env_processes) if lean else 1,
+                    resources=Resources(d.prover.num_cpus, d.prover.memory_mb, d.prover.num_gpus),
+                    model_server=Resources(d.model.num_cpus, d.model.memory_mb, d.model.num_gpus)
+                    if d.model_actor else None,
+                    max_attempts=d.max_attempts, batch_wait_s=d.batch_wait_s,
+                )
+        case other:
+            raise BuildError(f"unknown dist.kind '{other}': expected local or ray")
+
+
+@contextmanager
+def actor_envs(cfg: DictConfig) -> Iterator:
+    """The env source of one Ray prover actor (run inside the actor; picklable with ``partial``)."""
+    from qed.cli.prove_cmd import env_source
+
+    with env_source(cfg) as (envs, _conc, _threads):
+        yield envs

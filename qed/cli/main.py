@@ -89,7 +89,18 @@ def demo(overrides: list[str] = OVERRIDES) -> None:
     """The main job on the embedded sandbox (see README)."""
     from qed.cli.demo_cmd import run_demo
 
-    raise typer.Exit(run_demo(_config(overrides), console))
+    raise typer.Exit(run_demo(list(overrides or []), console, err))
+
+
+@app.command()
+def iterate(
+    overrides: list[str] = OVERRIDES,
+    stop_after: str = typer.Option("", "--stop-after", hidden=True, help="Stop after this stage (testing)."),
+) -> None:
+    """Expert iteration: `qed iterate experiment=NAME` (qed/configs/experiment/NAME.yaml; docs/iterate.md)."""
+    from qed.cli.iterate_cmd import iterate_main
+
+    raise typer.Exit(iterate_main(list(overrides or []), console, err, stop_after))
 
 
 _mount_subcommands()

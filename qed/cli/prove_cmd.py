@@ -192,9 +192,8 @@ def prove_command(
     ),
 ) -> None:
     """Best-first proof search over a benchmark; writes results, trajectories, proofs, summary."""
-    from qed.cli.build import BuildError, build_policy, build_value
+    from qed.cli.build import BuildError, build_policy, build_provers, build_value
     from qed.data.benchmarks import BenchmarkError, load_benchmark
-    from qed.dist.local import LocalProver
     from qed.eval.prove import RunError, read_records
     from qed.eval.summary import compare as compare_arms
     from qed.search.best_first import SearchSettings
@@ -231,18 +230,13 @@ def prove_command(
                 "nodes are ranked by log-prob alone"
             )
         summaries, records = {}, {}
-        with env_source(cfg) as (envs, conc, threads):
+        with build_provers(cfg, policy=policy, value=value, budget=budget) as make_prover:
             for arm in arms:
-                prover = LocalProver(
-                    envs=envs,
-                    policy=policy,
-                    value=value if arm.use_value else None,
-                    budget=budget,
-                    settings=MctsSettings(s.c_puct)
+                prover = make_prover(
+                    MctsSettings(s.c_puct)
                     if s.algorithm == "mcts"
                     else SearchSettings(arm.alpha, s.length_normalise, s.batch_expansions),
-                    concurrency=conc,
-                    threads=threads,
+                    arm.use_value,
                 )
                 arm_root = root / arm.name if arm.name else root
                 label = f"{arm.name or 'prove'} α={arm.alpha:g}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qed.cli.schema_dist import DistConfig
+from qed.cli.schema_iterate import IterateConfig
 from qed.cli.schema_joint import JointConfig
 from qed.cli.schema_langevin import LangevinSection
 from qed.cli.schema_policy import PolicyConfig, SftConfig
@@ -46,4 +48,6 @@ class QedConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     langevin: LangevinSection = field(default_factory=LangevinSection)
     joint: JointConfig = field(default_factory=JointConfig)
+    iterate: IterateConfig = field(default_factory=IterateConfig)
+    dist: DistConfig = field(default_factory=DistConfig)
     seed: int = 0

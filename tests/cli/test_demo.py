@@ -1,6 +1,11 @@
-"""``qed demo`` (what ``make demo`` runs) end to end: every stage, both comparisons, resumable."""
+"""``qed demo`` (what ``make demo`` runs) = ``qed iterate experiment=sandbox_tiny`` end to end.
+
+Every stage runs, the report's sections hold measured numbers, the proofs re-check, a rerun
+resumes with every stage skipped.
+"""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -13,28 +18,37 @@ from qed.env.sandbox.env import SandboxEnv
 
 
 @pytest.mark.slow
-def test_demo_runs_every_stage_and_its_proofs_recheck(tmp_path):
+def test_demo_runs_both_iterations_reports_a_b_c_and_its_proofs_recheck(tmp_path):
     cmd = [sys.executable, "-m", "qed", "demo", f"search.runs_dir={tmp_path}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    root = tmp_path / "demo"
-    for name in ("eval_minif2f_test", "eval_heldout"):
-        table = json.loads((root / name / "compare.json").read_text())
-        assert set(table) == {"llm-only", "configured"}
-        assert table["llm-only"]["attempted"] == table["configured"]["attempted"] > 0
-    assert "proof rate at the same budget" in proc.stdout
-    # the policy learned something: it proves some miniF2F test statements in the sandbox
-    tested = json.loads((root / "eval_minif2f_test" / "compare.json").read_text())
-    assert tested["configured"]["proved"] > 0
-    # every proof it wrote re-checks
+    root = tmp_path / "sandbox_tiny"
+    assert (root / "config.yaml").exists()
+    for k in (0, 1):
+        assert (root / f"iter_{k}" / "DONE").exists()
+    m = json.loads((root / "iter_1" / "eval" / "metrics.json").read_text())
+    for name in ("B", "C", "llm-only (iter 1)"):
+        assert m["proof_rates"][name]["attempted"] > 0
+    assert m["A"]["proof_rate"]["attempted"] == m["proof_rates"]["C"]["attempted"]
+    for key in ("centroid_l2", "linear_probe_accuracy", "ebm_rank1"):
+        assert m["encoder"][key] is not None and m["A"]["encoder"][key] is not None
+    assert all(v is not None for v in m["deltas"]["A→B"].values())
+    report = (root / "iter_1" / "eval" / "report.md").read_text()
+    for section in ("Held-out proof rate", "Encoder and EBM metrics", "Joint training", "Comparisons"):
+        assert f"## {section}" in report
+    assert re.search(r"\| A→C \| total \| [+-]\d", report)
+    assert "expert iteration: held-out proof rate" in proc.stdout and "report:" in proc.stdout
+    # the iteration-0 policy learned something: it proves some held-out theorems, and every proof re-checks
+    held = {t.name: t for t in load_benchmark(root / "data" / "heldout.jsonl")}
+    assert m["A"]["proof_rate"]["proved"] + m["proof_rates"]["C"]["proved"] > 0
     env = SandboxEnv()
-    by_name = {t.name: t for t in load_benchmark("minif2f_v1")}
-    lines = (root / "eval_minif2f_test" / "configured" / "proofs.jsonl").read_text().splitlines()
-    for line in lines:
-        rec = json.loads(line)
-        thm = by_name[rec["name"]]
-        assert check_proof(env, Theorem(thm.name, thm.statement), "\n" + rec["proof"]).ok, rec
+    for arm in ("configured", "llm-only"):
+        for line in (root / "iter_1" / "eval" / "C" / arm / "proofs.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            thm = held[rec["name"]]
+            assert check_proof(env, Theorem(thm.name, thm.statement), "\n" + rec["proof"]).ok, rec
     # a second run resumes: every stage is skipped
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0
-    assert "$ qed" not in again.stdout and "skip (done)" in again.stdout
+    assert "$ qed train" not in again.stdout and "$ qed prove" not in again.stdout
+    assert "skip (done): iter_1" in again.stdout
