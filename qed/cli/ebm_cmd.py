@@ -2,9 +2,8 @@
 
 Owns turning the ``ebm.*`` config into plain objects (encoder, head config, settings, paths)
 and reporting; the work happens in ``qed.train.ebm``, ``qed.eval.ebm_metrics`` and
-``qed.eval.embedding_metrics``. Exposes ``train_app`` (command ``ebm``; its function
-``train_ebm_command`` is also attachable to the shared ``qed train`` app) and ``eval_app``
-(commands ``ebm``, ``embeddings``).
+``qed.eval.embedding_metrics``. Exposes ``train_ebm_command`` (mounted on the shared
+``qed train`` app by ``qed/cli/main.py``) and ``eval_app`` (commands ``ebm``, ``embeddings``).
 
 Paths: ``<ebm.run>/iter_<ebm.iteration>/`` holds ``trajectories.parquet`` (or
 ``ebm.trajectories``), ``embeddings/`` (the cache), ``ebm/`` (head, metrics, DONE) and
@@ -22,7 +21,6 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-train_app = typer.Typer(no_args_is_help=True, help="Training stages.")
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
 console = Console()
 err = Console(stderr=True)
@@ -91,7 +89,6 @@ def _load(overrides: list[str] | None) -> DictConfig:
     return _config(overrides)
 
 
-@train_app.command("ebm")
 def train_ebm_command(
     run: Path = RUN,
     iteration: int = ITER,

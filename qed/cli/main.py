@@ -69,7 +69,7 @@ def _mount_subcommands() -> None:
     train_app.command("joint")(joint_command)
     train_app.command("joint-compare")(joint_compare_command)
     app.add_typer(eval_app, name="eval", help="Evaluation: EBM and embedding health metrics.")
-    app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM.")
+    app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM, joint.")
     app.add_typer(data_app, name="data", help="Training data: SFT pairs from traced proofs.")
     from qed.cli.prove_cmd import prove_command
 

@@ -9,4 +9,4 @@ from __future__ import annotations
 
 import typer
 
-train_app = typer.Typer(no_args_is_help=True, help="Training stages: LoRA SFT, EBM.")
+train_app = typer.Typer(no_args_is_help=True, help="Training stages: LoRA SFT, EBM, joint.")
