@@ -154,9 +154,10 @@ def build_provers(cfg: DictConfig, *, policy, value, budget) -> Iterator:
             lean = cfg.env.kind != "sandbox"
             with connect(d.address, num_cpus=d.num_cpus or None, object_store_mb=d.object_store_mb):
                 provers = d.provers or d.provers_per_node * max(1, alive_nodes())
+                scored = cfg.search.value != "none"
                 yield lambda settings, use_value: RayProver(
                     make_envs=partial(actor_envs, actor_cfg), policy=partial(build_policy, actor_cfg),
-                    value=partial(build_value, actor_cfg) if use_value and value is not None else None,
+                    value=partial(build_value, actor_cfg) if use_value and scored else None,
                     budget=budget, settings=settings, provers=provers,
                     searches=min(d.searches_per_prover, d.env_processes) if lean else d.searches_per_prover,
                     threads=min(d.searches_per_prover, d.env_processes) if lean else 1,

@@ -221,10 +221,11 @@ def prove_command(
         budget = Budget(s.max_expansions, s.max_seconds, s.candidates, s.temperature, s.max_depth)
         if s.algorithm not in ("best_first", "mcts"):
             raise BuildError(f"unknown search.algorithm '{s.algorithm}': expected best_first or mcts")
-        policy = build_policy(cfg)
-        value = build_value(cfg)
+        on_driver = cfg.dist.kind == "local"  # dist=ray: the actors build policy and value
+        policy = build_policy(cfg) if on_driver else None
+        value = build_value(cfg) if on_driver else None
         write_config(root, cfg, benchmark)
-        if value is None and s.alpha > 0 and not compare:
+        if s.value == "none" and s.alpha > 0 and not compare:
             err.print(
                 f"[yellow]note:[/yellow] search.value=none: alpha={s.alpha} has no energy to weigh; "
                 "nodes are ranked by log-prob alone"

@@ -46,6 +46,11 @@ from qed.search.result import Budget, SearchResult
 _LOST = (RayActorError, ActorUnavailableError, WorkerCrashedError, ObjectLostError)
 
 
+class ProverStartError(ValueError):
+    """No prover actor could be started (its env, policy or value failed to build), or too
+    many were lost; says why (the actor's own error)."""
+
+
 @dataclass(frozen=True)
 class Resources:
     """What one actor asks the Ray scheduler for (``memory_mb=0``: no memory reservation)."""
@@ -278,13 +283,18 @@ class RayProver:
                         inflight[actor.handle.prove.remote(theorem)] = (theorem, actor)
                         actor.free -= 1
                 if not inflight and not starting:
+                    if self.stats["lost_actors"] >= self._max_lost():
+                        raise ProverStartError(f"{self.stats['lost_actors']} prover actors lost; giving up")
                     self._start(policy, value, actors, starting)
                 [ref], _ = ray.wait([*inflight, *starting], num_returns=1)
                 if ref in starting:
                     actor = starting.pop(ref)
                     try:
                         ray.get(ref)
-                    except _LOST:
+                        self.stats["started"] += 1
+                    except _LOST as exc:
+                        if not self.stats["started"] or self.stats["lost_actors"] >= self._max_lost():
+                            raise ProverStartError(f"a prover actor could not start: {exc}") from exc
                         self._lost(actor, policy, value, actors, starting)
                     continue
                 theorem, actor = inflight.pop(ref)
@@ -343,5 +353,8 @@ class RayProver:
         actor.alive = False
         self.stats["lost_actors"] += 1
         self.actors = [a.handle for a in actors if a.alive]
-        if self.stats["lost_actors"] <= self.provers * self.max_attempts:
+        if self.stats["lost_actors"] < self._max_lost():
             self._start(policy, value, actors, starting)
+
+    def _max_lost(self) -> int:
+        return self.provers * (self.max_attempts + 1)

@@ -186,3 +186,15 @@ def test_cli_driver_killed_then_restarted_resumes_under_dist_ray(cluster, tmp_pa
         r["name"]: [r[k] for k in keys] for r in read_records(tmp_path / "l" / "results.jsonl")
     }
     assert (tmp_path / "r" / "DONE").exists()
+
+
+class BrokenEnvs:
+    def __call__(self):
+        raise ValueError("no Lean here")
+
+
+def test_a_prover_that_cannot_start_is_an_error_not_a_hang(cluster, theorems):
+    from qed.dist.ray import ProverStartError
+
+    with pytest.raises(ProverStartError, match="no Lean here"):
+        list(ray_prover(make_envs=BrokenEnvs()).prove(theorems[:2]))
