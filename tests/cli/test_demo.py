@@ -18,6 +18,7 @@ from qed.env.sandbox.env import SandboxEnv
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_demo_runs_both_iterations_reports_a_b_c_and_its_proofs_recheck(tmp_path):
     cmd = [sys.executable, "-m", "qed", "demo", f"search.runs_dir={tmp_path}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
