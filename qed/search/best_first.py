@@ -220,7 +220,7 @@ def search_steps(
             fresh: list[int] = []
             for node_id, candidates in zip(batch, proposals, strict=True):
                 state = tree.state(node_id)
-                for cand in _distinct(candidates, budget.candidates):
+                for cand in distinct_candidates(candidates, budget.candidates):
                     if clock.elapsed() >= budget.max_seconds:
                         break
                     outcome = env_call(env.apply, state, 0, cand.tactic)
@@ -255,7 +255,7 @@ def _energy(value: object) -> float:
     return e
 
 
-def _distinct(candidates: Sequence[Candidate], n: int) -> list[Candidate]:
+def distinct_candidates(candidates: Sequence[Candidate], n: int) -> list[Candidate]:
     """The first ``n`` candidates with distinct (whitespace-stripped, non-empty) tactics."""
     seen: set[str] = set()
     out: list[Candidate] = []

@@ -47,7 +47,7 @@ from qed.core import (
     ValueFn,
     ValueQuery,
 )
-from qed.search.best_first import Propose, Reply, Score, Steps, run_steps
+from qed.search.best_first import Propose, Reply, Score, Steps, distinct_candidates, run_steps
 from qed.search.result import Budget, SearchResult, SearchStats
 from qed.search.tree import Tree
 
@@ -101,19 +101,6 @@ def _priors(cands: Sequence[Candidate], temperature: float) -> list[float]:
     w = [math.exp(x - top) for x in logits]
     total = sum(w)
     return [x / total for x in w]
-
-
-def _distinct(candidates: Sequence[Candidate], n: int) -> list[Candidate]:
-    seen: set[str] = set()
-    out: list[Candidate] = []
-    for c in candidates:
-        key = c.tactic.strip()
-        if key and key not in seen:
-            seen.add(key)
-            out.append(c if c.tactic == key else Candidate(key, c.logprob, c.n_tokens))
-            if len(out) == n:
-                break
-    return out
 
 
 def mcts_steps(
@@ -260,7 +247,7 @@ def mcts_steps(
             state = tree.state(leaf)
             (proposals,) = yield from ask(Propose((Query(theorem, state.text),), budget.candidates))
             fresh: list[tuple[int, Candidate]] = []
-            for cand in _distinct(proposals, budget.candidates):
+            for cand in distinct_candidates(proposals, budget.candidates):
                 if now() - start >= budget.max_seconds:
                     break
                 outcome = env_call(env.apply, state, 0, cand.tactic)
