@@ -27,3 +27,26 @@ def minif2f_v1(shared_dir: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path.name} missing from ../shared/data/minif2f")
     return path
+
+
+@pytest.fixture(scope="session")
+def theorems():
+    """The first 40 miniF2F v1 theorems (shipped copy)."""
+    from qed.data.benchmarks import load_benchmark
+
+    return load_benchmark("minif2f_v1")[:40]
+
+
+@pytest.fixture(scope="session")
+def tiny(theorems):
+    """A tiny random Qwen2 model and tokenizer, built once per session (hidden 32, vocabulary 500)."""
+    from qed.policy.models import ModelSize, init_model, train_tokenizer
+
+    size = ModelSize(vocab_size=500, hidden_size=32, layers=2, heads=4, kv_heads=2, intermediate_size=64,
+                     max_positions=1024)
+    corpus = [t.header + t.statement + "\n" + (t.goal or "") for t in theorems]
+    extra = ["linarith\nnorm_num\nnlinarith [sq_nonneg (a - b)]\n```"]
+    tok = train_tokenizer(corpus + extra, size.vocab_size)
+    model = init_model(size, tok, seed=0)
+    model.eval()
+    return model, tok
