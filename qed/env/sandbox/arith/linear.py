@@ -7,8 +7,13 @@ It does not know tactic syntax or how hypotheses are named.
 
 What is implemented (mirroring Mathlib's ``linarith``):
 
+- Conjunctions are split first, recursively: ``h : 0 < a ∧ a + b = 1`` gives ``0 < a`` and
+  ``a + b = 1`` (Mathlib's ``Linarith.splitConjunctions`` preprocessor, run because
+  ``LinarithConfig.splitHypotheses`` defaults to ``true``; source:
+  ``Mathlib/Tactic/Linarith/Preprocessing.lean`` and ``Frontend.lean``). Hint terms are
+  split the same way.
 - Hypotheses used: ``= < ≤ > ≥`` and ``¬`` of ``< ≤ > ≥`` between terms of one type.
-  ``≠`` hypotheses are ignored, and conjunctions are NOT split (as in Lean).
+  ``≠`` hypotheses are ignored (Lean's ``splitNe`` is off by default).
 - Goal ``t R s``: its negation is added (``a = b`` is proved as two runs, ``a ≤ b`` and
   ``b ≤ a``); any other goal (``False``, ``≠``, ``∧`` …) is proved by contradiction
   from the hypotheses alone (``exfalso``).
@@ -37,7 +42,7 @@ import z3
 
 from qed.env.sandbox.arith.errors import ArithTimeout, Deadline
 from qed.env.sandbox.arith.poly import AtomTable, Poly, add, const, constant_value, sub, to_poly
-from qed.env.sandbox.ast import INT, NAT, RAT, REAL, Not, Prop, Rel, Ty
+from qed.env.sandbox.ast import INT, NAT, RAT, REAL, And, Not, Prop, Rel, Ty
 
 _FLIP = {">": "<", "≥": "≤"}
 _NEGATE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<"}
@@ -60,6 +65,20 @@ def domain(ty: Ty) -> str | None:
     if ty == REAL:
         return "real"
     return None
+
+
+def split_conjunctions(props: Sequence[Prop]) -> list[Prop]:
+    """``P ∧ Q`` replaced by ``P`` and ``Q``, recursively (``Linarith.splitConjunctions``)."""
+    out: list[Prop] = []
+    stack = list(reversed(props))
+    while stack:
+        p = stack.pop()
+        if isinstance(p, And):
+            stack.append(p.rhs)
+            stack.append(p.lhs)
+        else:
+            out.append(p)
+    return out
 
 
 def as_relation(p: Prop) -> Rel | None:
@@ -198,6 +217,7 @@ def linarith(hyps: Sequence[Prop], goal: Prop, *, timeout_s: float) -> bool:
     Raises ``ArithTimeout`` when ``timeout_s`` is exceeded.
     """
     deadline = Deadline.after(timeout_s)
+    hyps = split_conjunctions(hyps)
     dom, negations = goal_negations(goal)
     if dom is not None and all(refutes(hyps, n, dom, deadline) for n in negations):
         return True

@@ -8,7 +8,7 @@ Exactly what is implemented (following ``Mathlib.Tactic.Linarith.Preprocessing``
 ``nlinarithExtras``), for each domain tried (the goal's type first, then each other type
 of comparison hypotheses, as ``linarith`` does):
 
-1. The comparison list ``ls``: usable hypotheses (as in ``linarith``), the hint facts
+1. The comparison list ``ls``: usable hypotheses (conjunctions split, as in ``linarith``), the hint facts
    (``hints``; they must be proved facts: the caller's responsibility), and the negated
    goal, each in ``p R 0`` form with ``R ∈ {<, ≤, =}``. In ℕ/ℤ, ``0 ≤ t`` for each ℕ atom
    is added and strict facts are strengthened to ``p + 1 ≤ 0`` first (these run before
@@ -37,6 +37,7 @@ from qed.env.sandbox.arith.linear import (
     int_preprocess,
     lra_unsat,
     relation_comparison,
+    split_conjunctions,
 )
 from qed.env.sandbox.arith.poly import AtomTable, PolyTooLarge, canonical_atom, mul, scale, to_poly
 from qed.env.sandbox.ast import Abs, App, BinOp, Cast, Neg, Num, Prop, Rel, Term
@@ -102,7 +103,7 @@ def nlinarith(hyps: Sequence[Prop], goal: Prop, hints: Sequence[Prop], *, timeou
     Raises ``ArithTimeout`` when ``timeout_s`` is exceeded.
     """
     deadline = Deadline.after(timeout_s)
-    facts = list(hyps) + list(hints)
+    facts = split_conjunctions(list(hyps) + list(hints))
     dom, negations = goal_negations(goal)
 
     def usable(d: str) -> list[Rel]:
