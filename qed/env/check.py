@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from qed.core import Env, Goals, ProofState, Proved, TacticError, TacticTimeout, Theorem
 
 _BULLET = re.compile(r"^([·.])(?:\s+|$)")
+_COMMENT = re.compile(r"/-.*?-/|--[^\n]*", re.DOTALL)
+_OPEN, _CLOSE = "([{⟨", ")]}⟩"
 
 
 @dataclass(frozen=True)
@@ -84,17 +86,44 @@ def split_statement(text: str) -> tuple[str, str]:
     return text[: m.end()], text[m.end() :]
 
 
+def blank_comments(text: str) -> str:
+    """``--`` and ``/- … -/`` comments blanked out; newlines (so line numbers) are kept."""
+    return _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _depth(text: str) -> int:
+    depth = 0
+    for c in text:
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+    return depth
+
+
+def _continues(parts: list[str], indent: int, nxt_indent: int, nxt_text: str) -> bool:
+    """Whether the next line belongs to the tactic in ``parts`` (started at ``indent``):
+    indented deeper; inside an open bracket; or, at the same indentation, a line that
+    starts with ``<;>``, an alternative ``|`` or a closing bracket, or follows a line
+    ending in ``<;>`` (Lean reads the tactic on in each case)."""
+    if nxt_indent > indent or _depth("\n".join(parts)) > 0:
+        return True
+    if nxt_indent < indent:
+        return False
+    return nxt_text.startswith(("<;>", "|")) or nxt_text[0] in _CLOSE or parts[-1].rstrip().endswith("<;>")
+
+
 def parse_script(proof: str, first_line: int = 1) -> Block:
     """Parse proof text (the part after ``:= by``) into a ``Block``.
 
-    Tactics on the ``by`` line itself are allowed (``:= by norm_num``). Raises
-    ``ScriptError`` for a bullet with no tactic.
+    Tactics on the ``by`` line itself are allowed (``:= by norm_num``). Comments are
+    dropped. Raises ``ScriptError`` for a bullet with no tactic.
     """
-    lines = [(first_line + i, raw) for i, raw in enumerate(proof.split("\n"))]
+    lines = [(first_line + i, raw) for i, raw in enumerate(blank_comments(proof).split("\n"))]
     entries: list[tuple[int, int, str]] = []  # (line, indent, text)
     for lineno, raw in lines:
         stripped = raw.strip()
-        if not stripped or stripped.startswith("--"):
+        if not stripped:
             continue
         indent = len(raw) - len(raw.lstrip(" "))
         entries.append((lineno, indent, raw.rstrip()))
@@ -130,7 +159,7 @@ def _parse_block(entries: list[tuple[int, int, str]], start_line: int) -> tuple[
             items.append(Block(sub.items, lineno))
         else:
             parts = [text]
-            while j < len(entries) and entries[j][1] > indent:
+            while j < len(entries) and _continues(parts, indent, entries[j][1], entries[j][2].strip()):
                 parts.append(entries[j][2][indent:] if entries[j][1] >= indent else entries[j][2].strip())
                 j += 1
             items.append(Step(lineno, "\n".join(parts)))

@@ -263,11 +263,19 @@ def cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
 def cases_prime(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     """Mathlib ``cases' h with a b``."""
     k = find_top(args, "with", word=True)
-    h = require_ident((args[:k] if k >= 0 else args).strip(), "a hypothesis name")
+    src = (args[:k] if k >= 0 else args).strip()
     given = args[k + 4:].split() if k >= 0 else []
     names = [require_ident(n, "a name") if n != "_" else "_" for n in given]
-    prop = find_hyp(goal, h).prop
-    return tuple(_cases_named(goal, h, prop, names, ctx))
+    if not isinstance(find_decl(goal, src), HypDecl):
+        # a proof term (``cases' le_total 0 a with h h``): added as a hypothesis first
+        if isinstance(find_decl(goal, src), VarDecl):
+            raise TacticFailure(f"cases': '{src}' is a variable; the sandbox only destructs proofs")
+        prop = elab(src, goal, ctx)
+        tmp = _fresh_internal(goal)
+        goal = add_decls(goal, [HypDecl(tmp, prop)])
+        return tuple(_cases_named(goal, tmp, prop, names, ctx))
+    prop = find_hyp(goal, src).prop
+    return tuple(_cases_named(goal, src, prop, names, ctx))
 
 
 def _cases_named(goal: SGoal, h: str, prop: Prop, names: list[str], ctx: Ctx) -> list[SGoal]:

@@ -25,8 +25,25 @@ KNOWN_TACTICS = frozenset(
     use exists refine have rw rewrite rwa subst norm_num simp simp_all simp_arith field_simp ring ring_nf
     linarith nlinarith positivity omega decide by_contra by_contra! push_neg exfalso contradiction
     interval_cases skip done rfl trivial show specialize apply symm exact_mod_cast norm_num1
-    by_cases nlinarith! linarith! clear""".split()
+    by_cases nlinarith! linarith! clear refine' induction induction' revert contrapose contrapose!
+    calc conv conv_lhs conv_rhs rename_i suffices
+    simpa exact? apply? aesop rw? hint polyrith split_ifs split iterate sorry admit
+    apply_fun norm_cast push_cast exact_mod_cast linear_combination gcongr positivity
+    native_decide assumption_mod_cast zify qify""".split()
 )
+# Tactics Lean has that never belong in a proof the sandbox accepts: search tactics whose
+# output is not a replayable proof, and escape hatches. ``engine`` rejects them by name.
+REJECTED_TACTICS = {
+    "exact?": "'exact?' is a search command: it suggests a proof but is not one; write the term it finds",
+    "apply?": "'apply?' is a search command: it suggests a proof but is not one; write the lemma it finds",
+    "rw?": "'rw?' is a search command: write the rewrite it finds",
+    "hint": "'hint' is a search command: write the tactic it suggests",
+    "aesop": "the sandbox does not run 'aesop' (a proof search whose steps it cannot replay as Lean does)",
+    "polyrith": "'polyrith' calls an external service; write the 'linear_combination' it prints",
+    "sorry": "'sorry' is not a proof",
+    "admit": "'admit' is not a proof",
+    "native_decide": "'native_decide' trusts compiled code; the sandbox accepts only kernel-checkable steps",
+}
 COMBINATORS = ("try", "first", "all_goals", "any_goals", "repeat", "focus")
 _ABSORBING = frozenset(COMBINATORS) | {"by"}
 OPEN = "([{⟨"
@@ -68,7 +85,18 @@ class First:
     alts: tuple[Node, ...]
 
 
-Node = Union[Atom, Seq, Then, Comb, First]
+@dataclass(frozen=True)
+class Case:
+    """``case tag x y => tacs`` (``tag`` None for ``next x y => tacs``): pick the goal by its
+    tag (the first goal for ``next`` or tag ``_``), name its inaccessible variables ``x y``
+    (as ``rename_i``), run ``body`` on it; it must close that goal."""
+
+    tag: str | None
+    names: tuple[str, ...]
+    body: Node
+
+
+Node = Union[Atom, Seq, Then, Comb, First, Case]
 
 
 def is_ident_char(c: str) -> bool:
@@ -91,14 +119,35 @@ def padded(text: str, lo: int, hi: int) -> str:
 
 
 def strip_comments(text: str) -> str:
-    """Blank out ``--`` line comments (positions kept)."""
-    if "--" not in text:
+    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
+    keeping every position and newline."""
+    if "--" not in text and "/-" not in text:
         return text
-    out = []
-    for line in text.split("\n"):
-        k = line.find("--")
-        out.append(line if k < 0 else line[:k] + " " * (len(line) - k))
-    return "\n".join(out)
+    out = list(text)
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        if text.startswith("/-", i):
+            depth += 1
+            out[i] = out[i + 1] = " "
+            i += 2
+            continue
+        if depth:
+            if text.startswith("-/", i):
+                depth -= 1
+                out[i] = out[i + 1] = " "
+                i += 2
+                continue
+            if text[i] != "\n":
+                out[i] = " "
+            i += 1
+            continue
+        if text.startswith("--", i):
+            while i < n and text[i] != "\n":
+                out[i] = " "
+                i += 1
+            continue
+        i += 1
+    return "".join(out)
 
 
 def _word_at(text: str, i: int) -> str:
@@ -109,6 +158,16 @@ def _word_at(text: str, i: int) -> str:
     while j < len(text) and is_ident_char(text[j]):
         j += 1
     return text[i:j]
+
+
+def continues(text: str, start: int, nl: int, nxt: int) -> bool:
+    """Whether the line starting at ``nxt`` continues the tactic that starts at ``start``
+    although it is not indented deeper: Lean reads on after a trailing ``<;>`` and before a
+    leading ``<;>``, and takes ``| alt`` lines as alternatives of the tactic above
+    (``induction n with``, ``first``, ``rcases … with``)."""
+    if text.startswith("<;>", nxt) or text[nxt] == "|":
+        return True
+    return text[start:nl].rstrip().endswith("<;>")
 
 
 class _Parser:
@@ -145,7 +204,9 @@ class _Parser:
                         if t[j] == "\n":
                             i = j
                         j += 1
-                    if j >= hi or column(t, j) <= base:
+                    if j >= hi:
+                        return i
+                    if column(t, j) <= base and not continues(t, start, i, j):
                         return i
                 elif c == ";" and not absorbing and not (t[i - 1: i] == "<" and t[i + 1: i + 2] == ">"):
                     return i
@@ -178,6 +239,10 @@ class _Parser:
         word = _word_at(t, lo)
         if t[lo] in "·" or (t[lo] == "." and t[lo + 1: lo + 2] in (" ", "\n")):
             return Comb("focus", self.seq(lo + 1, hi))
+        if t[lo] == "{" and self.matching(lo, hi) == hi - 1:
+            return Comb("focus", self.seq(lo + 1, hi - 1))
+        if word in ("case", "case'", "next"):
+            return self.case(word, lo, hi)
         if word in ("try", "all_goals", "any_goals", "repeat", "focus"):
             return Comb(word, self.seq(lo + len(word), hi))
         if word == "first":
@@ -193,6 +258,21 @@ class _Parser:
         if name not in KNOWN_TACTICS:
             raise self.fail(f"unknown tactic '{name}'", lo)
         return Atom(name, padded(t, lo + len(name), hi), lo)
+
+    def case(self, word: str, lo: int, hi: int) -> Case:
+        """``case tag x y => tacs`` / ``next x y => tacs``."""
+        t = self.text
+        arrow = t.find("=>", lo, hi)
+        if arrow < 0:
+            raise self.fail(f"expected '=>' after '{word}'", lo)
+        head = t[lo + len(word): arrow].split()
+        if word == "next":
+            tag = None
+        else:
+            if not head:
+                raise self.fail("expected a goal tag after 'case'", lo)
+            tag, head = head[0], head[1:]
+        return Case(tag, tuple(head), self.seq(arrow + 2, hi))
 
     def matching(self, lo: int, hi: int) -> int:
         depth = 0
