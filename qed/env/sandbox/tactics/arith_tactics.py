@@ -378,3 +378,23 @@ def interval_cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
 def numeral(v: Fraction, ty) -> Num | Neg:
     """The integer ``v`` as Lean writes it: ``3`` or ``-3``."""
     return Num(v, ty) if v >= 0 else Neg(Num(-v, ty), ty)
+
+
+# ---- dispatch for the tactics in their own modules ------------------------------------
+
+
+def dispatch(name: str, goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    """``field_simp``, ``simp_all``, ``simpa``, ``norm_num1``, casts, ``linear_combination``,
+    ``gcongr``, ``linarith!``/``nlinarith!`` (see each module)."""
+    from qed.env.sandbox.tactics import field_simp as fs
+
+    match name:
+        case "field_simp":
+            return fs.field_simp(goal, args, ctx)
+        case "norm_num1":
+            return norm_num(goal, args, ctx, tactic="norm_num1")
+        case "linarith!":
+            return linarith(goal, args, ctx)
+        case "nlinarith!":
+            return nlinarith(goal, args, ctx)
+    raise TacticFailure(f"the sandbox does not implement the tactic '{name}'")
