@@ -415,6 +415,7 @@ _SYNTAX = re.compile(
     r"^(?:expected |unexpected |unsupported |unknown tactic starting|unterminated |unknown notation"
     r"|unmatched |invalid syntax|empty bullet|this line is indented)"
 )
+_SANDBOX_LIMIT = re.compile(r"\bthe sandbox\b|\bunsupported\b|\bnot supported\b")
 _PROJECTION = re.compile(
     r"(?:\.(?:\d+|mp|mpr|le|lt|ne|ne'|symm|trans|elim|resolve_left|resolve_right|out|some))+$"
 )
@@ -441,8 +442,15 @@ def tactic_head(tactic: str) -> str:
     return head.split("[", 1)[0] or head
 
 
-def classify(tactic: str, message: str, *, timed_out: bool = False) -> tuple[str, str]:
-    """``(kind, cause)`` of a failing step: ``kind`` one of ``KINDS``, ``cause`` the group label."""
+def classify(
+    tactic: str, message: str, *, timed_out: bool = False, local_names: frozenset[str] = frozenset()
+) -> tuple[str, str]:
+    """``(kind, cause)`` of a failing step: ``kind`` one of ``KINDS``, ``cause`` the group label.
+
+    An unknown identifier is an unknown lemma when it looks like a library name
+    (``sq_sqrt``, ``Nat.succ_le``) or is declared before the theorem (``local_names``: the
+    record's own lemmas and definitions); an unknown local name (``h₅``) means the sandbox
+    named something differently from Lean, a failed tactic."""
     first = (message.strip().splitlines() or [""])[0]
     head = tactic_head(tactic)
     if timed_out:
@@ -461,12 +469,24 @@ def classify(tactic: str, message: str, *, timed_out: bool = False) -> tuple[str
     m = _UNKNOWN_IDENT.search(first)
     if m:
         base = _PROJECTION.sub("", m.group(1)) or m.group(1)
-        if _is_lemma_name(base):
+        if _is_lemma_name(base) or base in local_names or base.rsplit(".", 1)[-1] in local_names:
             return UNKNOWN_LEMMA, f"unknown lemma '{base}'"
         return TACTIC_FAILED, f"tactic failed where Lean succeeded: {head}"
-    if _SYNTAX.match(first):
+    if _SYNTAX.match(first) or _SANDBOX_LIMIT.search(first):
         return UNSUPPORTED_SYNTAX, f"unsupported syntax: {_POSITION.sub('', first).strip()}"
     return TACTIC_FAILED, f"tactic failed where Lean succeeded: {head}"
+
+
+_LOCAL_DECL = re.compile(
+    r"^\s*(?:@\[[^\]\n]*\]\s*)?(?:(?:private|protected|noncomputable|nonrec)\s+)*"
+    r"(?:theorem|lemma|def|abbrev|instance)\s+([^\s:({\[]+)",
+    re.MULTILINE,
+)
+
+
+def local_names(header: str) -> frozenset[str]:
+    """Names declared (theorem, lemma, def, abbrev) in the text before the main theorem."""
+    return frozenset(m.group(1) for m in _LOCAL_DECL.finditer(header))
 
 
 class _ProofTimeUp(BaseException):
@@ -527,8 +547,9 @@ def run_case(
         with _alarm(proof_timeout_s + 1.0 if hard_limit else None):
             result = check_proof(budget, theorem, case.proof, first_line=case.first_line)
     except ScriptError as exc:
-        msg = re.sub(r"^line \d+: ", "", str(exc))
-        return _failed(case, UNSUPPORTED_SYNTAX, f"unsupported syntax: {msg}", "", str(exc), 0, 0, t0)
+        m = re.match(r"line (\d+): (.*)", str(exc), re.DOTALL)
+        line, msg = (int(m.group(1)), m.group(2)) if m else (case.first_line, str(exc))
+        return _failed(case, UNSUPPORTED_SYNTAX, f"unsupported syntax: {msg}", "", msg, line, 0, t0)
     except _ProofTimeUp:
         msg = f"proof time limit ({proof_timeout_s:g} s) reached"
         return _failed(case, TIMEOUT, "timeout: (proof time limit)", "", msg, 0, 0, t0)
@@ -544,7 +565,7 @@ def run_case(
     message = f.message
     if timed_out and budget.ran_out:
         message = f"proof time limit ({proof_timeout_s:g} s) reached"
-    kind, cause = classify(f.tactic, f.message, timed_out=timed_out)
+    kind, cause = classify(f.tactic, f.message, timed_out=timed_out, local_names=local_names(case.header))
     return _failed(case, kind, cause, f.tactic, message, f.line, result.steps, t0)
 
 
