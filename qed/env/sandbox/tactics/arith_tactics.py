@@ -125,14 +125,14 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     return (goal,)
 
 
-def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3) -> Prop:
+def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3, *, arith: bool = True) -> Prop:
     """``arith.norm_num`` with hint lemmas; a ``∀ x, l = r`` hint (``h₀ : ∀ x, f x = …``)
     is instantiated at each subterm matching ``l`` (as simp rewrites with it), again
     after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times."""
     plain = [lem for lem in lemmas if not isinstance(lem, Forall)]
     rules = [r for r in (_forall_rule(lem) for lem in lemmas if isinstance(lem, Forall)) if r is not None]
     if not rules:
-        return arith_norm_num(p, plain)
+        return arith_norm_num(p, plain, arith=arith)
     insts: list[Prop] = []
     cur = p
     for _ in range(rounds):
@@ -144,7 +144,7 @@ def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3) -> Prop:
                     inst = subst_prop(body, binds)
                     if inst not in insts:
                         insts.append(inst)
-        nxt = arith_norm_num(cur, plain + insts)
+        nxt = arith_norm_num(cur, plain + insts, arith=arith)
         if nxt == cur:
             break
         cur = nxt
@@ -387,10 +387,15 @@ def dispatch(name: str, goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     """``field_simp``, ``simp_all``, ``simpa``, ``norm_num1``, casts, ``linear_combination``,
     ``gcongr``, ``linarith!``/``nlinarith!`` (see each module)."""
     from qed.env.sandbox.tactics import field_simp as fs
+    from qed.env.sandbox.tactics import simp_all as sa
 
     match name:
         case "field_simp":
             return fs.field_simp(goal, args, ctx)
+        case "simp_all":
+            return sa.simp_all(goal, args, ctx)
+        case "simpa":
+            return sa.simpa(goal, args, ctx)
         case "norm_num1":
             return norm_num(goal, args, ctx, tactic="norm_num1")
         case "linarith!":
