@@ -19,6 +19,7 @@ from pathlib import Path
 import typer
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
@@ -128,16 +129,16 @@ def train_ebm_command(
             console=err,
         )
     except TemperatureAbort as exc:
-        err.print(f"[red]aborted:[/red] {exc}")
+        err.print(f"[red]aborted:[/red] {escape(str(exc))}")
         raise typer.Exit(3) from exc
     except (TrajectoryError, EbmTrainingError, EmbeddingCacheError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     (out / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     m = result.metrics
     if result.already_done:
-        console.print(f"{out} is already finished (DONE present); --force retrains")
-    table = Table(title=f"EBM training: {out}")
+        console.print(f"{out} is already finished (DONE present); --force retrains", markup=False)
+    table = Table(title=f"EBM training: {escape(str(out))}")
     for col in ("split", "groups", "rank-1", "chance"):
         table.add_column(col, justify="right")
     table.add_row("train", str(m["groups"]["train"]), f"{m['train_rank1']:.3f}", f"{m['chance']:.3f}")
@@ -156,7 +157,10 @@ def _write_synthetic(cfg: DictConfig, traj: Path) -> None:
     spec = SyntheticSpec(**OmegaConf.to_container(cfg.ebm.synthetic, resolve=True))
     rows = synthetic_trajectories(spec)
     write_trajectories(traj, rows)
-    err.print(f"wrote {len(rows)} synthetic rows ({spec.theorems} theorems, signal {spec.signal}) to {traj}")
+    err.print(
+        f"wrote {len(rows)} synthetic rows ({spec.theorems} theorems, signal {spec.signal}) to {traj}",
+        markup=False,
+    )
 
 
 @eval_app.command("ebm")
@@ -175,7 +179,10 @@ def eval_ebm_command(
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     ebm_dir = it_dir / "ebm"
     if not (ebm_dir / "DONE").exists():
-        err.print(f"[red]error:[/red] {ebm_dir} has no finished head (no DONE); run `qed train ebm` first")
+        err.print(
+            f"[red]error:[/red] {escape(str(ebm_dir))} has no finished head (no DONE); "
+            "run `qed train ebm` first"
+        )
         raise typer.Exit(2)
     encoder, encoder_id, _ = build_encoder(cfg)
     try:
@@ -190,7 +197,7 @@ def eval_ebm_command(
             device=cfg.ebm.train.device,
         )
     except (TrajectoryError, ValueError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     table = Table(title=f"EBM metrics ({split} split, {m['groups']} groups)")
     table.add_column("metric")
@@ -204,7 +211,7 @@ def eval_ebm_command(
     table.add_row("active-unit ratio", f"{m['active_unit_ratio']:.3f}")
     table.add_row("temperature", f"{m['temperature']:.3f}")
     console.print(table)
-    console.print(f"wrote {it_dir / 'eval' / 'ebm'}/metrics.json, energy_hist.png")
+    console.print(f"wrote {it_dir / 'eval' / 'ebm'}/metrics.json, energy_hist.png", markup=False)
 
 
 @eval_app.command("embeddings")
@@ -240,7 +247,7 @@ def eval_embeddings_command(
             tsne=tsne,
         )
     except (TrajectoryError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}
     table = Table(title=f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)")
@@ -250,4 +257,4 @@ def eval_embeddings_command(
         table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
     console.print(table)
     console.print("depth clustering: " + json.dumps(m["depth_clustering"]))
-    console.print(f"wrote {out}/metrics.json and plots")
+    console.print(f"wrote {out}/metrics.json and plots", markup=False)

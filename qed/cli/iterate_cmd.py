@@ -37,6 +37,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 from rich.console import Console
+from rich.markup import escape
 
 
 class StopAfter(Exception):
@@ -55,7 +56,7 @@ class Runner:
         self.ran: list[str] = []
 
     def qed(self, args: list[str]) -> None:
-        self.out.print(f"[bold cyan]$ qed {' '.join(args)}[/bold cyan]")
+        self.out.print(f"[bold cyan]$ qed {escape(' '.join(args))}[/bold cyan]")
         env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), HF_HUB_OFFLINE="1")
         configured = args[0] in ("prove", "train", "eval")  # the commands that take Hydra overrides
         extra = self.base if configured else []
@@ -66,7 +67,7 @@ class Runner:
     def stage(self, label: str, done: Path, args: list[str] | None = None, *, build=None) -> None:
         """Run ``qed ARGS`` (or ``build()``) unless ``done`` exists; then honour --stop-after."""
         if done.exists():
-            self.out.print(f"[dim]skip (done): {label}[/dim]")
+            self.out.print(f"[dim]skip (done): {escape(label)}[/dim]")
         else:
             if args is not None:
                 self.qed(args)
@@ -170,7 +171,10 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
                 "value=none", f"search.runs_dir={data}", "--name", "bootstrap_search",
                 f"search.max_expansions={it.bootstrap_search_expansions}"])
             rows = found_proofs_as_theorems(data / "bootstrap_search", it.bootstrap_search, split)
-            out.print(f"{len(rows)} proofs found by scripted search on {it.bootstrap_search} join the data")
+            out.print(
+                f"{len(rows)} proofs found by scripted search on {it.bootstrap_search} join the data",
+                markup=False,
+            )
             text += _traced_pairs(r, rows, data / "bootstrap_search_found")
         if not text:
             raise StageFailed("no bootstrap data: set iterate.bootstrap_pairs or iterate.bootstrap_n")
@@ -217,7 +221,10 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
                                                      it.train_split or None)
                     rows = [x for x in found if x["name"] not in seen]
                     seen.update(x["name"] for x in rows)
-                    out.print(f"iter_{j}: {len(rows)} training theorems proved by search join the SFT data")
+                    out.print(
+                        f"iter_{j}: {len(rows)} training theorems proved by search join the SFT data",
+                        markup=False,
+                    )
                     text += _traced_pairs(r, rows, d / f"found_iter_{j}")
                 _write_atomic(pairs, text)
 
@@ -263,8 +270,11 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
         _write_atomic(d / "DONE", "done\n")
 
     print_table(root, it.iterations, out)
-    out.print(f"\nreport: {root / f'iter_{it.iterations - 1}' / 'eval' / 'report.md'}")
-    out.print(f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}")
+    out.print(f"\nreport: {root / f'iter_{it.iterations - 1}' / 'eval' / 'report.md'}", markup=False)
+    out.print(
+        f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}",
+        markup=False,
+    )
     return 0
 
 
@@ -316,13 +326,13 @@ def iterate_main(overrides: list[str], out: Console, err: Console, stop_after: s
     try:
         cfg = load_config([f"+experiment={names[0]}", *rest])
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     try:
         return run_iterate(cfg, rest, names[0], out, stop_after=stop_after)
     except StopAfter as exc:
-        err.print(f"stopped after stage {exc}; rerun the same command to resume")
+        err.print(f"stopped after stage {escape(str(exc))}; rerun the same command to resume", markup=False)
         return 3
     except StageFailed as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 4

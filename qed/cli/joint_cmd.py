@@ -18,6 +18,7 @@ from pathlib import Path
 import typer
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 console = Console()
@@ -85,10 +86,13 @@ def run_with_progress(label: str, model: Path, pairs: Path, trajectories: Path, 
             return run_joint(model, pairs, trajectories, out, settings, probe, head_options=head_options(cfg),
                              progress=progress, log=bar.console.print)
         except JointAbort as exc:
-            err.print(f"[red]aborted by the monitor:[/red] {exc}\ncurves: {out / 'joint.png'}")
+            err.print(
+                f"[red]aborted by the monitor:[/red] {escape(str(exc))}\n"
+                f"curves: {escape(str(out / 'joint.png'))}"
+            )
             raise typer.Exit(3) from exc
         except (ModelNotFound, SftDataError, JointDataError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
 
 
@@ -117,10 +121,10 @@ def joint_command(overrides: list[str] = OVERRIDES) -> None:
                   f"{m['val_nce_loss']}, rank-1 {m['val_rank1']}, centroid_l2 {m['centroid_l2']} (first "
                   f"{m['first_centroid_l2']}), linear probe {m['probe_accuracy']}, "
                   f"temperature {m['temperature']}")
-    console.print(f"policy:  policy=hf policy.model={model} policy.adapter={result.adapter}")
+    console.print(f"policy:  policy=hf policy.model={model} policy.adapter={result.adapter}", markup=False)
     if result.ebm_dir is not None:
-        console.print(f"value:   value=ebm search.ebm_dir={result.ebm_dir} ebm.encoder.kind=hf")
-    console.print(f"curves:  {out / 'joint.png'}, {out / 'loss.png'}")
+        console.print(f"value:   value=ebm search.ebm_dir={result.ebm_dir} ebm.encoder.kind=hf", markup=False)
+    console.print(f"curves:  {out / 'joint.png'}, {out / 'loss.png'}", markup=False)
 
 
 def joint_compare_command(overrides: list[str] = OVERRIDES) -> None:
@@ -131,4 +135,4 @@ def joint_compare_command(overrides: list[str] = OVERRIDES) -> None:
     model, pairs, trajectories, out = inputs(cfg)
     report = run_compare(cfg, model, pairs, trajectories, out, err)
     console.print(report.read_text(encoding="utf-8"), markup=False)
-    console.print(f"wrote {report}")
+    console.print(f"wrote {report}", markup=False)

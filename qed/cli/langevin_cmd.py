@@ -28,6 +28,7 @@ from pathlib import Path
 import typer
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -132,12 +133,14 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         trainer, levels = build_trainer(lc)
         data = _load_images(lc)
     except (typer.BadParameter, FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     out = Path(lc.out) / f"{data.name}_{lc.method}"
     out.mkdir(parents=True, exist_ok=True)
     if (out / "DONE").exists():
-        console.print(f"{out} is complete: {(out / 'metrics.json').read_text(encoding='utf-8')}")
+        console.print(
+            f"{out} is complete: {(out / 'metrics.json').read_text(encoding='utf-8')}", markup=False
+        )
         return
     (out / "config.yaml").write_text(OmegaConf.to_yaml(lc), encoding="utf-8")
     torch.manual_seed(lc.seed)
@@ -150,7 +153,7 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         lines = (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines[: extra.get("epoch", 0)]]
         (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        console.print(f"resuming {out} after epoch {len(rows)}")
+        console.print(f"resuming {out} after epoch {len(rows)}", markup=False)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     gen = torch.Generator().manual_seed(lc.seed + len(rows))
     n = len(data.train_y)
@@ -205,7 +208,7 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
 
 
 def _table(title: str, values: dict) -> Table:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in values.items():
@@ -314,7 +317,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
         try:
             model = train_tactic_energy(pairs, encoder, t.dim, settings, on_step=tick)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
     library = TacticLibrary.build([tac for _, tac in pairs], encoder)
     save_tactic_run(out, model, library, enc_meta)

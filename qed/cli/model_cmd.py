@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 model_app = typer.Typer(no_args_is_help=True)
@@ -59,13 +60,13 @@ def init(
 
     _quiet_transformers()
     if size not in SIZES:
-        err.print(f"[red]error:[/red] unknown size {size!r}: choose from {', '.join(SIZES)}")
+        err.print(f"[red]error:[/red] unknown size {escape(repr(size))}: choose from {', '.join(SIZES)}")
         raise typer.Exit(2)
     if corpus is not None and not corpus.exists():
-        err.print(f"[red]error:[/red] corpus {corpus} does not exist")
+        err.print(f"[red]error:[/red] corpus {escape(str(corpus))} does not exist")
         raise typer.Exit(2)
     if (out / "config.json").exists():
-        err.print(f"[red]error:[/red] {out} already holds a model; choose another --out")
+        err.print(f"[red]error:[/red] {escape(str(out))} already holds a model; choose another --out")
         raise typer.Exit(2)
     spec = SIZES[size]
     texts = corpus.read_text(encoding="utf-8").splitlines() if corpus else list(default_corpus())
@@ -73,7 +74,9 @@ def init(
     model = init_model(spec, tok, seed=seed)
     save_model(model, tok, out)
     n_params = sum(p.numel() for p in model.parameters())
-    console.print(f"wrote {size} model ({n_params:,} parameters, vocabulary {len(tok)}) to {out}")
+    console.print(
+        f"wrote {size} model ({n_params:,} parameters, vocabulary {len(tok)}) to {out}", markup=False
+    )
 
 
 @model_app.command("merge")
@@ -89,9 +92,9 @@ def merge(
     try:
         merge_adapter(model, adapter, out)
     except ModelNotFound as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    console.print(f"wrote merged model to {out}")
+    console.print(f"wrote merged model to {out}", markup=False)
 
 
 def serve_command(
@@ -112,10 +115,13 @@ def serve_command(
     try:
         m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
     except ModelNotFound as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     app = create_app(Engine(m, tok, ServeOptions(served_name=served_name), layer=layer))
-    err.print(f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on http://{host}:{port}")
+    err.print(
+        f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on http://{host}:{port}",
+        markup=False,
+    )
     serve(app, host=host, port=port)
 
 
@@ -156,7 +162,7 @@ def sft_command(
         try:
             result = run_sft(model, data, out, settings, progress=progress, log=err.print)
         except (ModelNotFound, SftDataError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
     em = result.exact_match
     console.print(f"adapter: {result.adapter}  steps: {result.steps}  train pairs: {result.train_pairs}  "
@@ -165,5 +171,5 @@ def sft_command(
         if when in em:
             console.print(f"exact match {when}: top-1 {em[when]['top1']:.3f}  top-8 {em[when]['top8']:.3f} "
                           f"({em[when]['states']} validation states, {em[when]['n']} samples)")
-    console.print(f"loss curve: {out / 'loss.png'}")
+    console.print(f"loss curve: {out / 'loss.png'}", markup=False)
 

@@ -25,6 +25,7 @@ import typer
 from omegaconf import DictConfig, OmegaConf
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -162,17 +163,18 @@ def summary_table(title: str, s: dict) -> Table:
     for col in ("category", "proved", "tried", "rate", "95% CI", "unsupp.", "crashed"):
         table.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
 
-    def row(name: str, r: dict) -> None:
+    def row(name: str, r: dict, *, markup: bool = False) -> None:
         rate = "-" if r["rate"] is None else f"{100 * r['rate']:.1f}%"
         ci = f"{100 * r['ci95'][0]:.1f}–{100 * r['ci95'][1]:.1f}%"
         crashed = r.get("errors", r.get("infrastructure_errors", ""))
         table.add_row(
-            name, str(r["proved"]), str(r["attempted"]), rate, ci, str(r["unsupported"]), str(crashed)
+            name if markup else escape(name), str(r["proved"]), str(r["attempted"]), rate, ci,
+            str(r["unsupported"]), str(crashed),
         )
 
     for cat, r in s["categories"].items():
         row(cat, r)
-    row("[bold]all", s)
+    row("[bold]all", s, markup=True)
     return table
 
 
@@ -201,13 +203,13 @@ def prove_command(
     from qed.search.result import Budget
 
     if compare not in ("", "llm-only"):
-        err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{compare}'")
+        err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{escape(compare)}'")
         raise typer.Exit(2)
     try:
         cfg = load_config(list(overrides or []))
         theorems = load_benchmark(benchmark, split=split or None)
     except (ConfigError, BenchmarkError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     theorems = theorems[:limit] if limit > 0 else theorems
     s = cfg.search
@@ -243,21 +245,23 @@ def prove_command(
                 label = f"{arm.name or 'prove'} α={arm.alpha:g}"
                 summary = _progress_run(label, theorems, prover, arm_root, stop_after or None)
                 if summary is None:
-                    err.print(f"stopped after {stop_after} theorems; rerun the command to resume")
+                    err.print(
+                        f"stopped after {stop_after} theorems; rerun the command to resume", markup=False
+                    )
                     raise typer.Exit(3)
                 summaries[arm.name] = summary
                 records[arm.name or "run"] = read_records(arm_root / "results.jsonl")
-                console.print(summary_table(f"{benchmark} {label}: {arm_root}", summary))
+                console.print(summary_table(escape(f"{benchmark} {label}: {arm_root}"), summary))
                 _print_times(summary)
     except (BuildError, ConfigError, RunError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if compare:
         table = compare_arms(records)
         (root / "compare.json").write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
         _print_compare(table)
         (root / "DONE").write_text("done\n", encoding="utf-8")
-    console.print(f"wrote {root}")
+    console.print(f"wrote {root}", markup=False)
 
 
 def _print_times(s: dict) -> None:
@@ -276,10 +280,10 @@ def _print_compare(table: dict) -> None:
     t = Table(title="comparison at the same budget")
     t.add_column("category")
     for arm in table:
-        t.add_column(arm, justify="right")
+        t.add_column(escape(arm), justify="right")
     cats = sorted({c for v in table.values() for c in v["categories"]})
     for cat in cats:
-        t.add_row(cat, *(_pct(v["categories"].get(cat)) for v in table.values()))
+        t.add_row(escape(cat), *(_pct(v["categories"].get(cat)) for v in table.values()))
     t.add_row("[bold]all", *(f"{_pct(v['rate'])} ({v['proved']}/{v['attempted']})" for v in table.values()))
     t.add_row("only this arm", *(str(len(v["only_this_arm"])) for v in table.values()))
     console.print(t)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 sandbox_app = typer.Typer(no_args_is_help=True)
@@ -63,11 +64,14 @@ def generate(
                 if item.index % 500 == 0:
                     fh.flush()
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
-    console.print(f"wrote {written} verified theorems to {out} ({len(failures)} drafts failed verification)")
+    console.print(
+        f"wrote {written} verified theorems to {out} ({len(failures)} drafts failed verification)",
+        markup=False,
+    )
     for f in failures[:10]:
-        console.print(f"  [yellow]failed:[/yellow] {f}", markup=True)
+        console.print(f"  [yellow]failed:[/yellow] {escape(f)}")
     raise typer.Exit(1 if failures else 0)
 
 
