@@ -396,6 +396,14 @@ def dispatch(name: str, goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
             return sa.simp_all(goal, args, ctx)
         case "simpa":
             return sa.simpa(goal, args, ctx)
+        case "linear_combination":
+            from qed.env.sandbox.tactics.lincomb import linear_combination
+
+            return linear_combination(goal, args, ctx)
+        case "norm_cast" | "push_cast" | "exact_mod_cast" | "assumption_mod_cast" | "zify" | "qify":
+            from qed.env.sandbox.tactics import casts
+
+            return getattr(casts, name)(goal, args, ctx)
         case "norm_num1":
             return norm_num(goal, args, ctx, tactic="norm_num1")
         case "linarith!":
