@@ -68,7 +68,7 @@ def run_fidelity(
         err.print(Text(f"error: {file}: {why} ({hint})", style="red"))
         return 2
     if json_out:
-        out.print_json(json.dumps(report.to_json(records=records), ensure_ascii=False))
+        out.file.write(json.dumps(report.to_json(records=records), ensure_ascii=False, indent=1) + "\n")
     else:
         show_report(report, out, top=top)
     return 0
