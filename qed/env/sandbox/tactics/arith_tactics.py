@@ -404,6 +404,10 @@ def dispatch(name: str, goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
             from qed.env.sandbox.tactics import casts
 
             return getattr(casts, name)(goal, args, ctx)
+        case "gcongr":
+            from qed.env.sandbox.tactics.gcongr import gcongr
+
+            return gcongr(goal, args, ctx)
         case "norm_num1":
             return norm_num(goal, args, ctx, tactic="norm_num1")
         case "linarith!":
