@@ -242,6 +242,10 @@ def test_a_tactic_that_ignores_its_deadline_is_stopped_by_the_proof_limit():
         ("nlinarith [sq_nonneg (a - b)]", "linarith failed to find a contradiction\na b : ℝ\n⊢ False",
          TACTIC_FAILED, "tactic failed where Lean succeeded: nlinarith"),
         ("· linarith", "no goals to be proved", LAYOUT, LAYOUT_CAUSE),
+        ("have h : x < 1 := by\n  linarith", "linarith failed to find a contradiction\nx : ℝ\n⊢ False",
+         TACTIC_FAILED, "tactic failed where Lean succeeded: linarith"),
+        ("norm_num <;> omega", "omega could not prove the goal", TACTIC_FAILED,
+         "tactic failed where Lean succeeded: omega"),
     ],
 )
 def test_classify(tactic, message, kind, cause):

@@ -442,6 +442,40 @@ def tactic_head(tactic: str) -> str:
     return head.split("[", 1)[0] or head
 
 
+try:  # the sandbox's tactic vocabulary (grows as tactics are added)
+    from qed.env.sandbox.tactics.syntax import KNOWN_TACTICS as _KNOWN
+    from qed.env.sandbox.tactics.syntax import REJECTED_TACTICS as _REFUSED
+except ImportError:  # pragma: no cover - a renamed constant must not break the report
+    _KNOWN, _REFUSED = frozenset(), {}
+_TACTIC_NAMES = frozenset(_KNOWN) | frozenset(
+    "linarith nlinarith omega norm_num simp ring_nf positivity".split()
+)
+# Tactics that run others (nested blocks, combinators): a failure inside one is named after
+# the inner tactic when the message says which.
+_WRAPPERS = frozenset(
+    "have obtain suffices show calc all_goals any_goals try first repeat focus constructor refine "
+    "refine' by_cases cases cases' rcases induction induction' specialize exact apply use intro "
+    "rintro iterate conv".split()
+)
+_MESSAGE_TACTIC = (
+    re.compile(r"^tactic '([^']+)' failed"),
+    re.compile(r"^(\S+) (?:failed|could not|made no progress)"),
+    re.compile(r"^(\S+?): "),
+)
+
+
+def _failing_tactic(tactic: str, first: str) -> str:
+    """The failing tactic's name: the step's own, or the inner one a wrapper ran."""
+    head = tactic_head(tactic)
+    if head not in _WRAPPERS and "<;>" not in tactic:
+        return head
+    for pattern in _MESSAGE_TACTIC:
+        m = pattern.match(first)
+        if m and m.group(1) in _TACTIC_NAMES:
+            return m.group(1)
+    return head
+
+
 def classify(
     tactic: str, message: str, *, timed_out: bool = False, local_names: frozenset[str] = frozenset()
 ) -> tuple[str, str]:
@@ -452,7 +486,7 @@ def classify(
     record's own lemmas and definitions); an unknown local name (``h₅``) means the sandbox
     named something differently from Lean, a failed tactic."""
     first = (message.strip().splitlines() or [""])[0]
-    head = tactic_head(tactic)
+    head = _failing_tactic(tactic, first)
     if timed_out:
         return TIMEOUT, f"timeout: {head}"
     stripped = tactic.strip()
@@ -463,6 +497,9 @@ def classify(
     if first.startswith("sandbox internal error"):
         kind = first.split(":", 2)[1].strip() if first.count(":") >= 1 else ""
         return INTERNAL, f"sandbox internal error: {kind}"
+    refused = next((name for name, msg in _REFUSED.items() if first.startswith(msg[:40])), None)
+    if refused is not None:
+        return UNKNOWN_TACTIC, f"tactic the sandbox refuses: '{refused}'"
     m = _UNKNOWN_TACTIC.search(first)
     if m:
         return UNKNOWN_TACTIC, f"unknown tactic '{m.group(1)}'"
