@@ -167,6 +167,23 @@ def _parse_block(entries: list[tuple[int, int, str]], start_line: int) -> tuple[
     return Block(tuple(items), start_line), entries[i:]
 
 
+_EACH = re.compile(r"^(all_goals|any_goals)\s+")
+_CASE = re.compile(r"^case'?\s+([^\s=]+)")
+
+
+def _case_offset(tactic: str, goals) -> int:
+    """For ``case tag … => …``, the offset of the goal ``tag`` names among ``goals`` (Lean
+    selects it among all goals; a tag matches exactly or as a ``.``-suffix); else 0."""
+    m = _CASE.match(tactic)
+    if m is None or m.group(1) == "_":
+        return 0
+    tag = m.group(1)
+    for k, g in enumerate(goals):
+        if g.tag == tag or (g.tag or "").endswith("." + tag):
+            return k
+    return 0
+
+
 def check_proof(env: Env, theorem: Theorem, proof: str, *, first_line: int = 1) -> CheckResult:
     """Run ``proof`` on ``theorem`` through ``env``.
 
@@ -210,17 +227,54 @@ class _Runner:
                     return state, count, Failure(item.line, "·", "unsolved goals", goal)
                 count += len(state.goals) - before
                 continue
-            goal_text = state.goals[lo].text
-            before = len(state.goals)
-            outcome = self.env.apply(state, lo, item.tactic)
-            self.steps += 1
-            match outcome:
-                case Goals(state=new) | Proved(state=new):
-                    self.trace.append(TraceStep(goal_text, state.text, item.tactic))
-                    state = new
-                    count += len(state.goals) - before
-                case TacticError(message=msg):
-                    return state, count, Failure(item.line, item.tactic, msg, goal_text)
-                case TacticTimeout(seconds=s):
-                    return state, count, Failure(item.line, item.tactic, f"timeout after {s:g} s", goal_text)
+            m = _EACH.match(item.tactic)
+            if m:
+                state, count, failure = self._each(item, m.group(1), item.tactic[m.end() :], state, lo, count)
+                if failure is not None:
+                    return state, count, failure
+                continue
+            at = lo + _case_offset(item.tactic, state.goals[lo : lo + count])
+            state, delta, failure = self._apply(item, item.tactic, state, at)
+            if failure is not None:
+                return state, count, failure
+            count += delta
         return state, count, None
+
+    def _apply(self, item: Step, tactic: str, state: ProofState, at: int):
+        """Apply ``tactic`` to goal ``at``: (new state, change in goal count, failure)."""
+        goal_text = state.goals[at].text
+        before = len(state.goals)
+        outcome = self.env.apply(state, at, tactic)
+        self.steps += 1
+        match outcome:
+            case Goals(state=new) | Proved(state=new):
+                self.trace.append(TraceStep(goal_text, state.text, tactic))
+                return new, len(new.goals) - before, None
+            case TacticError(message=msg):
+                return state, 0, Failure(item.line, item.tactic, msg, goal_text)
+            case TacticTimeout(seconds=s):
+                return state, 0, Failure(item.line, item.tactic, f"timeout after {s:g} s", goal_text)
+        raise TypeError(f"unexpected outcome {outcome!r}")
+
+    def _each(self, item: Step, kind: str, body: str, state: ProofState, lo: int, count: int):
+        """``all_goals t`` / ``any_goals t`` over the block's goals, as Lean runs them: every
+        goal of the window in turn (``all_goals`` fails on the first failure, ``any_goals``
+        only when ``t`` failed on every goal)."""
+        at, end, succeeded = lo, lo + count, 0
+        last: Failure | None = None
+        while at < end:
+            new_state, delta, failure = self._apply(item, body, state, at)
+            if failure is not None:
+                if kind == "all_goals":
+                    return state, end - lo, failure
+                last = failure
+                at += 1
+                continue
+            succeeded += 1
+            state = new_state
+            at += 1 + delta
+            end += delta
+        if kind == "any_goals" and not succeeded and last is not None:
+            return state, end - lo, Failure(item.line, item.tactic, "any_goals failed on every goal: "
+                                            + last.message, last.goal)
+        return state, end - lo, None

@@ -212,6 +212,8 @@ class _Parser:
                     return i
                 elif c.isalpha() and _word_at(t, i) in _ABSORBING:
                     absorbing = True
+                elif c == "=" and t[i + 1: i + 2] == ">":
+                    absorbing = True  # ``=> tacs`` of an alternative takes a whole sequence
             i += 1
         if depth > 0:
             raise self.fail("unexpected end of input; expected a closing bracket", hi)
