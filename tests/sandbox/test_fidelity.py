@@ -121,6 +121,16 @@ def test_a_statement_plus_tactic_block_record_is_glued():
     assert run(record).status == CHECKED
 
 
+def test_a_whole_declaration_in_proof_is_read_even_when_it_does_not_start_with_the_statement():
+    record = {
+        "name": "t",
+        "formal_statement": "theorem t : (1 : ℕ) + 1 = 2 := by",
+        "proof": "/-- doc -/\ntheorem t : (1 : ℕ) + 1 = 2 := by\n  norm_num",
+    }
+    c = case(record)
+    assert c.statement == record["formal_statement"] and c.proof.strip() == "norm_num" and c.first_line == 2
+
+
 def test_a_term_mode_proof_runs_as_exact():
     record = {"full_proof": "theorem t (x : ℝ) (h₀ : x = 2) (h₁ : 0 < x) : x = 2 ∧ 0 < x :=\n  ⟨h₀, h₁⟩\n"}
     c = case(record)
@@ -225,6 +235,24 @@ def test_a_tactic_that_ignores_its_deadline_is_stopped_by_the_proof_limit():
     o = run_case(case(GOOD), _SlowEnv(), proof_timeout_s=0.2)
     assert time.monotonic() - t0 < 3.0
     assert o.kind == TIMEOUT and "proof time limit (0.2 s)" in o.message
+
+
+def test_the_proof_limit_nests_inside_a_running_alarm():
+    import signal
+
+    def outer(signum, frame):  # pragma: no cover - must not fire during the test
+        raise AssertionError("the outer alarm fired")
+
+    previous = signal.signal(signal.SIGALRM, outer)
+    old = signal.setitimer(signal.ITIMER_REAL, 60.0)
+    try:
+        o = run_case(case(GOOD), _SlowEnv(), proof_timeout_s=0.2)
+        assert o.kind == TIMEOUT
+        assert signal.getsignal(signal.SIGALRM) is outer
+        assert 50.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 60.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *old)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize(

@@ -353,6 +353,8 @@ def parse_record(obj: object, line: int) -> FidelityCase:
     before = header + "\n" + preamble + "\n" if preamble is not None else (header + "\n" if header else "")
     if statement is not None and proof.lstrip().startswith(statement.strip()):
         return _from_file(before + proof.lstrip(), name, line, "proof")
+    if statement is not None and _DECL.search(_blank_comments(proof)):
+        return _from_file(before + proof, name, line, "proof")  # e.g. a docstring first
     if statement is None:
         if not _DECL.search(_blank_comments(proof)):
             raise RecordError(
@@ -614,7 +616,11 @@ def _failed(case, kind, cause, tactic, message, line, steps, t0) -> FidelityOutc
 
 
 class _alarm:
-    """Raise ``_ProofTimeUp`` after ``seconds`` (no-op off the main thread or without SIGALRM)."""
+    """Raise ``_ProofTimeUp`` after ``seconds`` (no-op off the main thread or without SIGALRM).
+
+    Nests with a timer already running (pytest-timeout's, say): when that one is due
+    first, nothing is armed; otherwise its handler and remaining time are restored after.
+    """
 
     def __init__(self, seconds: float | None):
         self.seconds = seconds
@@ -622,19 +628,29 @@ class _alarm:
 
     def __enter__(self):
         if (
-            self.seconds is not None
-            and hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
+            self.seconds is None
+            or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()
         ):
-            self.previous = signal.signal(signal.SIGALRM, _raise_time_up)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            self.armed = True
+            return self
+        pending, _ = signal.getitimer(signal.ITIMER_REAL)
+        if pending and pending <= self.seconds:
+            return self
+        self.pending = pending
+        self.t0 = time.monotonic()
+        self.previous = signal.signal(signal.SIGALRM, _raise_time_up)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        self.armed = True
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
+        if not self.armed:
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+        if self.pending:
+            left = self.pending - (time.monotonic() - self.t0)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
 
 
 def _raise_time_up(signum, frame):
