@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 from rich.text import Text
 
-from qed.env.sandbox.fidelity import FidelityReport, fidelity
+from qed.env.sandbox.fidelity import FidelityReport, InvalidRecord, fidelity
 
 MAX_SHOWN_INVALID = 10
 EXAMPLE_CHARS = 160
@@ -43,7 +43,8 @@ def run_fidelity(
         with fh, _progress(err, size) as (bar, task):
             def advance(item) -> None:
                 if bar is not None:
-                    bar.update(task, completed=_tell(fh, size), records=item.record_line)
+                    line = item.line if isinstance(item, InvalidRecord) else item.record_line
+                    bar.update(task, completed=_tell(fh, size), records=line)
 
             report = fidelity(
                 fh,

@@ -150,3 +150,21 @@ def test_check_names_the_tactic_or_lemma_the_sandbox_lacks(tmp_path):
     assert "unknown identifier 'bar_lemma_xyz'" in r.output
     assert "'bar_lemma_xyz' is not in the sandbox's lemma table" in r.output
     assert "0/2 proofs check" in r.output
+
+
+def test_fidelity_progress_bar_on_a_terminal(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from qed.cli.fidelity_view import run_fidelity
+
+    path = write(tmp_path, ["{bad", GOOD, FOO])
+    out, err = io.StringIO(), io.StringIO()
+    code = run_fidelity(
+        path, json_out=False, records=False, limit=None, tactic_timeout_s=5.0, proof_timeout_s=20.0,
+        top=30, out=Console(file=out, width=200), err=Console(file=err, force_terminal=True, width=200),
+    )
+    assert code == 0
+    assert "bytes" in err.getvalue() and "skipped line 1" in err.getvalue()
+    assert "accepts 2/2 statements" in out.getvalue()
