@@ -150,11 +150,15 @@ def _parse_block(entries: list[tuple[int, int, str]], start_line: int) -> tuple[
         if m:
             content_col = indent + m.end()
             inner = [(lineno, content_col, " " * content_col + text[m.end() :])]
+            if not text[m.end() :].strip():
+                # ``·`` alone on its line: the block is the lines indented deeper below it
+                if j >= len(entries) or entries[j][1] <= indent:
+                    raise ScriptError(f"line {lineno}: empty bullet")
+                content_col = entries[j][1]
+                inner = []
             while j < len(entries) and entries[j][1] >= content_col:
                 inner.append(entries[j])
                 j += 1
-            if not text[m.end() :].strip():
-                raise ScriptError(f"line {lineno}: empty bullet")
             sub, _ = _parse_block(inner, lineno)
             items.append(Block(sub.items, lineno))
         else:

@@ -73,7 +73,8 @@ def test_case_selects_by_tag_and_next_takes_the_first_goal():
         "theorem t (x : ℝ) (h : 0 < x) : 0 < x + 1 ∧ 0 < x + 2 := by\n  constructor\n  case foo => linarith")
     # inside one tactic text too
     state = ENV.start(Theorem("t", "theorem t (x : ℝ) (h : 0 < x) : 0 < x + 1 ∧ 0 < x + 2 := by"))
-    assert isinstance(ENV.apply(state, 0, "constructor\ncase right => linarith\ncase left => linarith"), Proved)
+    text = "constructor\ncase right => linarith\ncase left => linarith"
+    assert isinstance(ENV.apply(state, 0, text), Proved)
 
 
 def test_rename_i_names_inaccessible_variables():
@@ -107,7 +108,8 @@ def test_induction_with_alternatives_must_close_each_case():
     assert ok("theorem t (n : ℕ) : n ≤ n * n := by\n  induction n with\n  | zero => norm_num\n"
               "  | succ k ih =>\n    nlinarith")
     assert "unsolved goals" in failure(
-        "theorem t (n : ℕ) : n ≤ n * n := by\n  induction n with\n  | zero => skip\n  | succ k ih => nlinarith")
+        "theorem t (n : ℕ) : n ≤ n * n := by\n  induction n with\n  | zero => skip\n"
+        "  | succ k ih => nlinarith")
     assert "not been provided" in failure(
         "theorem t (n : ℕ) : n ≤ n * n := by\n  induction n with\n  | zero => simp")
     assert "ℕ only" in failure("theorem t (x : ℤ) : x ≤ x := by\n  induction x with\n  | zero => simp")
@@ -214,3 +216,22 @@ def test_calc_never_proves_a_false_chain(a, b, c):
 def test_parsed_atoms_keep_whole_multiline_arguments():
     node = parse_tactic("induction n with\n| zero => simp\n| succ k ih =>\n  simp; omega")
     assert isinstance(node, Atom) and node.name == "induction" and "omega" in node.args
+
+
+def test_cases_on_a_nat_variable_and_strong_induction():
+    state = ENV.start(Theorem("t", "theorem t (n : ℕ) (h : 2 ≤ n) : 1 ≤ n := by"))
+    for tac in ("cases' n with k", "rcases n with _ | k", "obtain _ | k := n"):
+        zero, succ = ENV.apply(state, 0, tac).state.goals
+        assert zero.text.endswith("h : 2 ≤ 0\n⊢ 1 ≤ 0"), tac
+        assert succ.text.endswith("k : ℕ\nh : 2 ≤ k + 1\n⊢ 1 ≤ k + 1"), tac
+    out = ENV.apply(state, 0, "induction' n using Nat.strong_induction_on with k ih")
+    assert out.state.goals[0].text == "case h\nk : ℕ\nih : ∀ m < k, 2 ≤ m → 1 ≤ m\nh : 2 ≤ k\n⊢ 1 ≤ k"
+    assert "using Nat.le_induction" in ENV.apply(state, 0, "induction n using Nat.le_induction").message
+
+
+def test_replace_and_a_bullet_alone_on_its_line():
+    state = ENV.start(Theorem("t", "theorem t (x : ℝ) (h : 0 < x) : 0 < 2 * x := by"))
+    out = ENV.apply(state, 0, "replace h : 0 < 2 * x := by linarith")
+    assert out.state.goals[0].text == "x : ℝ\nh : 0 < 2 * x\n⊢ 0 < 2 * x"
+    assert ok("theorem t (x : ℝ) (h : 0 < x) : 0 < x + 1 ∧ 0 < x + 2 := by\n  constructor\n  ·\n"
+              "    linarith\n  · linarith")

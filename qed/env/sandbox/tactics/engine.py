@@ -175,6 +175,8 @@ def run_atom(node: Atom, goal: SGoal, ctx: Ctx) -> tuple[SGoal, ...]:
             return logic.use(goal, a, ctx)
         case "have":
             return logic.have(goal, a, ctx)
+        case "replace":
+            return logic.replace(goal, a, ctx)
         case "show":
             return logic.show(goal, a, ctx)
         case "specialize":
@@ -219,7 +221,8 @@ def run_atom(node: Atom, goal: SGoal, ctx: Ctx) -> tuple[SGoal, ...]:
             return arith_tactics.interval_cases(goal, a, ctx)
         case (
             "field_simp" | "simp_all" | "simpa" | "norm_num1" | "norm_cast" | "push_cast" | "exact_mod_cast"
-            | "assumption_mod_cast" | "linear_combination" | "gcongr" | "zify" | "qify" | "linarith!" | "nlinarith!"
+            | "assumption_mod_cast" | "linear_combination" | "gcongr" | "zify" | "qify"
+            | "linarith!" | "nlinarith!"
         ):
             return arith_tactics.dispatch(node.name, goal, a, ctx)
         case "skip":

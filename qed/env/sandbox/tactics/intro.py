@@ -13,6 +13,7 @@ Knows the shape of propositions (``∧ ∨ ∃ ↔ → ∀ ¬ ≠``); no arithme
 from __future__ import annotations
 
 from qed.env.sandbox.ast import (
+    NAT,
     And,
     Bool_,
     Exists,
@@ -244,11 +245,27 @@ def _destruct_term(goal: SGoal, term: str, pat: Pat, ctx: Ctx) -> list[SGoal]:
     decl = find_decl(goal, t)
     if isinstance(decl, HypDecl):
         return destruct(goal, t, pat, ctx)
+    if isinstance(decl, VarDecl) and decl.ty == NAT and isinstance(pat, PAlts) and len(pat.alts) == 2:
+        second = pat.alts[1]
+        zero, succ = nat_cases(goal, t, second.name if isinstance(second, PName) else None)
+        return [zero, succ]
     if isinstance(decl, VarDecl):
-        raise TacticFailure(f"rcases: '{t}' is a variable; the sandbox only destructs proofs")
+        raise TacticFailure(f"rcases: '{t}' is a variable; the sandbox destructs proofs, and ℕ variables "
+                            "with the pattern '_ | k'")
     prop = elab(t, goal, ctx)
     tmp = _fresh_internal(goal)
     return destruct(add_decls(goal, [HypDecl(tmp, prop)]), tmp, pat, ctx)
+
+
+def _is_nat_var(goal: SGoal, name: str) -> bool:
+    decl = find_decl(goal, name)
+    return isinstance(decl, VarDecl) and decl.ty == NAT
+
+
+def nat_cases(goal: SGoal, n: str, name: str | None = None) -> tuple[SGoal, SGoal]:
+    from qed.env.sandbox.tactics.structural import nat_cases as split
+
+    return split(goal, n, name)
 
 
 def cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
@@ -256,6 +273,8 @@ def cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     if find_top(args, "with", word=True) >= 0:
         raise TacticFailure("the sandbox does not support 'cases … with | …' syntax; use rcases or cases'")
     h = require_ident(args.strip(), "a hypothesis name")
+    if _is_nat_var(goal, h):
+        return nat_cases(goal, h)
     prop = find_hyp(goal, h).prop
     return tuple(_cases_named(goal, h, prop, [], ctx))
 
@@ -266,6 +285,8 @@ def cases_prime(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     src = (args[:k] if k >= 0 else args).strip()
     given = args[k + 4:].split() if k >= 0 else []
     names = [require_ident(n, "a name") if n != "_" else "_" for n in given]
+    if _is_nat_var(goal, src):
+        return nat_cases(goal, src, names[0] if names and names[0] != "_" else None)
     if not isinstance(find_decl(goal, src), HypDecl):
         # a proof term (``cases' le_total 0 a with h h``): added as a hypothesis first
         if isinstance(find_decl(goal, src), VarDecl):

@@ -200,6 +200,22 @@ def have(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     return (add_decls(goal, [HypDecl(name, prop)]),)
 
 
+def replace(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    """``replace h : P := proof`` / ``replace h := proof`` / ``replace h : P``: as ``have``,
+    and the earlier ``h`` (which the proof may use) is removed from the main goal."""
+    lhs, _ = split_assign(args)
+    k = find_top(lhs, ":")
+    name = (lhs[:k] if k >= 0 else lhs).strip() or "this"
+    old = [i for i, d in enumerate(goal.context) if d.name == name]
+    goals = have(goal, args, ctx)
+    if not old:
+        return goals
+    main = goals[-1]
+    idx = old[-1]
+    trimmed = SGoal(main.context[:idx] + main.context[idx + 1:], main.target, main.tag)
+    return goals[:-1] + (trimmed,)
+
+
 def show(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     prop = prop_of(args, goal)
     if not props_match(prop, goal.target):

@@ -185,9 +185,16 @@ def induction(goal: SGoal, args: str, ctx: Ctx, prime: bool = False) -> tuple[SG
     k = find_top(args, "with", word=True)
     head = (args[:k] if k >= 0 else args).strip()
     rest = args[k + 4:] if k >= 0 else ""
-    if find_top(head, "using", word=True) >= 0 or find_top(head, "generalizing", word=True) >= 0:
-        raise TacticFailure("the sandbox implements plain 'induction n' on ℕ only "
-                            "(no 'using …' eliminators, no 'generalizing')")
+    strong = False
+    u = find_top(head, "using", word=True)
+    if u >= 0:
+        rule = head[u + 5:].strip()
+        if rule not in _STRONG:
+            raise TacticFailure(f"the sandbox does induction on ℕ with 'using {', '.join(sorted(_STRONG))}' "
+                                f"only, not 'using {rule}'")
+        head, strong = head[:u].strip(), True
+    if find_top(head, "generalizing", word=True) >= 0:
+        raise TacticFailure("the sandbox does not implement 'induction … generalizing'")
     decl = find_decl(goal, head)
     if not isinstance(decl, VarDecl):
         if decl is None and is_ident(head):
@@ -195,13 +202,26 @@ def induction(goal: SGoal, args: str, ctx: Ctx, prime: bool = False) -> tuple[SG
         raise TacticFailure(f"induction: expected a local variable of type ℕ, got '{head}'")
     if decl.ty != NAT:
         raise TacticFailure(f"induction: '{head}' has type {decl.ty}; the sandbox does induction on ℕ only")
+    if strong:
+        names = rest.split() if prime or "|" not in rest else []
+        step = _strong_goal(goal, head, names)
+        if prime or not rest.strip():
+            return (step,)
+        alts = alternatives(rest)
+        return _run_alternatives([step], alts, [alts[0][0]] if len(alts) == 1 else ["h"], ctx)
     zero, succ = _induction_goals(goal, head, rest.split() if prime else [])
     if prime or not rest.strip():
         return (zero, succ)
     return _run_alternatives([zero, succ], alternatives(rest), ["zero", "succ"], ctx)
 
 
-def _induction_goals(goal: SGoal, n: str, names: list[str]) -> tuple[SGoal, SGoal]:
+def nat_cases(goal: SGoal, n: str, name: str | None = None) -> tuple[SGoal, SGoal]:
+    """``cases n`` / ``rcases n with _ | k`` on a ℕ variable: the goals for ``0`` and
+    ``k + 1`` (tags ``zero``/``succ``), hypotheses about ``n`` rewritten in each."""
+    return _induction_goals(goal, n, [name or "_"], with_ih=False)
+
+
+def _induction_goals(goal: SGoal, n: str, names: list[str], with_ih: bool = True) -> tuple[SGoal, SGoal]:
     idx = next(i for i in range(len(goal.context) - 1, -1, -1) if goal.context[i].name == n)
     before = goal.context[:idx]
     after = goal.context[idx + 1:]
@@ -223,13 +243,42 @@ def _induction_goals(goal: SGoal, n: str, names: list[str]) -> tuple[SGoal, SGoa
     g, _ = shadow(base, k)
     kv = Var(k, NAT)
     g = SGoal(g.context + (VarDecl(k, NAT),), g.target, None)
-    ih_prop = subst_prop(motive, {n: kv})
-    ih = ihname or inaccessible("ih" if not kname else f"{k}_ih", g.context, ih_prop)
-    g = add_decls(g, [HypDecl(ih, ih_prop)])
+    if with_ih:
+        ih_prop = subst_prop(motive, {n: kv})
+        ih = ihname or inaccessible("ih" if not kname else f"{k}_ih", g.context, ih_prop)
+        g = add_decls(g, [HypDecl(ih, ih_prop)])
     succ_val = BinOp("+", kv, Num(1, NAT), NAT)
     g = add_decls(g, [HypDecl(d.name, subst_prop(d.prop, {n: succ_val})) for d in deps])
     succ = SGoal(g.context, subst_prop(goal.target, {n: succ_val}), "succ")
     return zero, succ
+
+
+# Mathlib's strong induction principles on ℕ: ``P n`` follows from ``∀ n, (∀ m < n, P m) → P n``.
+_STRONG = frozenset({"Nat.strong_induction_on", "Nat.strongRecOn", "Nat.strongInductionOn",
+                     "Nat.strong_induction", "Nat.strongRec"})
+
+
+def _strong_goal(goal: SGoal, n: str, names: list[str]) -> SGoal:
+    """The one goal of strong induction: ``k``, ``ih : ∀ m < k, H m → P m``, ``H k`` ⊢ ``P k``
+    (tag ``h``); ``names`` = ``[k, ih]`` (``_`` or missing: inaccessible)."""
+    idx = next(i for i in range(len(goal.context) - 1, -1, -1) if goal.context[i].name == n)
+    after = goal.context[idx + 1:]
+    deps = [d for d in after if isinstance(d, HypDecl) and n in prop_vars(d.prop)]
+    base = SGoal(goal.context[:idx] + tuple(d for d in after if d not in deps), goal.target, None)
+    motive = goal.target
+    for d in reversed(deps):
+        motive = Imp(d.prop, motive)
+    kname = names[0] if names and names[0] != "_" else None
+    ihname = names[1] if len(names) > 1 and names[1] != "_" else None
+    k = kname or inaccessible(n, base.context, motive)
+    g, _ = shadow(base, k)
+    g = SGoal(g.context + (VarDecl(k, NAT),), g.target, None)
+    m = "m" if k != "m" else "m'"
+    mv = Var(m, NAT)
+    ih_prop = Forall(m, NAT, Imp(Rel("<", mv, Var(k, NAT)), subst_prop(motive, {n: mv})), bounded=True)
+    g = add_decls(g, [HypDecl(ihname or inaccessible("ih", g.context, ih_prop), ih_prop)])
+    g = add_decls(g, [HypDecl(d.name, subst_prop(d.prop, {n: Var(k, NAT)})) for d in deps])
+    return SGoal(g.context, subst_prop(goal.target, {n: Var(k, NAT)}), "h")
 
 
 # ---- cases with alternatives ------------------------------------------------------------

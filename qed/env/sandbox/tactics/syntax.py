@@ -26,7 +26,7 @@ KNOWN_TACTICS = frozenset(
     linarith nlinarith positivity omega decide by_contra by_contra! push_neg exfalso contradiction
     interval_cases skip done rfl trivial show specialize apply symm exact_mod_cast norm_num1
     by_cases nlinarith! linarith! clear refine' induction induction' revert contrapose contrapose!
-    calc conv conv_lhs conv_rhs rename_i suffices
+    calc conv conv_lhs conv_rhs rename_i suffices replace
     simpa exact? apply? aesop rw? hint polyrith split_ifs split iterate sorry admit
     apply_fun norm_cast push_cast exact_mod_cast linear_combination gcongr positivity
     native_decide assumption_mod_cast zify qify""".split()
