@@ -222,7 +222,7 @@ def _facts(goal: SGoal, hints, ctx: Ctx) -> list[Prop]:
     for h in hints:
         try:
             out.append(elab(h.src, goal, ctx))
-        except TacticFailure:
+        except (TacticFailure, TypeError, ValueError, KeyError, AttributeError):
             continue  # a lemma name the sandbox does not model (e.g. Nat.cast_sub): ignored
     return out
 

@@ -209,7 +209,7 @@ def _hint_facts(srcs: list[str], goal: SGoal, ctx: Ctx) -> list[Prop]:
     for src in srcs:
         try:
             out.append(elab(src, goal, ctx))
-        except TacticFailure:
+        except (TacticFailure, TypeError, ValueError, KeyError, AttributeError):
             continue  # a simp lemma the sandbox does not model: ignored (weaker, never unsound)
     return out
 

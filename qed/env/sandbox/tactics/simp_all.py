@@ -27,7 +27,8 @@ with both propositions.
 
 from __future__ import annotations
 
-from qed.env.sandbox.ast import Bool_, HypDecl, Prop, SGoal
+from qed.env.sandbox.arith import ring_equal
+from qed.env.sandbox.ast import Bool_, Forall, HypDecl, Prop, Rel, SGoal
 from qed.env.sandbox.tactics.args import find_top, take_hints
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, remove_decls, replace_hyp
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
@@ -38,17 +39,34 @@ _TRUE, _FALSE = Bool_(True), Bool_(False)
 
 
 def hint_lemmas(srcs: list[str], goal: SGoal, ctx: Ctx) -> list[Prop]:
-    """The hints that elaborate to facts (``*`` is every hypothesis); others are ignored."""
+    """The hints that elaborate to facts (``*`` is every hypothesis); others are ignored,
+    and so are ring identities (``mul_comm``, ``add_assoc``, ``mul_add``, ``sq`` …), which
+    only reorder terms that every later sandbox procedure normalises anyway."""
     out: list[Prop] = []
     for src in srcs:
         if src.strip() == "*":
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
             continue
         try:
-            out.append(elab(src, goal, ctx))
+            p = elab(src, goal, ctx)
         except TacticFailure:
             continue
+        except (TypeError, ValueError, KeyError, AttributeError):
+            continue  # a lemma the table cannot instantiate without arguments
+        if not _ring_identity(p):
+            out.append(p)
     return out
+
+
+def _ring_identity(p: Prop) -> bool:
+    while isinstance(p, Forall):
+        p = p.body
+    if not (isinstance(p, Rel) and p.op == "="):
+        return False
+    try:
+        return ring_equal(p.lhs, p.rhs)
+    except (TypeError, ValueError):
+        return False
 
 
 def _simp(p: Prop, lemmas: list[Prop], arith: bool) -> Prop:
