@@ -3,7 +3,8 @@
 Layout: ``syntax`` (tactic text -> tree), ``args`` (argument parsing), ``core``
 (failures, deadlines, context operations), ``subst`` (substitution, rewriting, matching),
 ``lemmas`` (lemma table), ``proofterm`` (proof terms), ``intro``/``logic``/``push_neg``/
-``rewrite``/``arith_tactics`` (the tactic families), ``engine`` (combinators, dispatch).
+``rewrite``/``arith_tactics``/``structural`` (the tactic families), ``engine`` (combinators,
+``case``/``next`` goal selection, dispatch).
 ``qed.env.sandbox.env.SandboxEnv`` drives them. Soundness first: a goal is closed only
 when it is proved; arithmetic is decided by ``qed.env.sandbox.arith``.
 
@@ -55,7 +56,16 @@ Tactics and the subset of Lean's behaviour implemented
 - ``interval_cases x``: ℕ/ℤ variable with numeral bounds from hypotheses (ℕ from 0);
   one goal per value, ``x`` replaced by it (at most 200 cases).
 - Combinators: ``t1; t2``, newlines, ``t1 <;> t2``, ``try t``, ``first | t1 | t2``,
-  ``all_goals t``, ``any_goals t``, ``repeat t``, ``(t1; t2)``, ``· t``.
+  ``all_goals t``, ``any_goals t``, ``repeat t``, ``iterate n t``, ``(t1; t2)``, ``· t``,
+  ``{ t }``, ``case tag x => t``, ``next x => t``; continuation lines as in Lean (deeper
+  indentation, an open bracket, a leading or trailing ``<;>``, a leading ``|``).
+- Structural (``structural``): ``induction``/``induction'`` on ℕ (with ``| zero => … |
+  succ k ih => …`` alternatives, ``using Nat.strong_induction_on``), ``cases``/``rcases``
+  on ℕ variables, ``cases … with | inl h => …``, ``refine``/``refine'`` with holes,
+  ``revert``, ``contrapose``/``contrapose!``, ``calc``, ``conv_lhs``/``conv_rhs``/``conv``,
+  ``suffices … by``/``from``, ``replace``, ``rename_i``. Refused by name (``syntax.
+  REJECTED_TACTICS``): ``exact?``, ``apply?``, ``rw?``, ``hint``, ``aesop``, ``polyrith``,
+  ``native_decide``, ``sorry``, ``admit``.
 
 Proof terms (``exact``, ``have``, hints): hypothesis names, ``h.1 h.2 h.left h.right
 h.mp h.mpr h.le h.symm h.ne h.ne'``, application to terms and proofs (``h₀ 2``, ``h hp``),
