@@ -4,7 +4,8 @@ Layout: ``syntax`` (tactic text -> tree), ``args`` (argument parsing), ``core``
 (failures, deadlines, context operations), ``subst`` (substitution, rewriting, matching),
 ``lemmas`` (lemma table), ``proofterm`` (proof terms), ``intro``/``logic``/``push_neg``/
 ``rewrite``/``arith_tactics``/``structural`` (the tactic families), ``engine`` (combinators,
-``case``/``next`` goal selection, dispatch).
+``case``/``next`` goal selection, dispatch). Arithmetic tactics with their own modules:
+``field_simp``, ``simp_all`` (with ``simpa``), ``casts``, ``lincomb``, ``gcongr``.
 ``qed.env.sandbox.env.SandboxEnv`` drives them. Soundness first: a goal is closed only
 when it is proved; arithmetic is decided by ``qed.env.sandbox.arith``.
 
@@ -41,12 +42,35 @@ Tactics and the subset of Lean's behaviour implemented
   (the simp set is ``arith.norm_num``'s: ground evaluation, unit laws, ``a R a``, logic
   constants, hints as rewrite rules); the differences are that ``simp`` leaves ``⊢ False``
   instead of failing and says "simp made no progress". Mathlib's full simp set (hundreds
-  of lemmas) is not modelled; ``simp only`` does not restrict the set.
+  of lemmas) is not modelled; ``simp only`` does not restrict the set. ``norm_num1``:
+  ``norm_num`` (the sandbox has no separate simp-free core).
+- ``simp_all [hints]`` / ``simp_all only [...]``: each hypothesis simplified with the
+  hints and the other hypotheses as rewrite rules, then the target with all of them,
+  to a fixpoint; ``False`` hypothesis closes, ``True`` is cleared; ``only`` does not
+  evaluate ℚ/ℝ arithmetic (Lean's ``simp only`` has simprocs for ℕ/ℤ literals only).
+  ``simpa [hints] using e`` / ``simpa``: target and ``e``'s type (or a hypothesis)
+  simplified alike must agree. Hints that do not elaborate (simp lemma names the sandbox
+  lacks) and ring identities (``mul_comm``, ``sq`` …) are ignored: the result may be less
+  simplified than Lean's, never wrong. See ``simp_all``.
+- ``field_simp [hints] at h ⊢``: each side to one fraction ``N / D``, combining a
+  division only when its denominator is provably ``≠ 0`` (hypotheses, hints such as
+  ``h.ne'``, numerals, positivity); ``=`` is cross-multiplied (``a * d = c * b``),
+  ``≤``/``<`` keep one fraction per side (as the Mathlib the real proofs were checked
+  with: they continue with ``rw [div_le_div_iff …]``). See ``field_simp``.
+- ``push_cast``, ``norm_cast``, ``exact_mod_cast e``, ``assumption_mod_cast``, ``zify``,
+  ``qify`` (``[hints] at h ⊢``): casts ℕ→ℤ→ℚ→ℝ moved by the ``Nat.cast_*`` laws; ℕ
+  subtraction only with a proof of ``b ≤ a``. See ``casts``.
+- ``linear_combination [(exp := n)] e``: ``(a - b)^n - (e.lhs - e.rhs)`` must be ``0`` by
+  ``ring`` (ℤ/ℚ/ℝ). ``gcongr``: monotonicity of ``+ - * / ^ -`` down to the differing
+  parts, side goals by positivity or assumption. See ``lincomb``, ``gcongr``.
 - ``ring``: ``ring1`` (``arith.ring_equal``) on ``=``; otherwise falls back to ``ring_nf``
   and leaves the normalised goal (Lean adds a "Try this: ring_nf" note, which an
   ``Outcome`` cannot carry); "ring_nf failed" when nothing changes. ``ring_nf [at h]``.
-- ``linarith [terms]`` / ``nlinarith [terms]``: all hypotheses plus the terms; a
-  non-comparison target is treated as ``False`` (Lean's ``exfalso``). "linarith failed to
+- ``linarith [terms]`` / ``nlinarith [terms]`` (also ``linarith!``/``nlinarith!``): all
+  hypotheses plus the terms, conjunctions split (Mathlib's ``splitHypotheses``
+  preprocessing, on by default); a non-comparison target is treated as ``False`` (Lean's
+  ``exfalso``). ``nlinarith`` adds squares of squared atoms and pairwise products of
+  hypotheses, hints and the negated goal (``arith.nonlinear``). "linarith failed to
   find a contradiction". ``positivity`` (goals ``0 < e``, ``0 ≤ e``, ``e ≠ 0``), ``omega``
   ("omega could not prove the goal"), ``decide`` (ground decidable propositions).
 - ``by_contra h`` (``h : ¬P``, or ``h : Q`` for a target ``¬Q``; target ``False``);
@@ -84,6 +108,6 @@ Real.sqrt_nonneg, Real.sq_sqrt, Real.sqrt_sq, Real.mul_self_sqrt.
 Errors are Lean-like: "unknown tactic 'foo' (line 1, column 0)", "unknown identifier
 'h'", "type mismatch …", "no goals to be proved", "linarith failed to find a
 contradiction", "omega could not prove the goal", "norm_num failed to simplify".
-Tactics Lean has but the sandbox lacks (``field_simp``, ``simp_all``, ``refine`` …) fail
+Tactics Lean has but the sandbox lacks fail
 with "the sandbox does not implement the tactic '…'".
 """
