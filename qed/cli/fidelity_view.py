@@ -123,14 +123,14 @@ def show_report(report: FidelityReport, out: Console, *, top: int = 30) -> None:
     """The headline, the per-kind summary, failures by cause and rejections by reason."""
     head = Text()
     head.append(report.source, style="bold")
-    head.append(f": {report.records} records; the sandbox accepts ")
+    read = report.records + len(report.invalid)
+    unusable = f" ({len(report.invalid)} unusable)" if report.invalid else ""
+    head.append(f": {read} records read{unusable}; the sandbox accepts ")
     head.append(f"{report.accepted}/{report.records}", style="bold")
     head.append(f" statements ({_pct(report.accepted_share)}); ")
     head.append(f"{report.checked}/{report.accepted}", style="bold")
     head.append(f" accepted proofs check ({_pct(report.checked_share)}).")
     out.print(head)
-    if report.invalid:
-        out.print(Text(f"{len(report.invalid)} unusable lines skipped (listed above).", style="yellow"))
     kinds = report.kind_counts()
     if report.failed:
         parts = [f"{k} {n}" for k, n in kinds.items() if n]

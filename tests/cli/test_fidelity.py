@@ -47,7 +47,7 @@ def fidelity_json(*args: str) -> dict:
 def test_fidelity_reports_counts_groups_and_bad_lines(tmp_path):
     path = write(tmp_path, [GOOD, "{not json", FOO, json.dumps({"question": "x"}), FINSET])
     doc = fidelity_json(str(path), "--records")
-    assert (doc["records"], doc["accepted"], doc["checked"], doc["failed"]) == (3, 2, 1, 1)
+    assert (doc["read"], doc["records"], doc["accepted"], doc["checked"], doc["failed"]) == (5, 3, 2, 1, 1)
     assert doc["checked_share"] == pytest.approx(0.5)
     assert [i["line"] for i in doc["invalid"]] == [2, 4]
     assert "malformed JSON" in doc["invalid"][0]["message"]
@@ -66,6 +66,7 @@ def test_fidelity_table_shows_whole_tactics_and_names_bad_lines(tmp_path):
     r = runner.invoke(app, ["sandbox", "fidelity", str(path)])
     assert r.exit_code == 0, r.output
     out = " ".join(r.stdout.split())
+    assert "4 records read (1 unusable)" in out
     assert "accepts 2/3 statements" in out and "1/2 accepted proofs check" in out
     assert "unknown tactic 'foo_tactic'" in out
     assert "foo_tactic [h]" in out  # brackets survive: no markup

@@ -200,6 +200,7 @@ class FidelityReport:
         """A JSON-ready dict: counts, shares, groups with examples (``records``: outcomes too)."""
         doc = {
             "source": self.source,
+            "read": self.records + len(self.invalid),
             "records": self.records,
             "accepted": self.accepted,
             "accepted_share": self.accepted_share,
