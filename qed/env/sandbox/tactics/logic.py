@@ -40,7 +40,7 @@ from qed.env.sandbox.tactics.core import (
 )
 from qed.env.sandbox.tactics.proofterm import _refl_eq, elab, mismatch, prop_of, show_prop, term_of
 from qed.env.sandbox.tactics.push_neg import push_neg_prop
-from qed.env.sandbox.tactics.subst import canon, match_prop, props_match, subst_prop
+from qed.env.sandbox.tactics.subst import canon, props_match, subst_prop
 
 _FALSE = Bool_(False)
 
@@ -265,41 +265,9 @@ def apply(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
 
 
 def _apply_lemma(goal: SGoal, name: str, args: list[str], ctx: Ctx) -> tuple[SGoal, ...]:
-    from qed.env.sandbox.tactics.proofterm import first_numeric_type
+    from qed.env.sandbox.tactics.proofterm import apply_lemma
 
-    ty = first_numeric_type(goal.target)
-    if ty is None:
-        raise TacticFailure(f"tactic 'apply' failed: the goal has no number type for {name}")
-    proj = ""
-    base = name
-    head, _, last = name.rpartition(".")
-    if head and last in ("mp", "mpr", "1", "2") and head in ctx.lemmas:
-        base, p = name.rsplit(".", 1)
-        proj = "mp" if p in ("mp", "1") else "mpr"
-    try:
-        schema = ctx.lemmas.instance(base, ty, proj)
-    except ValueError as e:
-        raise TacticFailure(str(e)) from None
-    binds: dict = {}
-    if not match_prop(schema.concl, goal.target, schema.metas, binds):
-        raise TacticFailure(f"tactic 'apply' failed, could not unify the conclusion of '{name}'\n  "
-                            f"{show_prop(schema.concl)}\nwith the goal\n{ctx.show_goal(goal)}")
-    new: list[SGoal] = []
-    for i, param in enumerate(schema.params):
-        if param.ty is not None:
-            if param.name not in binds:
-                if i < len(args):
-                    binds[param.name] = term_of(args[i], goal, param.ty)
-                else:
-                    raise TacticFailure(f"apply {name}: cannot infer argument '{param.name}'")
-            continue
-        assert param.prop is not None
-        want = subst_prop(param.prop, binds)
-        if i < len(args):
-            elab(args[i], goal, ctx, want)
-        else:
-            new.append(SGoal(goal.context, want, param.name))
-    return tuple(new)
+    return apply_lemma(goal, name, args, ctx)
 
 
 # ---- small closers --------------------------------------------------------------------

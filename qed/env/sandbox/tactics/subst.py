@@ -390,3 +390,20 @@ def _match_canon(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Ter
         case Not(arg=a):
             return _match_canon(a, p.arg, metas, binds)  # type: ignore[union-attr]
     return pat == p
+
+
+def var_types(props) -> dict:
+    """Name -> type of every variable occurring (free) in ``props`` (terms or props)."""
+    out: dict = {}
+
+    def f(t: Term) -> Term | None:
+        if isinstance(t, Var):
+            out.setdefault(t.name, t.ty)
+        return None
+
+    for p in props:
+        if hasattr(p, "ty"):
+            map_term(p, f)
+        else:
+            map_prop_terms(p, lambda t: map_term(t, f))
+    return out

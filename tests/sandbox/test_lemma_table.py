@@ -1,0 +1,223 @@
+"""The lemma table (qed/env/sandbox/tactics/mathlib_lemmas.txt) is true.
+
+Every entry at every declared type is instantiated on random exact values (fractions for
+ℚ/ℝ, Lean's truncated subtraction and floor/Euclidean division on ℕ/ℤ, through the
+sandbox's own ``arith.evaluate``); whenever the hypotheses hold, the conclusion must hold
+(for ``↔`` both directions, since the ``↔`` itself is evaluated). ``Real.sqrt`` is exact
+only on squares of rationals, so values are drawn from a pool rich in squares and samples
+whose sqrt is irrational are skipped; entries with too few decided samples are counted
+and listed explicitly (never skipped silently). A deliberately wrong entry must be caught
+by the same checker.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import pytest
+
+from qed.env.sandbox.arith.evaluate import evaluate
+from qed.env.sandbox.ast import (
+    INT,
+    NAT,
+    RAT,
+    REAL,
+    And,
+    Bool_,
+    Dvd,
+    Exists,
+    Forall,
+    Iff,
+    Imp,
+    Not,
+    Num,
+    Or,
+    Prop,
+    Rel,
+)
+from qed.env.sandbox.parse import parse_prop
+from qed.env.sandbox.tactics.lemmas import SPECS, LemmaTable, LemmaTableError, load_specs
+from qed.env.sandbox.tactics.subst import subst_prop, var_types
+
+TABLE = LemmaTable(parse_prop)
+TRIES = 800
+NEEDED = 6  # samples with true hypotheses and a decided conclusion, per (entry, type)
+
+
+def _value(ty, rng: random.Random, pool: list[Fraction]) -> Fraction:
+    if pool and rng.random() < 0.3:
+        v = rng.choice(pool)
+        if ty == NAT and v < 0 or ty in (NAT, INT) and v.denominator != 1:
+            v = Fraction(abs(v.numerator))
+        return v
+    if ty == NAT:
+        return Fraction(rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 25, rng.randint(0, 60)]))
+    if ty == INT:
+        return Fraction(rng.choice([0, 1, -1, 2, -2, 3, -3, 4, -5, 6, 9, -12, rng.randint(-40, 40)]))
+    small = [0, 1, -1, 2, -2, 3, 4, -4, Fraction(1, 2), Fraction(-1, 3), Fraction(9, 4), Fraction(1, 4),
+             Fraction(5, 3), 9, 16, Fraction(4, 9), 25]
+    v = Fraction(rng.choice(small))
+    if rng.random() < 0.3:
+        v = Fraction(rng.randint(-9, 9), rng.randint(1, 4))
+    if ty == REAL and rng.random() < 0.5:
+        v = v * v  # squares keep Real.sqrt exact
+    return v
+
+
+def holds(p: Prop, rng: random.Random) -> bool | None:
+    """The truth of a ground proposition (``None``: not exactly decidable here)."""
+    match p:
+        case Bool_(value=v):
+            return v
+        case Rel(op=op, lhs=a, rhs=b):
+            x, y = evaluate(a), evaluate(b)
+            if x is None or y is None:
+                return None
+            return {"=": x == y, "≠": x != y, "<": x < y, "≤": x <= y, ">": x > y, "≥": x >= y}[op]
+        case Dvd(lhs=a, rhs=b):
+            x, y = evaluate(a), evaluate(b)
+            if x is None or y is None:
+                return None
+            return y == 0 if x == 0 else (y / x).denominator == 1
+        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
+            x, y = holds(a, rng), holds(b, rng)
+            if isinstance(p, And) and (x is False or y is False):
+                return False
+            if isinstance(p, Or) and (x is True or y is True):
+                return True
+            if isinstance(p, Imp) and (x is False or y is True):
+                return True
+            if x is None or y is None:
+                return None
+            return {And: x and y, Or: x or y, Imp: (not x) or y, Iff: x == y}[type(p)]
+        case Not(arg=a):
+            x = holds(a, rng)
+            return None if x is None else not x
+        case Forall(var=v, ty=ty, body=b):
+            results = [holds(subst_prop(b, {v: Num(_value(ty, rng, []), ty)}), rng) for _ in range(6)]
+            if False in results:
+                return False
+            return None if None in results else True
+        case Exists():
+            return None
+    return None
+
+
+def check_entry(table: LemmaTable, name: str, ty, seed: int = 0) -> tuple[int, list[str]]:
+    """(decided samples, counterexamples) for ``name`` at ``ty``."""
+    rng = random.Random(f"{name}/{ty}/{seed}")
+    schema = table.instance(name, ty)
+    metas = sorted(schema.metas)
+    mty = {}
+    for p in schema.params:
+        if p.meta:
+            mty[p.meta] = p.ty
+    # implicit metas: their type is found in the props
+    hyps = [p.prop for p in schema.params if p.prop is not None]
+    for m, t in var_types([schema.concl, *hyps]).items():
+        mty.setdefault(m, t)
+    decided, bad = 0, []
+    for _ in range(TRIES):
+        pool: list[Fraction] = []
+        binds = {}
+        for m in metas:
+            v = _value(mty.get(m, ty), rng, pool)
+            pool.append(v)
+            binds[m] = Num(v, mty.get(m, ty))
+        hs = [holds(subst_prop(h, binds), rng) for h in hyps]
+        if not all(h is True for h in hs):
+            continue
+        c = holds(subst_prop(schema.concl, binds), rng)
+        if c is None:
+            continue
+        decided += 1
+        if c is False:
+            bad.append(", ".join(f"{m[1:]} = {binds[m].value}" for m in metas))
+        if decided >= NEEDED and len(bad) == 0 and decided >= 40:
+            break
+    return decided, bad
+
+
+ALL = [(name, ty) for name, spec in SPECS.items() for ty in spec.types]
+
+# Entries whose instances are not exactly decidable (irrational square roots), listed so
+# nothing is skipped silently; the test fails if the list is wrong either way.
+UNTESTABLE = {"Real.sqrt_two_mul_self at ℝ"}
+
+
+def test_table_is_large_and_parses():
+    assert len(SPECS) >= 400
+    assert len(TABLE.check_all()) == len(ALL)
+
+
+def test_every_entry_holds_on_random_instances():
+    failures, undecided = [], []
+    for name, ty in ALL:
+        decided, bad = check_entry(TABLE, name, ty)
+        if bad:
+            failures.append(f"{name} at {ty}: false for {bad[0]}")
+        elif decided < NEEDED:
+            undecided.append(f"{name} at {ty}")
+    assert not failures, "\n".join(failures)
+    assert set(undecided) == UNTESTABLE, undecided
+    assert len(UNTESTABLE) <= 0.01 * len(ALL)
+
+
+@pytest.mark.parametrize("entry, ty", [
+    ("theorem bad_sub_nonneg {a b : α} : 0 ≤ a - b ↔ a ≤ b", RAT),          # sides swapped
+    ("theorem bad_pow {a : α} (H : 0 ≤ a) (n : ℕ) : 0 < a ^ n", REAL),      # ≤ typo'd as <
+    ("theorem bad_sub_add (a b : α) : a - b + b = a", NAT),                  # false on ℕ (truncation)
+    ("theorem bad_div {a b : α} (hb : 0 < b) : a / b ≤ a", RAT),             # needs 0 ≤ a and 1 ≤ b
+    ("theorem bad_mod (a b : α) : a % b < b", INT),                         # b ≤ 0
+    ("theorem bad_sqrt {x : α} : Real.sqrt (x ^ 2) = x", REAL),              # |x|
+    ("theorem bad_abs (a b : α) : |a - b| ≤ |a| - |b|", INT),
+])
+def test_a_wrong_entry_is_caught(entry, ty):
+    section = {NAT: "NAT", INT: "INT", RAT: "FIELD", REAL: "REAL"}[ty]
+    specs = load_specs(f"section {section}\n{entry}\nend\n")
+    table = LemmaTable(parse_prop, specs)
+    (name,) = specs
+    decided, bad = check_entry(table, name, ty)
+    assert bad, f"{name}: the checker did not find a counterexample ({decided} samples)"
+
+
+def test_the_true_versions_pass_the_same_checker():
+    specs = load_specs("section FIELD\ntheorem ok_div {a b : α} (ha : 0 ≤ a) (hb : 1 ≤ b) : a / b ≤ a\nend\n")
+    table = LemmaTable(parse_prop, specs)
+    decided, bad = check_entry(table, "ok_div", RAT)
+    assert decided >= NEEDED and not bad
+
+
+@pytest.mark.parametrize("text, message", [
+    ("section FIELD\ntheorem x (a : α) 0 ≤ a\nend\n", "expected ':'"),
+    ("section NOPE\ntheorem x (a : α) : 0 ≤ a\nend\n", "unknown type class"),
+    ("theorem x (a : α) : 0 ≤ a\n", "outside a section"),
+    ("section RING\nalias y := nothing\nend\n", "alias of an unknown entry"),
+    ("section RING\ntheorem x (a : α) : 0 ≤ a\ntheorem x (a : α) : 0 ≤ a\nend\n", "duplicate"),
+])
+def test_malformed_entries_fail_loudly(text, message):
+    with pytest.raises(LemmaTableError, match=message):
+        load_specs(text)
+
+
+def test_an_entry_the_parser_rejects_fails_check_all():
+    specs = load_specs("section REAL\ntheorem bad_exp (x : α) : 0 < Real.exp x\nend\n")
+    with pytest.raises(LemmaTableError, match="bad_exp"):
+        LemmaTable(parse_prop, specs).check_all()
+
+
+def test_old_and_new_names_are_both_present():
+    for name in ("div_le_div_iff", "sub_nonneg", "add_pow_two", "mul_self_abs", "abs_sub_lt_iff",
+                 "Nat.succ_le_iff", "pow_le_pow_left", "le_div_iff", "le_div_iff₀", "sq_sqrt",
+                 "Real.sq_sqrt", "Real.sqrt_pos", "le_of_sub_nonneg", "div_le_div_of_le_left",
+                 "add_left_neg", "neg_add_cancel", "two_mul", "mul_comm"):
+        assert name in SPECS, name
+
+
+def test_instances_are_cached_and_metas_are_marked():
+    a = TABLE.instance("sub_nonneg", REAL)
+    assert TABLE.instance("sub_nonneg", REAL) is a
+    assert a.metas == frozenset({"?a", "?b"})
+    with pytest.raises(ValueError, match="does not apply to ℕ"):
+        TABLE.instance("sub_nonneg", NAT)
