@@ -422,7 +422,8 @@ _SANDBOX_LIMIT = re.compile(r"\bthe sandbox\b|\bunsupported\b|\bnot supported\b"
 _PROJECTION = re.compile(
     r"(?:\.(?:\d+|mp|mpr|le|lt|ne|ne'|symm|trans|elim|resolve_left|resolve_right|out|some))+$"
 )
-_HYPOTHESIS = re.compile(r"^(?:h|this|hyp)\w*'*$|^[a-zA-Z][₀-₉0-9']*$")
+# local names: h, h₀, hx, hab', h_sum, this, x, n₁ (not half_pos, hasSum_…)
+_HYPOTHESIS = re.compile(r"^(?:this|h(?:[A-Za-z]{0,3}|_\w+))[₀-₉0-9']*$|^[a-zA-Z][₀-₉0-9']*$")
 
 
 def _is_lemma_name(name: str) -> bool:
