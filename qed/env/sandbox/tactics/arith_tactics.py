@@ -74,6 +74,24 @@ def _hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list[Prop]:
     return out
 
 
+def simp_hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list:
+    """Simp-family hints: facts, or ``NamedLemma`` for a bare lemma-table name (used as a
+    conditional rewrite rule, see ``simp_lemmas``); a hypothesis name wins over a lemma."""
+    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name
+
+    hyps = {d.name for d in goal.context if isinstance(d, HypDecl)}
+    out: list = []
+    for h in hints:
+        src = h.src.strip()
+        if src == "*":
+            out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
+        elif src not in hyps and is_lemma_name(src, ctx.lemmas):
+            out.append(NamedLemma(src, ctx.lemmas))
+        else:
+            out.append(elab(h.src, goal, ctx))
+    return out
+
+
 def _no_rest(name: str, rest: str) -> None:
     if rest.strip():
         raise TacticFailure(f"{name}: unexpected '{rest.strip()}'")
@@ -94,13 +112,13 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     rest, loc = take_location(args)
     rest, hints, _only = take_hints(rest)
     _no_rest(tactic, rest)
-    lemmas = _hint_props(hints, goal, ctx)
+    lemmas = simp_hint_props(hints, goal, ctx)
     progress = False
     for name in _loc_hyps(goal, loc):
         ctx.check()
         prop = find_hyp(goal, name).prop
-        own = [lem for lem, h in zip(lemmas, hints, strict=True) if h.src.strip() != name]
-        new = simp_with(prop, own)
+        own = [lem for lem in lemmas if lem != prop]
+        new = simp_with(prop, own, timeout_s=ctx.remaining())
         if new == prop:
             continue
         progress = True
@@ -112,7 +130,7 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             goal = replace_hyp(goal, name, new)
     if loc.goal:
         ctx.check()
-        new = simp_with(goal.target, lemmas)
+        new = simp_with(goal.target, lemmas, timeout_s=ctx.remaining())
         if new == _TRUE:
             return ()
         if new != goal.target:
@@ -125,17 +143,28 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     return (goal,)
 
 
-def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3, *, arith: bool = True) -> Prop:
+def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, timeout_s: float = 1.0) -> Prop:
     """``arith.norm_num`` with hint lemmas; a ``∀ x, l = r`` hint (``h₀ : ∀ x, f x = …``)
     is instantiated at each subterm matching ``l`` (as simp rewrites with it), again
-    after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times."""
+    after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times.
+    ``NamedLemma`` hints are instantiated the same way, when their hypotheses are
+    discharged from the other (fact) lemmas (``simp_lemmas``)."""
+    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma
+    from qed.env.sandbox.tactics.simp_lemmas import instances as named_instances
+
+    named = [lem for lem in lemmas if isinstance(lem, NamedLemma)]
+    lemmas = [lem for lem in lemmas if not isinstance(lem, NamedLemma)]
     plain = [lem for lem in lemmas if not isinstance(lem, Forall)]
     rules = [r for r in (_forall_rule(lem) for lem in lemmas if isinstance(lem, Forall)) if r is not None]
-    if not rules:
+    if not rules and not named:
         return arith_norm_num(p, plain, arith=arith)
     insts: list[Prop] = []
     cur = p
-    for _ in range(rounds):
+    for _ in range(rounds + (2 if named else 0)):
+        if named:
+            for inst in named_instances(cur, named, plain, timeout_s):
+                if inst not in insts:
+                    insts.append(inst)
         for body, metas in rules:
             assert isinstance(body, Rel)
             for t in subterms(cur):

@@ -32,20 +32,25 @@ from qed.env.sandbox.ast import Bool_, Forall, HypDecl, Prop, Rel, SGoal
 from qed.env.sandbox.tactics.args import find_top, take_hints
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, remove_decls, replace_hyp
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
+from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name
 from qed.env.sandbox.tactics.subst import props_match
 
 MAX_ROUNDS = 4
 _TRUE, _FALSE = Bool_(True), Bool_(False)
 
 
-def hint_lemmas(srcs: list[str], goal: SGoal, ctx: Ctx) -> list[Prop]:
+def hint_lemmas(srcs: list[str], goal: SGoal, ctx: Ctx) -> list:
     """The hints that elaborate to facts (``*`` is every hypothesis); others are ignored,
     and so are ring identities (``mul_comm``, ``add_assoc``, ``mul_add``, ``sq`` …), which
     only reorder terms that every later sandbox procedure normalises anyway."""
-    out: list[Prop] = []
+    hyps = {d.name for d in goal.context if isinstance(d, HypDecl)}
+    out: list = []
     for src in srcs:
         if src.strip() == "*":
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
+            continue
+        if src.strip() not in hyps and is_lemma_name(src, ctx.lemmas):
+            out.append(NamedLemma(src.strip(), ctx.lemmas))
             continue
         try:
             p = elab(src, goal, ctx)
@@ -69,10 +74,10 @@ def _ring_identity(p: Prop) -> bool:
         return False
 
 
-def _simp(p: Prop, lemmas: list[Prop], arith: bool) -> Prop:
+def _simp(p: Prop, lemmas: list, arith: bool, ctx: Ctx | None = None) -> Prop:
     from qed.env.sandbox.tactics.arith_tactics import simp_with
 
-    return simp_with(p, lemmas, arith=arith)
+    return simp_with(p, lemmas, arith=arith, timeout_s=ctx.remaining() if ctx is not None else 1.0)
 
 
 def simp_all(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
@@ -90,7 +95,7 @@ def simp_all(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
             if decl is None:
                 continue
             others = [d.prop for d in goal.context if isinstance(d, HypDecl) and d is not decl]
-            new = _simp(decl.prop, lemmas + others, arith)
+            new = _simp(decl.prop, lemmas + others, arith, ctx)
             if new == decl.prop:
                 continue
             changed = True
@@ -99,7 +104,7 @@ def simp_all(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
             goal = remove_decls(goal, {name}) if new == _TRUE else replace_hyp(goal, name, new)
         ctx.check()
         hyps = [d.prop for d in goal.context if isinstance(d, HypDecl)]
-        new = _simp(goal.target, lemmas + hyps, arith)
+        new = _simp(goal.target, lemmas + hyps, arith, ctx)
         if new == _TRUE:
             return ()
         if new != goal.target:

@@ -1,0 +1,160 @@
+"""Lemma names as simp rewrite rules (``simp [abs_of_nonneg, sub_nonneg]``,
+``simp_all only [div_le_div_iff]``, ``norm_num [Nat.cast_add]``).
+
+A hint that is a bare name of the lemma table (``ctx.lemmas``) becomes a ``NamedLemma``.
+Before each simplification round its instances at the number types of the proposition
+are matched against the proposition: an equation ``l = r`` against every subterm, an
+``↔`` against every sub-proposition, any other conclusion ``P`` against every
+sub-proposition (which then becomes ``True``). A matching instance whose hypotheses
+(``abs_of_nonneg (h : 0 ≤ a) : |a| = a``) are all *discharged* is handed to the
+simplifier as a plain fact. The discharger (Lean's simp uses the simp set itself; ours
+is at least as careful): the condition is one of the facts (hypotheses for ``simp_all``,
+the other hints), simplifies to ``True`` with them, is a positivity goal, or follows from
+the facts by ``linarith`` (slightly stronger than Lean's discharger; never unsound).
+
+Sound: an instance is used only when its hypotheses are proved, so it is a true fact, and
+the simplifier only rewrites with true facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qed.env.sandbox.arith import linarith, positivity
+from qed.env.sandbox.arith import norm_num as arith_norm_num
+from qed.env.sandbox.arith.errors import ArithTimeout
+from qed.env.sandbox.arith.linear import split_conjunctions
+from qed.env.sandbox.ast import (
+    NUMERIC,
+    And,
+    Bool_,
+    HypDecl,
+    Iff,
+    Imp,
+    Not,
+    Or,
+    Prop,
+    Rel,
+    Term,
+    Var,
+)
+from qed.env.sandbox.tactics.rewrite import subterms
+from qed.env.sandbox.tactics.subst import match_prop, match_term, props_match, subst_prop, subst_term
+
+_TRUE = Bool_(True)
+MAX_INSTANCES = 64
+DISCHARGE_TIMEOUT_S = 0.2
+
+
+@dataclass(frozen=True)
+class NamedLemma:
+    """A lemma-table entry given by name in a simp hint list."""
+
+    name: str
+    table: object  # ctx.lemmas
+
+
+def is_lemma_name(src: str, table) -> bool:
+    s = src.strip()
+    try:
+        return bool(s) and " " not in s and "(" not in s and table is not None and s in table
+    except TypeError:
+        return False
+
+
+def subprops(p: Prop) -> list[Prop]:
+    """``p`` and its propositional parts (not under binders), outermost first."""
+    out = [p]
+    if isinstance(p, (And, Or, Imp, Iff)):
+        out += subprops(p.lhs) + subprops(p.rhs)
+    elif isinstance(p, Not):
+        out += subprops(p.arg)
+    return out
+
+
+def _types(p: Prop) -> list:
+    seen: list = []
+    for t in subterms(p):
+        if t.ty in NUMERIC and t.ty not in seen:
+            seen.append(t.ty)
+    return seen
+
+
+def _schemas(lem: NamedLemma, p: Prop) -> list:
+    out = []
+    for ty in _types(p):
+        try:
+            out.append(lem.table.instance(lem.name, ty))  # type: ignore[attr-defined]
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+    return out
+
+
+def discharged(cond: Prop, facts: list[Prop], timeout_s: float) -> bool:
+    parts = split_conjunctions(facts)
+    if any(props_match(f, cond) for f in parts):
+        return True
+    if arith_norm_num(cond, parts) == _TRUE:
+        return True
+    context = tuple(HypDecl(f"_f{i}", f) for i, f in enumerate(parts))
+    if isinstance(cond, Rel) and positivity(cond, context):
+        return True
+    if isinstance(cond, Rel) and cond.op != "≠":
+        try:
+            return linarith(parts, cond, timeout_s=min(timeout_s, DISCHARGE_TIMEOUT_S))
+        except ArithTimeout:
+            return False
+    return False
+
+
+def instances(p: Prop, named: list[NamedLemma], facts: list[Prop], timeout_s: float) -> list[Prop]:
+    """Discharged instances of the named lemmas that apply somewhere in ``p``."""
+    out: list[Prop] = []
+    terms = subterms(p)
+    props = subprops(p)
+    for lem in named:
+        for schema in _schemas(lem, p):
+            metas = frozenset(schema.metas)
+            conds = [q.prop for q in schema.params if getattr(q, "prop", None) is not None]
+            concl = schema.concl
+            if isinstance(concl, Rel) and concl.op == "=":
+                if isinstance(concl.lhs, Var) and concl.lhs.name in metas:
+                    continue
+                for t in terms:
+                    binds: dict[str, Term] = {}
+                    if match_term(concl.lhs, t, metas, binds) and set(binds) >= _metas_in(concl, metas):
+                        if _conds_ok(conds, binds, metas, facts, timeout_s):
+                            inst = Rel("=", t, subst_term(concl.rhs, binds))
+                            if inst not in out:
+                                out.append(inst)
+            else:
+                pat = concl.lhs if isinstance(concl, Iff) else concl
+                for q in props:
+                    binds = {}
+                    if match_prop(pat, q, metas, binds) and set(binds) >= _metas_in(concl, metas):
+                        if _conds_ok(conds, binds, metas, facts, timeout_s):
+                            inst = Iff(q, subst_prop(concl.rhs, binds)) if isinstance(concl, Iff) else q
+                            if inst not in out:
+                                out.append(inst)
+            if len(out) >= MAX_INSTANCES:
+                return out
+    return out
+
+
+def _metas_in(p: Prop, metas: frozenset[str]) -> set[str]:
+    names: set[str] = set()
+    for t in subterms(p):
+        if isinstance(t, Var) and t.name in metas:
+            names.add(t.name)
+    return names
+
+
+def _conds_ok(conds: list[Prop], binds: dict[str, Term], metas: frozenset[str], facts: list[Prop],
+              timeout_s: float) -> bool:
+    for c in conds:
+        inst = subst_prop(c, binds)
+        if _metas_in(inst, metas):
+            return False  # a hypothesis mentioning an unbound pattern variable
+        if not discharged(inst, facts, timeout_s):
+            return False
+    return True
