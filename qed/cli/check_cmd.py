@@ -105,6 +105,8 @@ def _sandbox_hint(tactic: str, message: str) -> str | None:
     """A line naming what the sandbox lacks, for an unknown tactic or lemma."""
     from qed.env.sandbox.fidelity import UNKNOWN_LEMMA, UNKNOWN_TACTIC, classify
 
+    if "lemma table" in message or "does not implement" in message:
+        return None  # the message says it already
     kind, cause = classify(tactic, message)
     if kind == UNKNOWN_TACTIC:
         return f"{cause.removeprefix('unknown tactic ')} is a tactic the sandbox does not implement"
