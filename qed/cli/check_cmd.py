@@ -13,7 +13,24 @@ from rich.text import Text
 from qed.core import EnvCrashed, StatementError, Theorem
 from qed.env.check import CheckResult, ScriptError, check_proof, split_statement
 
-_DECL = re.compile(r"^(theorem|lemma|example)\b", re.MULTILINE)
+
+def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file.
+
+    Block comments (``/- … -/``, ``/-- … -/``) are dropped, keeping line numbers; a
+    declaration ends where the next top-level command (``def``, ``end``, ``namespace``,
+    another theorem …) starts, and modifiers (``private``, ``@[simp]``) are dropped; see
+    ``qed.env.sandbox.fidelity.declarations``.
+    """
+    from qed.env.sandbox.fidelity import declarations
+
+    decls = declarations(text)
+    if not decls:
+        return _blank_comments(text), []
+    header = "\n".join(_blank_comments(text).split("\n")[: decls[0][0] - 1])
+    if header:
+        header += "\n"
+    return header, [(line, decl) for line, _, decl in decls]
 
 
 _BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
@@ -22,23 +39,6 @@ _BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
 def _blank_comments(text: str) -> str:
     """Block and doc comments replaced by blank lines (line numbers are kept)."""
     return _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-
-
-def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file.
-
-    Block comments (``/- … -/``, ``/-- … -/``) are dropped, keeping line numbers.
-    """
-    text = _blank_comments(text)
-    starts = [m.start() for m in _DECL.finditer(text)]
-    if not starts:
-        return text, []
-    header = text[: starts[0]]
-    decls = []
-    for i, s in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        decls.append((text.count("\n", 0, s) + 1, text[s:end]))
-    return header, decls
 
 
 def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:

@@ -170,3 +170,13 @@ def test_fidelity_progress_bar_on_a_terminal(tmp_path):
     assert code == 0
     assert "bytes" in err.getvalue() and "skipped line 1" in err.getvalue()
     assert "accepts 2/2 statements" in out.getvalue()
+
+
+def test_check_ends_a_proof_at_the_next_top_level_command(tmp_path):
+    r = check(
+        tmp_path,
+        "namespace Foo\n\ntheorem a (x : ℝ) (h : x = 1) : x = 1 := by\n  exact h\n\ndef helper : ℕ := 3\n\n"
+        "private theorem b : (2 : ℕ) + 2 = 4 := by\n  norm_num\n\nend Foo\n",
+    )
+    assert r.exit_code == 0, r.output
+    assert "✓ a" in r.output and "✓ b" in r.output and "2/2 proofs check" in r.output
