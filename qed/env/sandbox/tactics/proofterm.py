@@ -41,6 +41,7 @@ from qed.env.sandbox.ast import (
     Imp,
     Neg,
     Not,
+    Num,
     Or,
     Prop,
     Rel,
@@ -51,7 +52,7 @@ from qed.env.sandbox.ast import (
     VarDecl,
 )
 from qed.env.sandbox.parse import ParseError, parse_prop, parse_term
-from qed.env.sandbox.tactics.args import by_block, is_ident, split_top, top_words
+from qed.env.sandbox.tactics.args import by_block, find_top, is_ident, split_top, top_words
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_decl
 from qed.env.sandbox.tactics.lemmas import Schema
 from qed.env.sandbox.tactics.subst import canon, match_prop, prop_vars, props_match, subst_prop
@@ -113,6 +114,15 @@ def elab(src: str, goal: SGoal, ctx: Ctx, expected: Prop | None = None) -> Prop:
             raise TacticFailure(f"invalid constructor {s}: the expected type must be known")
         _anonymous(s[1:-1], goal, ctx, expected)
         return expected
+    if s.startswith("show "):
+        asc = ascription(s)
+        if asc is None:
+            raise TacticFailure("the sandbox supports 'show P by tac' and 'show P from e' terms only")
+        want = prop_of(asc[0], goal)
+        if expected is not None and not props_match(want, expected):
+            raise mismatch(s, want, expected)
+        elab(asc[1], goal, ctx, want)
+        return expected if expected is not None else want
     words = top_words(s)
     if not words:
         raise TacticFailure("expected a term")
@@ -349,11 +359,56 @@ def _unparen(a: str) -> str:
 
 
 def deferred_arg(a: str) -> str | None:
-    """``a`` if it is elaborated after unification (``by …``, ``_``, ``?_``), else None."""
+    """``a`` if it is elaborated after unification (``by …``, ``_``, ``?_``), else None.
+    An ascribed block ``(by tac : P)`` states its type and is not deferred."""
     inner = _unparen(a)
-    if inner in ("_", "?_") or by_block(inner) is not None:
+    if inner in ("_", "?_"):
+        return inner
+    if by_block(inner) is not None and ascription(a) is None:
         return inner
     return None
+
+
+def ascription(a: str) -> tuple[str, str] | None:
+    """``(e : P)`` or ``show P by …``/``show P from e`` -> ``(P, proof text)``."""
+    s = a.strip()
+    if s.startswith("(") and _closing(s, 0) == len(s) - 1:
+        inner = s[1:-1]
+        k = find_top(inner, ":")
+        if k >= 0 and not inner.lstrip().startswith("show "):
+            return inner[k + 1:].strip(), inner[:k].strip()
+        s = inner.strip()
+    if s.startswith("show "):
+        k = find_top(s, "from", 5, word=True)
+        if k >= 0:
+            return s[5:k].strip(), s[k + 4:].strip()
+        k = find_top(s, "by", 5, word=True)
+        if k >= 0:
+            return s[5:k].strip(), s[k:]
+    return None
+
+
+def _retype_term(t: Term, ty: Ty) -> Term | None:
+    match t:
+        case Num(value=v, lit=lit):
+            return Num(v, ty, lit)
+        case BinOp(op=op, lhs=a, rhs=b):
+            na = _retype_term(a, ty)
+            nb = b if op == "^" else _retype_term(b, ty)
+            return None if na is None or nb is None else BinOp(op, na, nb, ty)
+        case Neg(arg=a):
+            na = _retype_term(a, ty)
+            return None if na is None else Neg(na, ty)
+    return None
+
+
+def retype_numerals(p: Prop, ty: Ty) -> Prop | None:
+    """A closed numeral proposition (``0 ≤ 2``, elaborated at ℕ by default) at type
+    ``ty``, as Lean's unification against the expected type types the literals."""
+    if prop_vars(p) or not isinstance(p, Rel):
+        return None
+    a, b = _retype_term(p.lhs, ty), _retype_term(p.rhs, ty)
+    return None if a is None or b is None else Rel(p.op, a, b)
 
 
 def lemma_head(head: str, ctx: Ctx) -> tuple[str, str, list[str]] | None:
@@ -384,13 +439,13 @@ def _elab_cached(a: str, goal: SGoal, ctx: Ctx, cache: dict[str, Prop]) -> Prop:
 
 
 def candidate_types(name: str, proj: str, args: list[str], goal: SGoal, ctx: Ctx,
-                    expected: Prop | None, cache: dict[str, Prop]) -> list[Ty]:
+                    expected: Prop | None, cache: dict[str, Prop], prefer: Ty | None = None) -> list[Ty]:
     """The lemma's declared types, those suggested by the expected type and the arguments
     first (Lean infers the type from them; here each candidate is tried in order)."""
     spec = ctx.lemmas.spec(name)
     if len(spec.types) == 1:
         return list(spec.types)
-    prefs: list[Ty | None] = []
+    prefs: list[Ty | None] = [prefer]
     if expected is not None:
         prefs.append(first_numeric_type(expected))
     try:
@@ -456,6 +511,16 @@ def instantiate(name: str, proj: str, projs: list[str], args: list[str], goal: S
             continue
         got = _elab_cached(a, goal, ctx, cache)
         trial = dict(binds)
+        asc = ascription(a)
+        if not match_prop(param.prop, got, schema.metas, trial):
+            retyped = _lemma_at_type(a, goal, ctx, ty)  # ``zero_lt_one`` elaborated at ``ty``
+            if retyped is not None and match_prop(param.prop, retyped, schema.metas, trial):
+                got = retyped
+        if not match_prop(param.prop, got, schema.metas, trial) and asc is not None:
+            re = retype_numerals(got, ty)
+            if re is not None and match_prop(param.prop, re, schema.metas, trial):
+                elab(asc[1], goal, ctx, re)
+                got = re
         if not match_prop(param.prop, got, schema.metas, trial):
             raise TacticFailure(
                 f"application type mismatch: argument '{a.strip()}' of {label} has type "
@@ -463,6 +528,22 @@ def instantiate(name: str, proj: str, projs: list[str], args: list[str], goal: S
             )
         binds = trial
     return LemmaApp(schema, binds, pending, list(args[len(schema.params):]), list(projs))
+
+
+def _lemma_at_type(a: str, goal: SGoal, ctx: Ctx, ty: Ty) -> Prop | None:
+    """A lemma-headed argument elaborated preferring the number type ``ty`` (Lean types it
+    from the expected type of the argument's position)."""
+    words = top_words(_unparen(a))
+    if not words or find_decl(goal, words[0].split(".")[0]) is not None:
+        return None
+    lh = lemma_head(words[0], ctx)
+    if lh is None:
+        return None
+    try:
+        return _lemma(lh[0], words[0][len(lh[0]) + 1:].split(".") if words[0] != lh[0] else [],
+                      words[1:], goal, ctx, None, a, prefer=ty)
+    except TacticFailure:
+        return None
 
 
 def discharge_pending(app: LemmaApp, goal: SGoal, ctx: Ctx, holes_become_goals: bool) -> list[SGoal]:
@@ -491,13 +572,13 @@ def _require_bound(app: LemmaApp) -> None:
 
 
 def _lemma(name: str, projs: list[str], args: list[str], goal: SGoal, ctx: Ctx,
-           expected: Prop | None, src: str) -> Prop:
+           expected: Prop | None, src: str, prefer: Ty | None = None) -> Prop:
     head = lemma_head(".".join([name, *projs]), ctx)
     assert head is not None
     base, proj, projs = head
     cache: dict[str, Prop] = {}
     first: TacticFailure | None = None
-    for ty in candidate_types(base, proj, args, goal, ctx, expected, cache):
+    for ty in candidate_types(base, proj, args, goal, ctx, expected, cache, prefer):
         try:
             app = instantiate(base, proj, projs, args, goal, ctx, ty, cache, expected)
             if expected is not None and not app.rest and not app.projs and app.unbound:

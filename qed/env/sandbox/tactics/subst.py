@@ -354,7 +354,7 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
         binds[pat.name] = t
         return True
     if type(pat) is not type(t):
-        return False
+        return _match_numeral(pat, t, metas, binds)
     match pat:
         case Num(value=v, ty=ty):
             return v == t.value and ty == t.ty  # type: ignore[union-attr]
@@ -369,6 +369,23 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
         case App(fn=fn, args=args):
             return (fn == t.fn and len(args) == len(t.args)  # type: ignore[union-attr]
                     and all(match_term(x, y, metas, binds) for x, y in zip(args, t.args, strict=True)))  # type: ignore[union-attr]
+    return False
+
+
+def match_prop_exact(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    """Match a lemma pattern against a proposition syntactically (``a > b`` does not match
+    ``b < a``), as ``rw``'s keyed matching does."""
+    return _match_canon(pat, p, metas, binds)
+
+
+def _match_numeral(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    """Lean's unifier on literals: ``?n + k`` matches the ℕ numeral ``m ≥ k`` (``?n := m -
+    k``, Nat offset unification)."""
+    if not isinstance(t, Num) or t.value.denominator != 1:
+        return False
+    if (isinstance(pat, BinOp) and pat.op == "+" and isinstance(pat.rhs, Num) and pat.ty == t.ty
+            and getattr(pat.ty, "name", "") == "ℕ" and t.value >= pat.rhs.value):
+        return match_term(pat.lhs, Num(t.value - pat.rhs.value, t.ty), metas, binds)
     return False
 
 
