@@ -418,6 +418,8 @@ _SYNTAX = re.compile(
     r"^(?:expected |unexpected |unsupported |unknown tactic starting|unterminated |unknown notation"
     r"|unmatched |invalid syntax|empty bullet|this line is indented)"
 )
+_INVALID_FIELD = re.compile(r"^invalid field '([^']+)'")
+_TACTIC_SYNTAX = re.compile(r"^[\w'?!]+: (?:expected|unexpected) ")
 _SANDBOX_LIMIT = re.compile(r"\bthe sandbox\b|\bunsupported\b|\bnot supported\b")
 _PROJECTION = re.compile(
     r"(?:\.(?:\d+|mp|mpr|le|lt|ne|ne'|symm|trans|elim|resolve_left|resolve_right|out|some))+$"
@@ -513,8 +515,12 @@ def classify(
         if _is_lemma_name(base) or base in local_names or base.rsplit(".", 1)[-1] in local_names:
             return UNKNOWN_LEMMA, f"unknown lemma '{base}'"
         return TACTIC_FAILED, f"tactic failed where Lean succeeded: {head}"
-    if _SYNTAX.match(first) or _SANDBOX_LIMIT.search(first):
-        return UNSUPPORTED_SYNTAX, f"unsupported syntax: {_POSITION.sub('', first).strip()}"
+    m = _INVALID_FIELD.search(first)
+    if m:  # h.trans_le: Lean resolves the field to a lemma (LT.lt.trans_le) the sandbox lacks
+        return UNKNOWN_LEMMA, f"unknown lemma '{m.group(1)}' (field notation)"
+    if _SYNTAX.match(first) or _SANDBOX_LIMIT.search(first) or _TACTIC_SYNTAX.match(first):
+        what = re.sub(r",? got '.*$", "", _POSITION.sub("", first)).strip()  # group, not one text
+        return UNSUPPORTED_SYNTAX, f"unsupported syntax: {what}"
     return TACTIC_FAILED, f"tactic failed where Lean succeeded: {head}"
 
 
