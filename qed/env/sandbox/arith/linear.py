@@ -20,8 +20,10 @@ What is implemented (mirroring Mathlib's ``linarith``):
 - Hypotheses are grouped by type, ℕ and ℤ together (``natToInt`` moves ℕ facts to ℤ with
   ``push_cast``): the goal's type is tried first, then each other type for a contradiction.
 - In ℕ/ℤ every ℕ atom ``t`` gets ``0 ≤ t`` and strict facts are strengthened,
-  ``p < 0`` to ``p + 1 ≤ 0`` (``Linarith.strengthenStrictInt``). ℝ/ℚ atoms get nothing,
-  not even casts of ℕ.
+  ``p < 0`` to ``p + 1 ≤ 0`` (``Linarith.strengthenStrictInt``). In ℚ/ℝ, a cast ``↑t`` of
+  a ℕ term found in a comparison through ``+ * -`` and negation gets ``0 ≤ ↑t``
+  (current Mathlib's ``natToInt``: ``getNatComparisons``/``isNatCoe`` for any target
+  type; Mathlib of 2024 did this for ℤ only). Other ℝ/ℚ atoms get nothing.
 - Terms are put in ring normal form (``poly.py``); every non-constant monomial is an
   opaque variable (``x * y``, ``x ^ 2``, ``x / y``, ``f x`` …), as Lean's ``linarith``
   does through its ``linear_combination`` / polynomial-arithmetic preprocessing.
@@ -42,7 +44,7 @@ import z3
 
 from qed.env.sandbox.arith.errors import ArithTimeout, Deadline
 from qed.env.sandbox.arith.poly import AtomTable, Poly, add, const, constant_value, sub, to_poly
-from qed.env.sandbox.ast import INT, NAT, RAT, REAL, And, Not, Prop, Rel, Ty
+from qed.env.sandbox.ast import INT, NAT, RAT, REAL, And, BinOp, Cast, Neg, Not, Prop, Rel, Term, Ty
 
 _FLIP = {">": "<", "≥": "≤"}
 _NEGATE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<"}
@@ -140,6 +142,32 @@ def int_preprocess(comps: list[Comparison], atoms: AtomTable) -> list[Comparison
     return out
 
 
+def nat_cast_nonneg(rels: Sequence[Rel], atoms: AtomTable) -> list[Comparison]:
+    """``0 ≤ ↑t`` for each cast of a ℕ term into ℚ/ℝ reachable through ``+ * -`` and
+    negation in the relations' sides (Mathlib's ``getNatComparisons``)."""
+    found: list[Term] = []
+
+    def walk(t: Term) -> None:
+        if isinstance(t, Cast):
+            if t.arg.ty == NAT and t.ty in (RAT, REAL) and t not in found:
+                found.append(t)
+        elif isinstance(t, BinOp) and t.op in ("+", "*", "-"):
+            walk(t.lhs)
+            walk(t.rhs)
+        elif isinstance(t, Neg):
+            walk(t.arg)
+
+    for r in rels:
+        walk(r.lhs)
+        walk(r.rhs)
+    out = []
+    for c in found:
+        p = to_poly(c, atoms)
+        if constant_value(p) is None:
+            out.append(Comparison(sub(const(0), p), "≤"))
+    return out
+
+
 def lra_unsat(comps: Sequence[Comparison], deadline: Deadline) -> bool:
     """True iff the constraints have no solution with monomials as independent reals.
 
@@ -190,11 +218,16 @@ def _holds(v: Fraction, op: str) -> bool:
 def refutes(hyps: Sequence[Prop], negated_goal: Rel | None, dom: str, deadline: Deadline) -> bool:
     """True iff the ``dom`` hypotheses plus ``negated_goal`` are linearly contradictory."""
     atoms = AtomTable(nat_casts_transparent=True)
-    comps = [c for _, c in hypothesis_comparisons(hyps, dom, atoms)]
+    pairs = hypothesis_comparisons(hyps, dom, atoms)
+    comps = [c for _, c in pairs]
+    rels = [r for r, _ in pairs]
     if negated_goal is not None:
         c = relation_comparison(negated_goal, atoms)
         if c is not None:
             comps.append(c)
+            rels.append(negated_goal)
+    if dom in ("rat", "real"):
+        comps += nat_cast_nonneg(rels, atoms)
     if dom == "int":
         comps = int_preprocess(comps, atoms)
     return lra_unsat(comps, deadline)

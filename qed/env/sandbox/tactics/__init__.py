@@ -42,7 +42,10 @@ Tactics and the subset of Lean's behaviour implemented
   (the simp set is ``arith.norm_num``'s: ground evaluation, unit laws, ``a R a``, logic
   constants, hints as rewrite rules); the differences are that ``simp`` leaves ``⊢ False``
   instead of failing and says "simp made no progress". Mathlib's full simp set (hundreds
-  of lemmas) is not modelled; ``simp only`` does not restrict the set. ``norm_num1``:
+  of lemmas) is not modelled; ``simp only`` keeps the set but, like Lean's, does not
+  evaluate ℚ/ℝ arithmetic (ℕ/ℤ literals only). Lemma-table names in hint lists are
+  conditional rewrite rules (``abs_of_nonneg`` rewrites ``|a|`` when ``0 ≤ a`` is
+  discharged from the hints/hypotheses; ``simp_lemmas``). ``norm_num1``:
   ``norm_num`` (the sandbox has no separate simp-free core).
 - ``simp_all [hints]`` / ``simp_all only [...]``: each hypothesis simplified with the
   hints and the other hypotheses as rewrite rules, then the target with all of them,

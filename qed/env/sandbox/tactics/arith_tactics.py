@@ -110,15 +110,16 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     ``simp made no progress``.
     """
     rest, loc = take_location(args)
-    rest, hints, _only = take_hints(rest)
+    rest, hints, only = take_hints(rest)
     _no_rest(tactic, rest)
     lemmas = simp_hint_props(hints, goal, ctx)
+    arith = not (only and tactic == "simp")  # Lean's simp only: no ℚ/ℝ arithmetic
     progress = False
     for name in _loc_hyps(goal, loc):
         ctx.check()
         prop = find_hyp(goal, name).prop
         own = [lem for lem in lemmas if lem != prop]
-        new = simp_with(prop, own, timeout_s=ctx.remaining())
+        new = simp_with(prop, own, arith=arith, timeout_s=ctx.remaining())
         if new == prop:
             continue
         progress = True
@@ -130,7 +131,7 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             goal = replace_hyp(goal, name, new)
     if loc.goal:
         ctx.check()
-        new = simp_with(goal.target, lemmas, timeout_s=ctx.remaining())
+        new = simp_with(goal.target, lemmas, arith=arith, timeout_s=ctx.remaining())
         if new == _TRUE:
             return ()
         if new != goal.target:
