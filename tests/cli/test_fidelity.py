@@ -87,7 +87,7 @@ def test_fidelity_limit_and_unusable_input(tmp_path):
 
 @pytest.mark.parametrize("name", ["goedel_sample.jsonl", "compfiles_sample.jsonl"])
 def test_fidelity_on_the_shipped_real_rows_is_consistent(name):
-    doc = fidelity_json(str(FIXTURES / name), "--records")
+    doc = fidelity_json(str(FIXTURES / name), "--records", "--tactic-timeout", "1")
     rows = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
     assert doc["records"] == len(rows) and doc["invalid"] == []
     assert doc["accepted"] + sum(g["count"] for g in doc["rejections"]) == doc["records"]
