@@ -582,8 +582,11 @@ def _lemma(name: str, projs: list[str], args: list[str], goal: SGoal, ctx: Ctx,
         try:
             app = instantiate(base, proj, projs, args, goal, ctx, ty, cache, expected)
             if expected is not None and not app.rest and not app.projs and app.unbound:
+                shape = app.schema.concl
+                for p in reversed([p for p in app.pending if p.src is None]):
+                    shape = Imp(p.prop, shape)  # ``mul_pos ha : 0 < b → 0 < a * b``
                 trial = dict(app.binds)
-                if match_prop(app.schema.concl, expected, app.schema.metas, trial):
+                if match_prop(shape, expected, app.schema.metas, trial):
                     app.binds = trial
             _require_bound(app)
         except TacticFailure as e:
