@@ -74,10 +74,16 @@ def _hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list[Prop]:
     return out
 
 
+def reorders(p: Prop, lemmas: list) -> bool:
+    from qed.env.sandbox.tactics.simp_lemmas import reorders as _reorders
+
+    return _reorders(p, lemmas)
+
+
 def simp_hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list:
     """Simp-family hints: facts, or ``NamedLemma`` for a bare lemma-table name (used as a
     conditional rewrite rule, see ``simp_lemmas``); a hypothesis name wins over a lemma."""
-    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name
+    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name, resolve_name
 
     hyps = {d.name for d in goal.context if isinstance(d, HypDecl)}
     out: list = []
@@ -86,7 +92,7 @@ def simp_hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list:
         if src == "*":
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
         elif src not in hyps and is_lemma_name(src, ctx.lemmas):
-            out.append(NamedLemma(src, ctx.lemmas))
+            out.append(NamedLemma(resolve_name(src, ctx.lemmas) or src, ctx.lemmas))
         else:
             out.append(elab(h.src, goal, ctx))
     return out
@@ -139,7 +145,7 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             if new == _FALSE and tactic == "norm_num":
                 raise TacticFailure("norm_num failed: the goal simplifies to False")
             goal = SGoal(goal.context, new, goal.tag)
-    if not progress:
+    if not progress and not (loc.goal and reorders(goal.target, lemmas)):
         raise TacticFailure("simp made no progress" if tactic == "simp" else f"{tactic} failed to simplify")
     return (goal,)
 

@@ -32,7 +32,7 @@ from qed.env.sandbox.ast import Bool_, Forall, HypDecl, Prop, Rel, SGoal
 from qed.env.sandbox.tactics.args import find_top, take_hints
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, remove_decls, replace_hyp
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
-from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name
+from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name, reorders, resolve_name
 from qed.env.sandbox.tactics.subst import props_match
 
 MAX_ROUNDS = 4
@@ -50,7 +50,7 @@ def hint_lemmas(srcs: list[str], goal: SGoal, ctx: Ctx) -> list:
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
             continue
         if src.strip() not in hyps and is_lemma_name(src, ctx.lemmas):
-            out.append(NamedLemma(src.strip(), ctx.lemmas))
+            out.append(NamedLemma(resolve_name(src, ctx.lemmas) or src.strip(), ctx.lemmas))
             continue
         try:
             p = elab(src, goal, ctx)
@@ -113,7 +113,8 @@ def simp_all(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
         progress = progress or changed
         if not changed:
             break
-    if not progress:
+    if not progress and not any(reorders(q, lemmas) for q in [goal.target] + [
+            d.prop for d in goal.context if isinstance(d, HypDecl)]):
         raise TacticFailure("simp_all made no progress")
     return (goal,)
 

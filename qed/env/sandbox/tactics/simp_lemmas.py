@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qed.env.sandbox.arith import linarith, positivity
+from qed.env.sandbox.arith import linarith, positivity, ring_equal
 from qed.env.sandbox.arith import norm_num as arith_norm_num
 from qed.env.sandbox.arith.errors import ArithTimeout
 from qed.env.sandbox.arith.linear import split_conjunctions
@@ -54,12 +54,27 @@ class NamedLemma:
     table: object  # ctx.lemmas
 
 
-def is_lemma_name(src: str, table) -> bool:
+def resolve_name(src: str, table) -> str | None:
+    """The table entry a simp hint names: itself, or for ``Nat.foo``/``Int.foo`` missing
+    from the table the generic ``foo`` (the same statement at ℕ/ℤ for the algebraic laws
+    such hints name, ``Nat.pow_succ``, ``Nat.mul_add``; if it differs, the rule used is
+    still a true lemma, so only fidelity, never soundness, is at stake)."""
     s = src.strip()
+    if not s or " " in s or "(" in s or table is None:
+        return None
     try:
-        return bool(s) and " " not in s and "(" not in s and table is not None and s in table
+        if s in table:
+            return s
+        for prefix in ("Nat.", "Int."):
+            if s.startswith(prefix) and s[len(prefix):] in table:
+                return s[len(prefix):]
     except TypeError:
-        return False
+        return None
+    return None
+
+
+def is_lemma_name(src: str, table) -> bool:
+    return resolve_name(src, table) is not None
 
 
 def subprops(p: Prop) -> list[Prop]:
@@ -118,8 +133,8 @@ def instances(p: Prop, named: list[NamedLemma], facts: list[Prop], timeout_s: fl
             conds = [q.prop for q in schema.params if getattr(q, "prop", None) is not None]
             concl = schema.concl
             if isinstance(concl, Rel) and concl.op == "=":
-                if isinstance(concl.lhs, Var) and concl.lhs.name in metas:
-                    continue
+                if isinstance(concl.lhs, Var) and concl.lhs.name in metas or _ring_identity(concl):
+                    continue  # mul_comm, add_assoc, mul_add …: only reorder (see simp_all)
                 for t in terms:
                     binds: dict[str, Term] = {}
                     if match_term(concl.lhs, t, metas, binds) and set(binds) >= _metas_in(concl, metas):
@@ -139,6 +154,34 @@ def instances(p: Prop, named: list[NamedLemma], facts: list[Prop], timeout_s: fl
             if len(out) >= MAX_INSTANCES:
                 return out
     return out
+
+
+def reorders(p: Prop, lemmas: list) -> bool:
+    """Some named ring-identity lemma (``mul_comm``, ``Nat.mul_add`` …), which the sandbox
+    does not rewrite with, matches a subterm of ``p``: Lean's simp would have rewritten
+    there, so "no progress" is not reported for it."""
+    named = [lem for lem in lemmas if isinstance(lem, NamedLemma)]
+    if not named:
+        return False
+    terms = subterms(p)
+    for lem in named:
+        for schema in _schemas(lem, p):
+            concl = schema.concl
+            if not (isinstance(concl, Rel) and concl.op == "=" and _ring_identity(concl)):
+                continue
+            if isinstance(concl.lhs, Var):
+                continue
+            metas = frozenset(schema.metas)
+            if any(match_term(concl.lhs, t, metas, {}) for t in terms):
+                return True
+    return False
+
+
+def _ring_identity(r: Rel) -> bool:
+    try:
+        return ring_equal(r.lhs, r.rhs)
+    except (TypeError, ValueError):
+        return False
 
 
 def _metas_in(p: Prop, metas: frozenset[str]) -> set[str]:
