@@ -99,14 +99,20 @@ h.mp h.mpr h.le h.symm h.ne h.ne'``, application to terms and proofs (``h₀ 2``
 ``⟨p, q⟩`` (∧, ↔, ∃ with the witness first), ``by tacs``, ``(e : P)``, ``rfl``,
 ``trivial``, ``Or.inl/inr``, ``And.intro``, ``False.elim``, ``absurd``, and lemma-table
 applications with checked instances (``mul_pos ha hb`` needs ``ha : 0 < a``,
-``hb : 0 < b``). The lemma table (``lemmas.lemma_doc()``): sq_nonneg, pow_two_nonneg,
-mul_self_nonneg, sq_abs, abs_nonneg, abs_mul_abs_self, abs_mul_self, abs_sub_comm,
-le_refl, le_rfl, mul_pos, mul_nonneg, mul_pos_of_neg_of_neg, add_pos, add_nonneg,
-add_pos_of_pos_of_nonneg, add_pos_of_nonneg_of_pos, pow_pos, pow_nonneg, div_pos,
-div_nonneg, sub_nonneg, sub_pos, sub_nonpos, sub_neg, neg_nonpos, neg_neg_iff_pos,
-abs_le, abs_lt (``↔`` lemmas through ``.mp``/``.mpr``/``.1``/``.2``), le_of_lt, le_of_eq,
-ne_of_lt, ne_of_gt, le_trans, lt_trans, lt_of_le_of_lt, lt_of_lt_of_le,
-Real.sqrt_nonneg, Real.sq_sqrt, Real.sqrt_sq, Real.mul_self_sqrt.
+``hb : 0 < b``). The lemma table (``lemmas``; data in ``mathlib_lemmas.txt``, ~790
+Mathlib lemmas in Lean syntax with the number types each holds at, old and new names,
+every entry property-tested) is used through one unification mechanism
+(``proofterm.instantiate``): the lemma's statement is matched first-order against the
+arguments' propositions, the expected type or the goal, the number type inferred from
+either (``sub_nonneg.2 h₁.2``); ``by``/``_`` arguments are elaborated after unification
+(``le_div_iff (by positivity)``), ``(by tac : P)``/``show P by tac`` state their type.
+``exact``/``have``/hint lists need every implicit argument determined; ``apply lemma``
+leaves the hypotheses not given as new goals in order (no metavariable goals); ``rw
+[lemma args]`` instantiates at the first match in traversal order (``↔`` lemmas rewrite
+propositions) and leaves the hypotheses not given as side goals after the main goal;
+``proofterm.lemma_rewrite_rules`` gives simp-like tactics the rules with their side
+conditions. An unknown name fails with "unknown identifier 'foo' (… not in the
+sandbox's lemma table)".
 
 Errors are Lean-like: "unknown tactic 'foo' (line 1, column 0)", "unknown identifier
 'h'", "type mismatch …", "no goals to be proved", "linarith failed to find a
