@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 model_app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -97,6 +98,13 @@ def merge(
     console.print(f"wrote merged model to {out}", markup=False)
 
 
+def _start_failure(message: str) -> typer.Exit:
+    """Print ``error: message`` as one plain line on stderr; the exit (code 2) to raise."""
+    line = " ".join(message.split())
+    err.print(Text.assemble(("error:", "red"), " ", line), soft_wrap=True, highlight=False)
+    return typer.Exit(2)
+
+
 def serve_command(
     model: Path = typer.Option(..., "--model", help="Model directory (HF format)."),
     adapter: Path = typer.Option(None, "--adapter", help="LoRA adapter directory to apply."),
@@ -106,23 +114,55 @@ def serve_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
     dtype: str = typer.Option("auto", "--dtype", help="auto, float32, bfloat16, float16."),
     layer: int = typer.Option(-1, "--layer", help="Hidden layer pooled for /v1/embeddings (-1: last)."),
+    max_request_tokens: int = typer.Option(
+        None, "--max-request-tokens", help="Most tokens one completion request may ask for "
+        "(prompts x n x max_tokens); default in ServeOptions."),
+    max_request_mb: int = typer.Option(
+        None, "--max-request-mb", help="Estimated memory one completion request may need (MiB)."),
+    max_batch_mb: int = typer.Option(
+        None, "--max-batch-mb", help="Estimated memory one batched model call may need (MiB)."),
 ) -> None:
-    """Serve a model over an OpenAI-compatible API: /v1/completions, /v1/embeddings, /v1/models, /health."""
-    from qed.policy.models import ModelNotFound, load_model
-    from qed.serve.app import Engine, ServeOptions, create_app, serve
+    """Serve a model over an OpenAI-compatible API: /v1/completions, /v1/embeddings, /v1/models, /health.
 
-    _quiet_transformers()
+    Start-up failures (missing or unreadable model files, a bad or busy port) print one line
+    and exit 2. Limits and guarantees: docs/reliability.md.
+    """
+    from qed.policy.models import ModelNotFound, load_model
+    from qed.serve.app import Engine, MiB, ServeOptions, ServeStartError, bind, create_app, serve
+
+    limits = {k: v for k, v in (("max_request_tokens", max_request_tokens),
+                                ("max_request_bytes", max_request_mb and max_request_mb * MiB),
+                                ("max_batch_bytes", max_batch_mb and max_batch_mb * MiB)) if v is not None}
     try:
-        m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
-    except ModelNotFound as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    app = create_app(Engine(m, tok, ServeOptions(served_name=served_name), layer=layer))
-    err.print(
-        f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on http://{host}:{port}",
-        markup=False,
-    )
-    serve(app, host=host, port=port)
+        defaults = ServeOptions()
+        if "max_request_bytes" in limits and "max_batch_bytes" not in limits:
+            limits["max_batch_bytes"] = max(defaults.max_batch_bytes, limits["max_request_bytes"])
+        options = ServeOptions(served_name=served_name, **limits)
+    except ValueError as exc:
+        raise _start_failure(str(exc)) from None
+    try:
+        sock = bind(host, port)  # before the (slow) model load: a busy port fails at once
+    except ServeStartError as exc:
+        raise _start_failure(str(exc)) from None
+    with sock:
+        _quiet_transformers()
+        try:
+            m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
+        except ModelNotFound as exc:
+            raise _start_failure(str(exc)) from None
+        except Exception as exc:  # truncated weights, broken config or tokenizer: say so in one line
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise _start_failure(f"cannot load the model in {model}"
+                                 f"{' with adapter ' + str(adapter) if adapter else ''}: "
+                                 f"{type(exc).__name__}: {first}") from None
+        app = create_app(Engine(m, tok, options, layer=layer))
+        bound = sock.getsockname()[1]
+        err.print(
+            f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on "
+            f"http://{host}:{bound}",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+        serve(app, host=host, port=bound, sock=sock)
 
 
 def sft_command(
