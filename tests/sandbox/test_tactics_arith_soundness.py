@@ -147,3 +147,26 @@ def test_linarith_split_conjunctions(a, b, c):
     for tac in ("linarith", "nlinarith"):
         proved = isinstance(ENV.apply(start(stmt), 0, tac), Proved)
         assert proved == true, f"{tac} on {stmt}: proved={proved}, true={true}"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(k=ints, tac=st.sampled_from(["simp [abs_of_nonneg]", "simp_all only [abs_of_nonneg]",
+                                    "simp [abs_of_nonneg, h]", "norm_num [abs_of_nonneg]",
+                                    "simp_all [abs_of_nonneg, sub_nonneg]",
+                                    "simp only [abs_of_nonneg, abs_of_nonpos]"]))
+def test_conditional_simp_lemmas_need_their_side_condition(k, tac):
+    # |a - 1| = a - 1 for all a ≥ k iff k ≥ 1 (abs_of_nonneg needs 0 ≤ a - 1)
+    stmt = f"(a : ℝ) (h : {k} ≤ a) : |a - 1| = a - 1"
+    proofs = closes(stmt, tac)
+    assert k >= 1 or not proofs, f"false goal {stmt} closed by {proofs}"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(a=ints, b=ints, extra=st.booleans())
+def test_omega_with_products(a, b, extra):
+    # (x + 1) * (y + 1) = x * y + x + y + 1: determined only when the hypothesis has x + y
+    hyp = f"x * y + x + y = {a}" if extra else f"x * y = {a}"
+    stmt = f"(x y : ℤ) (h : {hyp}) : (x + 1) * (y + 1) = {b}"
+    true = extra and b == a + 1
+    proved = isinstance(ENV.apply(start(stmt), 0, "omega"), Proved)
+    assert proved == true, f"omega on {stmt}: proved={proved}, true={true}"
