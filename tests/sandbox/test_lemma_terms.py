@@ -160,3 +160,23 @@ def test_apply_with_numeric_side_conditions_is_sound(p, q):
     assert (out == "proved") == (q <= p)
     out = run(statement, "exact div_le_div_of_le_left ha.le (by norm_num) (by norm_num)")
     assert (out == "proved") == (q <= p)
+
+
+def test_iff_lemma_in_parentheses_unifies_with_later_arguments():
+    s = "(f : ℝ → ℝ) (x y : ℝ) (h2 : 0 < f x + y) (h4 : f x < f x + y) : f x / (f x + y) < 1"
+    assert run(s, "exact (div_lt_one h2).mpr h4") == "proved"
+
+
+def test_generalized_field_notation_on_hypotheses():
+    assert run("(a b c : ℝ) (hh : 0 < a) (h1 : a ≤ b) (h2 : b ≤ c) : 0 < c",
+               "exact hh.trans_le (h1.trans h2)") == "proved"
+    assert run("(a b : ℝ) (h1 : a ≤ b) (h2 : b ≤ a) : a = b", "exact h1.antisymm h2") == "proved"
+    assert run("(n : ℕ) (hn : 0 < 0) : n = 5", "exact (lt_irrefl 0 hn).elim") == "proved"
+    out = run("(a b c : ℝ) (hh : 0 < a) (h1 : a ≤ b) (h2 : c ≤ b) : 0 < c", "exact hh.trans_le (h1.trans h2)")
+    assert isinstance(out, str) and out.startswith("error")
+
+
+def test_closed_nat_arithmetic_is_definitional():
+    s = "(a : ℕ → ℝ) (H : ∀ k : ℕ, |a k - a (k + 1)| = 1) : |a 0 - a {}| = 1"
+    assert run(s.format(1), "exact H 0") == "proved"
+    assert run(s.format(2), "exact H 0").startswith("error: type mismatch")

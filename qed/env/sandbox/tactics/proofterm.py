@@ -183,13 +183,27 @@ def _apply_head(head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Pro
         from qed.env.sandbox.tactics.args import find_top
 
         k = find_top(inner, ":")
+        plist = [x for x in projs.split(".") if x]
+        if k < 0 and plist and plist[0] in _PROJ_MP + _PROJ_MPR:
+            # ``(div_lt_one h2).mpr h4``: the ``↔`` lemma's implicit arguments are unified
+            # with the later arguments and the expected type, as Lean's metavariables are
+            words = top_words(inner)
+            local = not words or find_decl(goal, words[0].split(".")[0]) is not None
+            lh = None if local else lemma_head(words[0], ctx)
+            if lh is not None and lh[1] == "" and not lh[2]:
+                return _lemma(lh[0], plist, words[1:] + args, goal, ctx, expected, src)
         if k >= 0:
             want = prop_of(inner[k + 1:], goal)
             p = elab(inner[:k], goal, ctx, want)
         else:
             want_inner = expected if (not projs and not args) else None
             p = elab(inner, goal, ctx, want_inner)
-        for proj in [x for x in projs.split(".") if x]:
+        for i, proj in enumerate(plist):
+            if proj == "elim" and p == _FALSE and i == len(plist) - 1 and not args and expected is not None:
+                return expected  # ``(h : False).elim``
+            dot = _dot_lemma(p, proj)
+            if dot is not None:
+                return _with_dot_lemma(dot, p, plist[i + 1:], args, goal, ctx, expected, src)
             p = project(p, proj, src)
         return apply_args(p, args, goal, ctx, src)
     special = _special(head, args, goal, ctx, expected, src)
@@ -203,7 +217,12 @@ def _apply_head(head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Pro
             if isinstance(decl, VarDecl):
                 raise TacticFailure(f"type mismatch: '{base}' is a term of type {decl.ty}, not a proof")
             p = decl.prop
-            for proj in projs:
+            for i, proj in enumerate(projs):
+                if proj == "elim" and p == _FALSE and i == len(projs) - 1 and not args and expected:
+                    return expected
+                dot = _dot_lemma(p, proj)
+                if dot is not None:
+                    return _with_dot_lemma(dot, p, projs[i + 1:], args, goal, ctx, expected, src)
                 p = project(p, proj, src)
             return apply_args(p, args, goal, ctx, src)
         if base in ctx.lemmas:
@@ -251,6 +270,42 @@ def _refl_eq(r: Rel) -> bool:
         a, b = evaluate(r.lhs), evaluate(r.rhs)
         return a is not None and a == b
     return False
+
+
+# Generalized field notation on a hypothesis ``h : a < b``: ``h.trans_le h'`` is
+# ``LT.lt.trans_le h h'``; the table's lemma taking ``h`` as its first hypothesis.
+_DOT_LEMMAS = {
+    ("<", "trans"): "lt_trans", ("<", "trans_le"): "lt_of_lt_of_le", ("≤", "trans"): "le_trans",
+    ("≤", "trans_lt"): "lt_of_le_of_lt", ("<", "not_le"): "not_le_of_lt", ("≤", "not_lt"): "not_lt_of_le",
+    ("≤", "antisymm"): "le_antisymm", ("≤", "lt_of_ne"): "lt_of_le_of_ne", ("<", "asymm"): "lt_asymm",
+    ("=", "trans"): "eq_trans", ("=", "ge"): "ge_of_eq",
+}
+
+
+def _dot_lemma(p: Prop, proj: str) -> str | None:
+    c = canon(p)
+    if isinstance(c, Rel):
+        return _DOT_LEMMAS.get((c.op, proj))
+    return None
+
+
+def _with_dot_lemma(name: str, p: Prop, projs: list[str], args: list[str], goal: SGoal, ctx: Ctx,
+                    expected: Prop | None, src: str) -> Prop:
+    if name == "eq_trans":  # ``h.trans h'`` on equations: transitivity, checked directly
+        c = canon(p)
+        assert isinstance(c, Rel)
+        if not args:
+            raise TacticFailure(f"{src.strip()}: 'trans' expects an argument")
+        q = elab(args[0], goal, ctx)
+        if not (isinstance(q, Rel) and q.op == "=" and q.lhs == c.rhs):
+            raise TacticFailure(f"application type mismatch in {src.strip()}")
+        out: Prop = Rel("=", c.lhs, q.rhs)
+        for pr in projs:
+            out = project(out, pr, src)
+        return apply_args(out, args[1:], goal, ctx, src)
+    hname = "_dot✝"
+    g2 = SGoal((*goal.context, HypDecl(hname, p)), goal.target, goal.tag)
+    return _lemma(name, projs, [hname, *args], g2, ctx, expected, src)
 
 
 def project(p: Prop, proj: str, src: str) -> Prop:

@@ -336,8 +336,27 @@ def canon(p: Prop, depth: int = 0) -> Prop:
 
 
 def props_match(a: Prop, b: Prop) -> bool:
-    """``a`` and ``b`` are the same proposition up to ``canon``."""
-    return a == b or canon(a) == canon(b)
+    """``a`` and ``b`` are the same proposition up to ``canon`` and up to closed ℕ/ℤ
+    literal arithmetic (``a (0 + 1)`` is ``a 1``: Lean's ``isDefEq`` evaluates it)."""
+    if a == b:
+        return True
+    ca, cb = canon(a), canon(b)
+    return ca == cb or (_closed_ints(ca) == _closed_ints(cb) and type(ca) is type(cb))
+
+
+def _closed_ints(p: Prop) -> Prop:
+    from qed.env.sandbox.arith.evaluate import evaluate
+
+    def f(t: Term) -> Term | None:
+        if isinstance(t, (BinOp, Neg)) and getattr(t.ty, "name", "") in ("ℕ", "ℤ") and not term_vars(t):
+            v = evaluate(t)
+            if v is not None and abs(v) < 10 ** 30:
+                if v < 0:
+                    return Neg(Num(-v, t.ty), t.ty)
+                return Num(v, t.ty)
+        return None
+
+    return map_prop_terms(p, lambda t: map_term(t, f))
 
 
 # ---- first-order matching of lemma patterns -------------------------------------------
