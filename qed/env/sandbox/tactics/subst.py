@@ -11,6 +11,7 @@ patterns. It knows nothing about goals, tactics or arithmetic.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from qed.env.sandbox.ast import (
     Abs,
@@ -341,9 +342,10 @@ def props_match(a: Prop, b: Prop) -> bool:
     if a == b:
         return True
     ca, cb = canon(a), canon(b)
-    return ca == cb or (_closed_ints(ca) == _closed_ints(cb) and type(ca) is type(cb))
+    return ca == cb or (type(ca) is type(cb) and _closed_ints(ca) == _closed_ints(cb))
 
 
+@lru_cache(maxsize=4096)
 def _closed_ints(p: Prop) -> Prop:
     from qed.env.sandbox.arith.evaluate import evaluate
 
