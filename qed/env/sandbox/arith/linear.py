@@ -36,6 +36,7 @@ up to atom identification (we normalise inside atoms, like ``ring_nf``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -182,8 +183,7 @@ def lra_unsat(comps: Sequence[Comparison], deadline: Deadline) -> bool:
     if not live:
         return False
     deadline.check("linarith")
-    ctx = z3.Context()
-    solver = z3.Solver(ctx=ctx)
+    solver = z3.Solver(ctx=z3_context())
     solver.set("timeout", max(1, int(deadline.remaining() * 1000)))
     solver.from_string(_smtlib(live))  # one parse in C: much faster than building terms
     result = solver.check()
@@ -195,6 +195,18 @@ def lra_unsat(comps: Sequence[Comparison], deadline: Deadline) -> bool:
         if "timeout" in reason or "canceled" in reason:
             raise ArithTimeout(f"linarith timed out after {deadline.budget_s:g}s")
     return False
+
+
+_LOCAL = threading.local()
+
+
+def z3_context() -> z3.Context:
+    """One z3 context per thread, reused: creating a context costs milliseconds (more than
+    deciding a typical problem), and a solver per call keeps the problems independent."""
+    ctx = getattr(_LOCAL, "ctx", None)
+    if ctx is None:
+        ctx = _LOCAL.ctx = z3.Context()
+    return ctx
 
 
 def _real(c: Fraction) -> str:

@@ -34,6 +34,7 @@ import z3
 
 from qed.env.sandbox.arith.errors import ArithTimeout, Deadline
 from qed.env.sandbox.arith.evaluate import evaluate
+from qed.env.sandbox.arith.linear import z3_context
 from qed.env.sandbox.arith.poly import AtomTable, canonical_atom, to_poly
 from qed.env.sandbox.ast import (
     INT,
@@ -63,7 +64,7 @@ class _Encoder:
     """Translation state of one ``omega`` call (local; never shared)."""
 
     def __init__(self) -> None:
-        self.ctx = z3.Context()
+        self.ctx = z3_context()
         self.side: list[z3.BoolRef] = []
         self._atoms: dict[Term, z3.ArithRef] = {}
         self._opaque = 0
