@@ -163,3 +163,40 @@ def test_linarith_splits_conjunctions():
     stmt = ("(a b c : ℝ) (ha : a > 0 ∧ a + b + c = 1) (hb : b > 0 ∧ a + b + c = 1) "
             "(hc : c > 0 ∧ a + b + c = 1) : 0 < 1 - a")
     assert isinstance(run(stmt, "linarith"), Proved)
+
+
+# ---- lemma names as simp rules, omega products ------------------------------------------
+
+
+def test_conditional_simp_lemmas():
+    r = run("(a : ℝ) (h : a - 1 ≤ 0) : |a - 1| = 1 - a", "simp_all only [abs_of_nonneg, abs_of_nonpos]")
+    assert targets(r) == ["-(a - 1) = 1 - a"]
+    # the side condition 0 ≤ a - 1 follows from 1 ≤ a (simp's sub_nonneg), not from a ≥ 0
+    assert isinstance(run("(a : ℝ) (h : 1 ≤ a) : |a - 1| = a - 1", "simp_all only [abs_of_nonneg]"), Proved)
+    r = run("(a : ℝ) (h : 0 ≤ a) : |a - 1| = a - 1", "simp_all only [abs_of_nonneg]")
+    assert isinstance(r, TacticError) and "no progress" in r.message
+
+
+def test_nat_lemma_names_and_induction_step():
+    r = run("(n : ℕ) (hn : 3 ^ n ≥ 2 * n + 1) : 3 ^ (n + 1) ≥ 2 * (n + 1) + 1", "simp_all [Nat.pow_succ]")
+    assert targets(r) == ["3 ^ n * 3 ≥ 2 * (n + 1) + 1"]
+    assert isinstance(run("(n : ℕ) (hn : 3 ^ n ≥ 2 * n + 1) : 3 ^ (n + 1) ≥ 2 * (n + 1) + 1",
+                          "simp_all [Nat.pow_succ]", "nlinarith"), Proved)
+
+
+def test_simp_only_keeps_real_arithmetic_for_ring():
+    r = run("(x y z : ℝ) (h₁ : z = -x - y) : x ^ 3 + y ^ 3 + z ^ 3 = 3 * x * y * z",
+            "simp only [h₁, add_assoc]")
+    assert targets(r) == ["x ^ 3 + y ^ 3 + (-x - y) ^ 3 = 3 * x * y * (-x - y)"]
+
+
+def test_omega_distributes_products():
+    stmt = ("(k : ℕ) (ih : 2 * (k * (k + 1) / 2) = k * (k + 1)) : "
+            "2 * ((k + 1) * (k + 1 + 1) / 2) = (k + 1) * (k + 1 + 1)")
+    assert isinstance(run(stmt, "omega"), Proved)
+    r = run("(x y : ℤ) (h : x * y = 3) : (x + 1) * (y + 1) = 4", "omega")
+    assert isinstance(r, TacticError)
+
+
+def test_linarith_casts_of_nat_are_nonnegative():
+    assert isinstance(run("(n : ℕ) (x : ℝ) (h : x = -(n : ℝ)) : x ≤ 0", "linarith"), Proved)
