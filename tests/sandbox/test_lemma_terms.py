@@ -180,3 +180,12 @@ def test_closed_nat_arithmetic_is_definitional():
     s = "(a : ℕ → ℝ) (H : ∀ k : ℕ, |a k - a (k + 1)| = 1) : |a 0 - a {}| = 1"
     assert run(s.format(1), "exact H 0") == "proved"
     assert run(s.format(2), "exact H 0").startswith("error: type mismatch")
+
+
+def test_pipelines_and_or_resolution():
+    s = "(a b c : ℝ) (hc : 0 < c) (h : a * c ≤ b) : a ≤ b / c"
+    assert run(s, "exact le_div_iff hc |>.mpr h") == "proved"
+    assert run(s, "exact (le_div_iff hc).mpr <| h") == "proved"
+    assert run("(x : ℝ) (h : x = 1 ∨ x = 2) (h1 : x ≠ 1) : x = 2", "exact h.resolve_left h1") == "proved"
+    out = run("(x : ℝ) (h : x = 1 ∨ x = 2) (h1 : x ≠ 2) : x = 2", "exact h.resolve_right h1")
+    assert out.startswith("error: type mismatch")

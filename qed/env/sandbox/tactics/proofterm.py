@@ -114,6 +114,9 @@ def elab(src: str, goal: SGoal, ctx: Ctx, expected: Prop | None = None) -> Prop:
             raise TacticFailure(f"invalid constructor {s}: the expected type must be known")
         _anonymous(s[1:-1], goal, ctx, expected)
         return expected
+    piped = _unpipe(s)
+    if piped is not None:
+        return elab(piped, goal, ctx, expected)
     if s.startswith("show "):
         asc = ascription(s)
         if asc is None:
@@ -135,6 +138,25 @@ def elab(src: str, goal: SGoal, ctx: Ctx, expected: Prop | None = None) -> Prop:
             raise mismatch(s, got, expected)
         return expected
     return got
+
+
+def _last_top(s: str, token: str) -> int:
+    k, found = find_top(s, token), -1
+    while k >= 0:
+        found = k
+        k = find_top(s, token, k + 1)
+    return found
+
+
+def _unpipe(s: str) -> str | None:
+    """``f <| x`` is ``f (x)``; ``e |>.f a`` is ``(e).f a`` (Lean's pipelines)."""
+    k = find_top(s, " <| ")
+    if k >= 0:
+        return f"{s[:k].strip()} ({s[k + 4:].strip()})"
+    k = _last_top(s, " |>.")
+    if k >= 0:
+        return f"({s[:k].strip()}).{s[k + 4:].strip()}"
+    return None
 
 
 def _closing(s: str, i: int) -> int:
@@ -204,6 +226,9 @@ def _apply_head(head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Pro
             dot = _dot_lemma(p, proj)
             if dot is not None:
                 return _with_dot_lemma(dot, p, plist[i + 1:], args, goal, ctx, expected, src)
+            if proj in ("resolve_left", "resolve_right") and i == len(plist) - 1:
+                p, args = _resolve(p, proj, args, goal, ctx, src)
+                continue
             p = project(p, proj, src)
         return apply_args(p, args, goal, ctx, src)
     special = _special(head, args, goal, ctx, expected, src)
@@ -223,6 +248,9 @@ def _apply_head(head: str, args: list[str], goal: SGoal, ctx: Ctx, expected: Pro
                 dot = _dot_lemma(p, proj)
                 if dot is not None:
                     return _with_dot_lemma(dot, p, projs[i + 1:], args, goal, ctx, expected, src)
+                if proj in ("resolve_left", "resolve_right") and i == len(projs) - 1:
+                    p, args = _resolve(p, proj, args, goal, ctx, src)
+                    continue
                 p = project(p, proj, src)
             return apply_args(p, args, goal, ctx, src)
         if base in ctx.lemmas:
@@ -308,6 +336,16 @@ def _with_dot_lemma(name: str, p: Prop, projs: list[str], args: list[str], goal:
     return _lemma(name, projs, [hname, *args], g2, ctx, expected, src)
 
 
+def _resolve(p: Prop, proj: str, args: list[str], goal: SGoal, ctx: Ctx, src: str) -> tuple[Prop, list[str]]:
+    """``h.resolve_left hn`` (``h : P ∨ Q``, ``hn : ¬P``) proves ``Q``; ``resolve_right``
+    symmetrically."""
+    if not isinstance(p, Or) or not args:
+        raise TacticFailure(f"invalid field '{proj}': {src.strip()} has type {show_prop(p)}")
+    left = proj == "resolve_left"
+    elab_arg(args[0], goal, ctx, Not(p.lhs if left else p.rhs), src)
+    return (p.rhs if left else p.lhs), args[1:]
+
+
 def project(p: Prop, proj: str, src: str) -> Prop:
     """``h.proj`` for the supported projections (see the module docstring)."""
     c = canon(p)
@@ -327,6 +365,8 @@ def project(p: Prop, proj: str, src: str) -> Prop:
             return Rel("≠", c.rhs, c.lhs)
     if isinstance(p, Rel) and p.op == "≠" and proj == "symm":
         return Rel("≠", p.rhs, p.lhs)
+    if isinstance(p, Iff) and proj == "symm":
+        return Iff(p.rhs, p.lhs)
     raise TacticFailure(f"invalid field '{proj}': {src.strip()} has type {show_prop(p)}")
 
 
