@@ -46,9 +46,16 @@ class Completion:
         return float(sum(self.token_logprobs))
 
 
+GREEDY_BELOW = 1e-5
+
+
 @dataclass(frozen=True)
 class SamplingParams:
-    """How to sample: ``temperature`` 0 means greedy; ``seed`` fixes torch's RNG for the call."""
+    """How to sample: ``temperature`` 0 means greedy; ``seed`` fixes torch's RNG for the call.
+
+    A temperature below ``GREEDY_BELOW`` is greedy too (its limit): dividing float32 logits by
+    less can overflow to infinity, and sampling from that is undefined.
+    """
 
     n: int = 1
     temperature: float = 1.0
@@ -253,7 +260,7 @@ def generate(model, tokenizer, prompts: Sequence[str | Sequence[int]], params: S
     keep = max(1, context_length(model, max_length) - params.max_new_tokens)
     encoded = [encode_prompt(tokenizer, p, keep) for p in prompts]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    sample = params.temperature > 0
+    sample = params.temperature >= GREEDY_BELOW
     n_gen = params.n if sample else 1  # greedy: one decode, repeated n times
     device = next(model.parameters()).device
     kwargs = dict(

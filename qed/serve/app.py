@@ -80,7 +80,7 @@ class ServeOptions:
     max_request_bytes: int = 2048 * MiB
     max_batch_bytes: int = 4096 * MiB
     max_body_bytes: int = 16 * MiB
-    release_after_bytes: int = 64 * MiB
+    release_after_bytes: int = 16 * MiB
 
     def __post_init__(self) -> None:
         for name in ("max_batch_prompts", "max_batch_sequences", "max_batch_tokens", "embed_batch_size",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator
 
 SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1  # what torch.manual_seed accepts
+STOP_MAX_CHARS = 64  # stop-string matching builds tables of vocabulary x stop length
 
 
 def _utf8(field: str, strings: list[str]) -> None:
@@ -58,8 +59,9 @@ class CompletionRequest(BaseModel):
     @classmethod
     def _stop_ok(cls, v: str | list[str] | None) -> str | list[str] | None:
         stops = [v] if isinstance(v, str) else (v or [])
-        if len(stops) > 8 or any(not s for s in stops):
-            raise ValueError("stop must be at most 8 non-empty strings")
+        if len(stops) > 8 or any(not s or len(s) > STOP_MAX_CHARS for s in stops):
+            raise ValueError(f"stop must be at most 8 non-empty strings of at most {STOP_MAX_CHARS} "
+                             f"characters")
         _utf8("stop", stops)
         return v
 
