@@ -170,3 +170,22 @@ def test_omega_with_products(a, b, extra):
     true = extra and b == a + 1
     proved = isinstance(ENV.apply(start(stmt), 0, "omega"), Proved)
     assert proved == true, f"omega on {stmt}: proved={proved}, true={true}"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(a=ints, b=ints, c=ints, nonzero_hyp=st.booleans(),
+       tac=st.sampled_from(["field_simp at h", "field_simp at h ⊢", "field_simp [hx] at h",
+                            "field_simp at *"]))
+def test_field_simp_at_hypothesis(a, b, c, nonzero_hyp, tac):
+    # solutions of a / x = b under Lean's x / 0 = 0; the goal x = c holds iff they are all c
+    if nonzero_hyp:
+        sols = [Fraction(a, b)] if a != 0 and b != 0 else []
+    elif a == 0:
+        sols = None if b == 0 else []  # None: every x
+    else:
+        sols = [Fraction(0)] if b == 0 else [Fraction(a, b)]
+    true = sols is not None and all(s == c for s in sols)
+    hx = "(hx : x ≠ 0) " if nonzero_hyp else "(hx : True) "
+    stmt = f"(x : ℝ) {hx}(h : {a} / x = {b}) : x = {c}"
+    proofs = closes(stmt, tac)
+    assert true or not proofs, f"false goal {stmt} closed by {proofs}"
