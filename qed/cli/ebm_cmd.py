@@ -146,7 +146,7 @@ def train_ebm_command(
     console.print(table)
     console.print(
         f"best step {m['best_step']} of {m['steps']} ({m['stopped']}), temperature "
-        f"{m['temperature']:.3f}, {m['seconds']:.1f} s. Plot: {out / 'loss.png'}"
+        f"{m['temperature']:.3f}, {m['seconds']:.1f} s. Plot: {out / 'loss.png'}", markup=False
     )
 
 
@@ -199,7 +199,7 @@ def eval_ebm_command(
     except (TrajectoryError, ValueError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    table = Table(title=f"EBM metrics ({split} split, {m['groups']} groups)")
+    table = Table(title=escape(f"EBM metrics ({split} split, {m['groups']} groups)"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("rank-1", f"{m['rank1']:.3f} (chance {m['chance']:.3f})")
@@ -250,11 +250,12 @@ def eval_embeddings_command(
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}
-    table = Table(title=f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)")
+    title = f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)"
+    table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in shown.items():
-        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+        table.add_row(escape(k), escape(f"{v:.3f}" if isinstance(v, float) else str(v)))
     console.print(table)
-    console.print("depth clustering: " + json.dumps(m["depth_clustering"]))
+    console.print("depth clustering: " + json.dumps(m["depth_clustering"]), markup=False)
     console.print(f"wrote {out}/metrics.json and plots", markup=False)

@@ -84,7 +84,8 @@ def run_with_progress(label: str, model: Path, pairs: Path, trajectories: Path, 
         try:
             probe = separation_probe(cfg.joint.probe_folds)
             return run_joint(model, pairs, trajectories, out, settings, probe, head_options=head_options(cfg),
-                             progress=progress, log=bar.console.print)
+                             progress=progress,
+                             log=lambda line: bar.console.print(line, markup=False, highlight=False))
         except JointAbort as exc:
             err.print(
                 f"[red]aborted by the monitor:[/red] {escape(str(exc))}\n"

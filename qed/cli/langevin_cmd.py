@@ -161,7 +161,8 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
     started = time.perf_counter()
     with _progress() as bar:
         task = bar.add_task(
-            f"{lc.method} {data.name}", total=tc.epochs * batches, info="", completed=len(rows) * batches
+            escape(f"{lc.method} {data.name}"), total=tc.epochs * batches, info="",
+            completed=len(rows) * batches
         )
         for epoch in range(len(rows) + 1, tc.epochs + 1):
             perm = torch.randperm(n, generator=gen)
@@ -212,7 +213,7 @@ def _table(title: str, values: dict) -> Table:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in values.items():
-        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+        table.add_row(escape(k), escape(f"{v:.3f}" if isinstance(v, float) else str(v)))
     return table
 
 
@@ -309,7 +310,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
         cfg.langevin.seed,
     )
     with _progress() as bar:
-        task = bar.add_task(f"tactic energy ({t.method})", total=t.train_steps, info="")
+        task = bar.add_task(escape(f"tactic energy ({t.method})"), total=t.train_steps, info="")
 
         def tick(step: int, m: dict) -> None:
             bar.update(task, advance=1, info=f"loss {m['loss']:.4f}")

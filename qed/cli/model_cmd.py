@@ -200,13 +200,15 @@ def sft_command(
             bar.update(task, completed=step, total=total, info=f"loss {row['loss']:.3f}")
 
         try:
-            result = run_sft(model, data, out, settings, progress=progress, log=err.print)
+            result = run_sft(model, data, out, settings, progress=progress,
+                             log=lambda line: err.print(line, markup=False, highlight=False))
         except (ModelNotFound, SftDataError, ValueError) as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
     em = result.exact_match
     console.print(f"adapter: {result.adapter}  steps: {result.steps}  train pairs: {result.train_pairs}  "
-                  f"validation pairs: {result.val_pairs}  final validation loss: {result.final_val_loss}")
+                  f"validation pairs: {result.val_pairs}  final validation loss: {result.final_val_loss}",
+                  markup=False)
     for when in ("before", "after"):
         if when in em:
             console.print(f"exact match {when}: top-1 {em[when]['top1']:.3f}  top-8 {em[when]['top8']:.3f} "

@@ -159,7 +159,8 @@ def _progress_run(label: str, theorems, prover, root: Path, stop_after: int | No
 
 
 def summary_table(title: str, s: dict) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    """The per-category table of a run's summary; ``title`` and category names are shown as plain text."""
+    table = Table(title=escape(title), box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("category", "proved", "tried", "rate", "95% CI", "unsupp.", "crashed"):
         table.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
 
@@ -251,7 +252,7 @@ def prove_command(
                     raise typer.Exit(3)
                 summaries[arm.name] = summary
                 records[arm.name or "run"] = read_records(arm_root / "results.jsonl")
-                console.print(summary_table(escape(f"{benchmark} {label}: {arm_root}"), summary))
+                console.print(summary_table(f"{benchmark} {label}: {arm_root}", summary))
                 _print_times(summary)
     except (BuildError, ConfigError, RunError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")

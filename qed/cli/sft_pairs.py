@@ -111,6 +111,6 @@ def sft_pairs(
     count = write_pairs(pairs, tmp)
     tmp.replace(out)
     console.print(f"wrote {count} pairs from {len({p.theorem for p in pairs})} theorems to {out} "
-                  f"({len(failed)} proofs failed to trace)")
+                  f"({len(failed)} proofs failed to trace)", markup=False)
     for f in failed[:10]:
         console.print(f"  [yellow]failed:[/yellow] {escape(str(f))}")
