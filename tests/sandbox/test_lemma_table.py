@@ -202,7 +202,7 @@ def test_malformed_entries_fail_loudly(text, message):
 
 
 def test_an_entry_the_parser_rejects_fails_check_all():
-    specs = load_specs("section REAL\ntheorem bad_exp (x : α) : 0 < Real.exp x\nend\n")
+    specs = load_specs("section REAL\ntheorem bad_exp (x : α) : 0 < notAFunction x\nend\n")
     with pytest.raises(LemmaTableError, match="bad_exp"):
         LemmaTable(parse_prop, specs).check_all()
 

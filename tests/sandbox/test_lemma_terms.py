@@ -189,3 +189,11 @@ def test_pipelines_and_or_resolution():
     assert run("(x : ℝ) (h : x = 1 ∨ x = 2) (h1 : x ≠ 1) : x = 2", "exact h.resolve_left h1") == "proved"
     out = run("(x : ℝ) (h : x = 1 ∨ x = 2) (h1 : x ≠ 2) : x = 2", "exact h.resolve_right h1")
     assert out.startswith("error: type mismatch")
+
+
+def test_refine_with_lemma_holes():
+    s = "(a b : ℝ) (ha : 0 < a) (hb : 0 < b) : 0 < a * b"
+    assert run(s, "refine mul_pos ?_ hb", "exact ha") == "proved"
+    assert [g.rsplit("⊢ ", 1)[1] for g in run(s, "refine' mul_pos _ _")] == ["0 < a", "0 < b"]
+    assert run(s, "refine mul_pos _ _").startswith("error: don't know how to synthesize placeholder")
+    assert "cannot infer" in run("(a b c : ℝ) (h : a ≤ b) (h2 : b ≤ c) : a ≤ c", "refine le_trans ?_ ?_")

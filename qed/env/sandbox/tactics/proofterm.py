@@ -753,6 +753,42 @@ def apply_lemma(goal: SGoal, head: str, args: list[str], ctx: Ctx) -> tuple[SGoa
     raise first
 
 
+def refine_lemma(src: str, goal: SGoal, want: Prop, ctx: Ctx, prime: bool) -> list[SGoal] | None:
+    """``refine lemma args`` with ``?_`` holes (``refine'``: also ``_``): the lemma's
+    conclusion is unified with ``want``; each hole for a hypothesis becomes a new goal, in
+    order. ``None`` if ``src`` is not an application of a lemma of the table."""
+    words = top_words(src.strip())
+    if not words or find_decl(goal, words[0].split(".")[0]) is not None:
+        return None
+    lh = lemma_head(words[0], ctx)
+    if lh is None:
+        return None
+    base, proj, projs = lh
+    args = words[1:]
+    cache: dict[str, Prop] = {}
+    first: TacticFailure | None = None
+    for ty in candidate_types(base, proj, args, goal, ctx, want, cache):
+        try:
+            app = instantiate(base, proj, projs, args, goal, ctx, ty, cache, None if projs else want)
+            if app.rest or app.projs:
+                raise TacticFailure(f"refine: the sandbox cannot fill holes in '{src.strip()}'")
+            if any(p.src is None for p in app.pending):
+                raise TacticFailure(f"type mismatch: {app.schema.name} is missing explicit arguments")
+            trial = dict(app.binds)
+            if not match_prop(app.schema.concl, want, app.schema.metas, trial):
+                raise mismatch(src, app.inst(app.schema.concl), want)
+            app.binds = trial
+            _require_bound(app)
+            if not prime and any(p.src == "_" for p in app.pending):
+                raise TacticFailure(f"refine: don't know how to synthesize placeholder in '{src.strip()}'")
+        except TacticFailure as e:
+            first = first or e
+            continue
+        return [SGoal(g.context, g.target, None) for g in discharge_pending(app, goal, ctx, True)]
+    assert first is not None
+    raise first
+
+
 def lemma_apps(src: str, goal: SGoal, ctx: Ctx) -> list[LemmaApp] | None:
     """If ``src`` is a lemma of the table applied to arguments, its partial applications
     (one per feasible number type, preferred first; pattern variables may stay unbound,

@@ -329,6 +329,11 @@ def _fill(src: str, goal: SGoal, want: Prop, tag: str | None, ctx: Ctx, prime: b
     if words and words[0] in ("fun", "λ") and "=>" in s:
         return _fill_fun(s, goal, want, tag, ctx, prime)
     if "?_" in s or (prime and re.search(r"(^|[\s(])_($|[\s)])", s)):
+        from qed.env.sandbox.tactics.proofterm import refine_lemma  # ``refine mul_pos ?_ hb``
+
+        filled = refine_lemma(s, goal, want, ctx, prime)
+        if filled is not None:
+            return filled
         raise TacticFailure("refine: the sandbox fills holes only inside '⟨…⟩' and 'fun x => …', "
                             f"not in '{s}'")
     elab(s, goal, ctx, want)
