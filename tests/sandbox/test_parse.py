@@ -109,14 +109,13 @@ def test_abbrev_placeholder_is_rejected_with_reason():
 @pytest.mark.parametrize(
     ("stmt", "category"),
     [
-        ("theorem t (n : ℕ) : ∑ k in Finset.range n, k = 0 := by", "Finset.sum (∑)"),
-        ("theorem t (z : ℂ) : z = z := by", "type ℂ"),
-        ("theorem t (x : ℝ) : Real.log x = 0 := by", "Real.log"),
-        ("theorem t : Nat.succ 1 = 2 := by", "Nat.succ"),
-        ("theorem t (x : ℝ) : Int.floor x = 0 := by", "Int.floor ⌊⌋"),
-        ("theorem t (x : ℝ) : x ^ (x : ℝ) = 1 := by", "real/integer exponents"),
-        ("theorem t : IsLeast {n : ℕ | 0 < n} 1 := by", "set-builder notation"),
-        ("theorem t (n : ℕ) : Even n := by", "Even/Odd"),
+        ("theorem t : ∑ k : Fin 3, (k : ℕ) = 3 := by", "type Fin"),
+        ("theorem t (z : ℂ) : z < 1 := by", "order on ℂ"),
+        ("theorem t (f : ℕ ≃ ℕ) : f 1 = 1 := by", "type ≃"),
+        ("theorem t (n : ℕ) : n ^ (2 : ℝ) = 1 := by", "real/integer exponents"),
+        ("theorem t (x : ℤ) : Int.floor x = 0 := by", "FloorRing ℤ"),
+        ("theorem t (x : ZMod 7) : 3 ∣ x := by", "divisibility on ℝ/ℚ"),
+        ("theorem t (x : ℝ) : Real.cosh x = 1 := by", "function Real.cosh"),
     ],
 )
 def test_unsupported_constructs_have_categories(stmt, category):
@@ -158,7 +157,7 @@ def test_power_exponent_is_nat_and_outside_unification():
     # The base joins the tree: (n ^ 2 : ℝ) casts n, not n ^ 2.
     assert parse_term("(n ^ 2 : ℝ)", CTX) == BinOp("^", Cast(n, REAL), num(2), REAL)
     with pytest.raises(ParseError, match="rpow"):
-        parse_prop("x ^ y = 1", CTX)
+        parse_prop("n ^ y = 1", CTX)
 
 
 def test_dvd_is_elaborated_like_an_application():
