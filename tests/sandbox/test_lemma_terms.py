@@ -197,3 +197,9 @@ def test_refine_with_lemma_holes():
     assert [g.rsplit("⊢ ", 1)[1] for g in run(s, "refine' mul_pos _ _")] == ["0 < a", "0 < b"]
     assert run(s, "refine mul_pos _ _").startswith("error: don't know how to synthesize placeholder")
     assert "cannot infer" in run("(a b c : ℝ) (h : a ≤ b) (h2 : b ≤ c) : a ≤ c", "refine le_trans ?_ ?_")
+
+
+def test_projections_of_lemmas_take_the_arguments():
+    assert run("(c : ℝ) (h : 1 ≤ c) : 0 < c", "exact zero_lt_one.trans_le h") == "proved"
+    assert run("(c : ℝ) (h : 1 < c) : 0 < c", "exact two_pos.trans h").startswith("error")
+    assert run("(a b : ℝ) (h : a ≠ b) : b ≠ a", "exact Ne.symm h") == "proved"

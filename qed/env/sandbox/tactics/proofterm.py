@@ -695,10 +695,17 @@ def _lemma(name: str, projs: list[str], args: list[str], goal: SGoal, ctx: Ctx,
         result = app.inst(app.schema.concl)
         for p in reversed(missing):
             result = Imp(app.inst(p.prop), result)
-        result = apply_args(result, app.rest, goal, ctx, src)
-        for pr in app.projs:
+        rest = app.rest
+        # ``zero_lt_one.trans h``: the projection applies to the lemma, the arguments to it
+        for i, pr in enumerate(app.projs):
+            dot = _dot_lemma(result, pr)
+            if dot is not None:
+                return _with_dot_lemma(dot, result, app.projs[i + 1:], rest, goal, ctx, expected, src)
+            if pr in ("resolve_left", "resolve_right"):
+                result, rest = _resolve(result, pr, rest, goal, ctx, src)
+                continue
             result = project(result, pr, src)
-        return result
+        return apply_args(result, rest, goal, ctx, src)
     assert first is not None
     raise first
 
