@@ -203,3 +203,10 @@ def test_projections_of_lemmas_take_the_arguments():
     assert run("(c : ℝ) (h : 1 ≤ c) : 0 < c", "exact zero_lt_one.trans_le h") == "proved"
     assert run("(c : ℝ) (h : 1 < c) : 0 < c", "exact two_pos.trans h").startswith("error")
     assert run("(a b : ℝ) (h : a ≠ b) : b ≠ a", "exact Ne.symm h") == "proved"
+
+
+def test_open_namespaces_of_real_proofs():
+    # the Lean Workbook / miniF2F header opens Real and Nat
+    assert run("(m n : ℕ) (h : m < n + 1) : m ≤ n", "exact le_of_lt_succ h") == "proved"
+    assert run("(x : ℝ) (h : 0 < x) : 0 < Real.sqrt x", "exact sqrt_pos.2 h") == "proved"
+    assert "unknown identifier" in run("(m n : ℕ) (h : m < n + 1) : m ≤ n", "exact le_of_lt_succc h")

@@ -249,14 +249,27 @@ class LemmaTable:
         self._specs = specs
         self._cache: dict[tuple[str, Ty, str], Schema] = {}
 
+    # Real proofs run under ``open … Real Nat …`` (the Lean Workbook / miniF2F header), so
+    # ``le_of_lt_succ`` names ``Nat.le_of_lt_succ`` when no root lemma has that name.
+    OPEN_NAMESPACES = ("Nat.", "Real.")
+
+    def resolve(self, name: str) -> str | None:
+        """The table's name for ``name`` (itself, or under an opened namespace), or None."""
+        if name in self._specs:
+            return name
+        for ns in self.OPEN_NAMESPACES:
+            if ns + name in self._specs:
+                return ns + name
+        return None
+
     def __contains__(self, name: str) -> bool:
-        return name in self._specs
+        return self.resolve(name) is not None
 
     def names(self) -> list[str]:
         return list(self._specs)
 
     def spec(self, name: str) -> LemmaSpec:
-        return self._specs[name]
+        return self._specs[self.resolve(name) or name]
 
     def instance(self, name: str, ty: Ty, proj: str = "") -> Schema:
         """The schema of ``name`` at type ``ty``; ``proj`` is ``""``, ``"mp"`` or ``"mpr"``.
@@ -268,7 +281,8 @@ class LemmaTable:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        spec = self._specs[name]
+        spec = self._specs[self.resolve(name) or name]
+        name = spec.name
         if ty not in spec.types:
             raise ValueError(f"{name} does not apply to {ty}: it needs one of "
                              f"{', '.join(t.name for t in spec.types)}")

@@ -137,6 +137,12 @@ def rewrite_with_side_goals(
         r = rule.prop
         if not ((isinstance(r, Rel) and r.op == "=") or isinstance(r, Iff)):
             raise TacticFailure(f"rw: equality or iff proof expected\n  {show_prop(r)}")
+    for rule in rules:
+        r = rule.prop
+        pat = (r.rhs if hint.reverse else r.lhs) if isinstance(r, Rel) else None
+        if isinstance(pat, Var) and pat.name in rule.metas:
+            raise TacticFailure(f"motive is not type correct: the pattern is a metavariable "
+                                f"(give the arguments of {hint.src.strip()})")
     best: tuple[int, Rule, dict[str, Term], Term | Prop] | None = None
     for rule in rules:
         found = _first_match(p, rule, hint.reverse)
