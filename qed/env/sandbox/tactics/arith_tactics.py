@@ -81,20 +81,16 @@ def reorders(p: Prop, lemmas: list) -> bool:
 
 
 def simp_hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list:
-    """Simp-family hints: facts, or ``NamedLemma`` for a bare lemma-table name (used as a
-    conditional rewrite rule, see ``simp_lemmas``); a hypothesis name wins over a lemma."""
-    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name, resolve_name
+    """Simp-family hints: facts, or ``NamedLemma`` for lemma-table entries, applied or not
+    (used as conditional rewrite rules, see ``simp_lemmas``); a hypothesis name wins."""
+    from qed.env.sandbox.tactics.simp_lemmas import hint_item
 
-    hyps = {d.name for d in goal.context if isinstance(d, HypDecl)}
     out: list = []
     for h in hints:
-        src = h.src.strip()
-        if src == "*":
+        if h.src.strip() == "*":
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
-        elif src not in hyps and is_lemma_name(src, ctx.lemmas):
-            out.append(NamedLemma(resolve_name(src, ctx.lemmas) or src, ctx.lemmas))
         else:
-            out.append(elab(h.src, goal, ctx))
+            out.append(hint_item(h.src, goal, ctx))
     return out
 
 

@@ -32,7 +32,7 @@ from qed.env.sandbox.ast import Bool_, Forall, HypDecl, Prop, Rel, SGoal
 from qed.env.sandbox.tactics.args import find_top, take_hints
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, remove_decls, replace_hyp
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
-from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, is_lemma_name, reorders, resolve_name
+from qed.env.sandbox.tactics.simp_lemmas import NamedLemma, hint_item, reorders
 from qed.env.sandbox.tactics.subst import props_match
 
 MAX_ROUNDS = 4
@@ -43,22 +43,18 @@ def hint_lemmas(srcs: list[str], goal: SGoal, ctx: Ctx) -> list:
     """The hints that elaborate to facts (``*`` is every hypothesis); others are ignored,
     and so are ring identities (``mul_comm``, ``add_assoc``, ``mul_add``, ``sq`` …), which
     only reorder terms that every later sandbox procedure normalises anyway."""
-    hyps = {d.name for d in goal.context if isinstance(d, HypDecl)}
     out: list = []
     for src in srcs:
         if src.strip() == "*":
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
             continue
-        if src.strip() not in hyps and is_lemma_name(src, ctx.lemmas):
-            out.append(NamedLemma(resolve_name(src, ctx.lemmas) or src.strip(), ctx.lemmas))
-            continue
         try:
-            p = elab(src, goal, ctx)
+            p = hint_item(src, goal, ctx)
         except TacticFailure:
             continue
         except (TypeError, ValueError, KeyError, AttributeError):
             continue  # a lemma the table cannot instantiate without arguments
-        if not _ring_identity(p):
+        if isinstance(p, NamedLemma) or not _ring_identity(p):
             out.append(p)
     return out
 

@@ -27,12 +27,18 @@ from qed.env.sandbox.arith.linear import relation_comparison, split_conjunctions
 from qed.env.sandbox.arith.poly import AtomTable
 from qed.env.sandbox.ast import (
     NUMERIC,
+    Abs,
     And,
+    App,
+    BinOp,
     Bool_,
+    Cast,
     HypDecl,
     Iff,
     Imp,
+    Neg,
     Not,
+    Num,
     Or,
     Prop,
     Rel,
@@ -40,18 +46,69 @@ from qed.env.sandbox.ast import (
     Var,
 )
 from qed.env.sandbox.tactics.rewrite import subterms
-from qed.env.sandbox.tactics.subst import match_prop, match_term, props_match, subst_prop, subst_term
+from qed.env.sandbox.tactics.subst import (
+    match_prop,
+    match_term,
+    prop_vars,
+    props_match,
+    subst_prop,
+    subst_term,
+    term_vars,
+)
 
 _TRUE = Bool_(True)
+_TERMS = (Num, Var, BinOp, Neg, Abs, Cast, App)
 MAX_INSTANCES = 64
 
 
 @dataclass(frozen=True)
 class NamedLemma:
-    """A lemma-table entry given by name in a simp hint list."""
+    """A lemma-table entry given by name (or applied, ``abs_of_nonneg h``) in a simp hint
+    list; ``rules`` are ``proofterm.lemma_rewrite_rules``' when it provided them."""
 
     name: str
     table: object  # ctx.lemmas
+    rules: tuple = ()
+
+
+# one rule: (lhs, rhs, metas, side conditions, is_iff)
+_Rule = tuple
+
+
+def hint_item(src: str, goal, ctx):
+    """A simp hint as a ``NamedLemma`` (table lemmas, applied or not) or a fact (``Prop``:
+    hypotheses and other proof terms). Raises ``TacticFailure`` as ``elab`` does."""
+    from qed.env.sandbox.tactics.args import top_words
+    from qed.env.sandbox.tactics.proofterm import elab
+
+    s = src.strip()
+    hyps = {d.name for d in goal.context if isinstance(d, HypDecl)}
+    words = top_words(s) if s else []
+    head = words[0].split(".")[0] if words else ""
+    if s and s not in hyps and head not in hyps:
+        table = ctx.lemmas
+        try:
+            from qed.env.sandbox.tactics.proofterm import lemma_rewrite_rules
+        except ImportError:
+            lemma_rewrite_rules = None
+        if lemma_rewrite_rules is not None and words and _in_table(words[0], table):
+            try:
+                rules = lemma_rewrite_rules(s, goal, ctx)
+            except (TypeError, ValueError, KeyError, AttributeError):
+                rules = []
+            if rules:
+                return NamedLemma(s, table, tuple(rules))
+        name = resolve_name(s, table)
+        if name is not None:
+            return NamedLemma(name, table)
+    return elab(s, goal, ctx)
+
+
+def _in_table(word: str, table) -> bool:
+    try:
+        return word in table or word.rsplit(".", 1)[0] in table
+    except TypeError:
+        return False
 
 
 def resolve_name(src: str, table) -> str | None:
@@ -95,13 +152,27 @@ def _types(p: Prop) -> list:
     return seen
 
 
-def _schemas(lem: NamedLemma, p: Prop) -> list:
-    out = []
+def _rules(lem: NamedLemma, p: Prop) -> list[_Rule]:
+    """The lemma's rules at the number types of ``p``: (lhs, rhs, metas, side, is_iff)."""
+    if lem.rules:
+        return [(r.lhs, r.rhs, frozenset(r.metas), tuple(r.side), r.is_iff) for r in lem.rules]
+    out: list[_Rule] = []
     for ty in _types(p):
         try:
-            out.append(lem.table.instance(lem.name, ty))  # type: ignore[attr-defined]
+            schema = lem.table.instance(lem.name, ty)  # type: ignore[attr-defined]
         except (KeyError, ValueError, TypeError, AttributeError):
             continue
+        metas = frozenset(schema.metas)
+        side = tuple(q.prop for q in schema.params if getattr(q, "prop", None) is not None)
+        c = schema.concl
+        if isinstance(c, Rel) and c.op == "=":
+            out.append((c.lhs, c.rhs, metas, side, False))
+        elif isinstance(c, Iff):
+            out.append((c.lhs, c.rhs, metas, side, True))
+        elif isinstance(c, Not):
+            out.append((c.arg, Bool_(False), metas, side, True))
+        else:
+            out.append((c, _TRUE, metas, side, True))
     return out
 
 
@@ -148,28 +219,25 @@ def instances(p: Prop, named: list[NamedLemma], facts: list[Prop], timeout_s: fl
     terms = subterms(p)
     props = subprops(p)
     for lem in named:
-        for schema in _schemas(lem, p):
-            metas = frozenset(schema.metas)
-            conds = [q.prop for q in schema.params if getattr(q, "prop", None) is not None]
-            concl = schema.concl
-            if isinstance(concl, Rel) and concl.op == "=":
-                if isinstance(concl.lhs, Var) and concl.lhs.name in metas or _ring_identity(concl):
+        for lhs, rhs, metas, conds, is_iff in _rules(lem, p):
+            need = _metas_of(lhs, metas) | _metas_of(rhs, metas)
+            if not is_iff:
+                if isinstance(lhs, Var) and lhs.name in metas or _ring_identity(lhs, rhs):
                     continue  # mul_comm, add_assoc, mul_add …: only reorder (see simp_all)
                 for t in terms:
                     binds: dict[str, Term] = {}
-                    if match_term(concl.lhs, t, metas, binds) and set(binds) >= _metas_in(concl, metas):
-                        if _conds_ok(conds, binds, metas, facts, timeout_s):
-                            inst = Rel("=", t, subst_term(concl.rhs, binds))
-                            if inst not in out:
+                    if match_term(lhs, t, metas, binds) and set(binds) >= need:
+                        if _conds_ok(list(conds), binds, metas, facts, timeout_s):
+                            inst = Rel("=", t, subst_term(rhs, binds))
+                            if inst not in out and not _metas_of(inst, metas):
                                 out.append(inst)
             else:
-                pat = concl.lhs if isinstance(concl, Iff) else concl
                 for q in props:
                     binds = {}
-                    if match_prop(pat, q, metas, binds) and set(binds) >= _metas_in(concl, metas):
-                        if _conds_ok(conds, binds, metas, facts, timeout_s):
-                            inst = Iff(q, subst_prop(concl.rhs, binds)) if isinstance(concl, Iff) else q
-                            if inst not in out:
+                    if match_prop(lhs, q, metas, binds) and set(binds) >= need:
+                        if _conds_ok(list(conds), binds, metas, facts, timeout_s):
+                            inst = Iff(q, subst_prop(rhs, binds))
+                            if inst not in out and not _metas_of(inst, metas):
                                 out.append(inst)
             if len(out) >= MAX_INSTANCES:
                 return out
@@ -185,21 +253,23 @@ def reorders(p: Prop, lemmas: list) -> bool:
         return False
     terms = subterms(p)
     for lem in named:
-        for schema in _schemas(lem, p):
-            concl = schema.concl
-            if not (isinstance(concl, Rel) and concl.op == "=" and _ring_identity(concl)):
+        for lhs, rhs, metas, _side, is_iff in _rules(lem, p):
+            if is_iff or isinstance(lhs, Var) or not _ring_identity(lhs, rhs):
                 continue
-            if isinstance(concl.lhs, Var):
-                continue
-            metas = frozenset(schema.metas)
-            if any(match_term(concl.lhs, t, metas, {}) for t in terms):
+            if any(match_term(lhs, t, metas, {}) for t in terms):
                 return True
     return False
 
 
-def _ring_identity(r: Rel) -> bool:
+def _metas_of(x, metas: frozenset[str]) -> set[str]:
+    """The pattern variables occurring anywhere in a term or proposition (binders too)."""
+    names = term_vars(x) if isinstance(x, _TERMS) else prop_vars(x)
+    return names & metas
+
+
+def _ring_identity(lhs, rhs) -> bool:
     try:
-        return ring_equal(r.lhs, r.rhs)
+        return ring_equal(lhs, rhs)
     except (TypeError, ValueError):
         return False
 
@@ -216,7 +286,7 @@ def _conds_ok(conds: list[Prop], binds: dict[str, Term], metas: frozenset[str], 
               timeout_s: float) -> bool:
     for c in conds:
         inst = subst_prop(c, binds)
-        if _metas_in(inst, metas):
+        if _metas_of(inst, metas):
             return False  # a hypothesis mentioning an unbound pattern variable
         if not discharged(inst, facts, timeout_s):
             return False
