@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import threading
 import time
 
@@ -230,7 +231,8 @@ _bodies = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("QED_FUZZ_EXAMPLES", "100")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(["/v1/completions", "/v1/embeddings"]), body=_bodies,
        garble=st.sampled_from([None, None, None, b"\xff\xfe", b"{", b"[1,"]))
 def test_fuzzed_request_bodies_get_2xx_or_4xx_never_5xx(fuzz_server, path, body, garble):
