@@ -200,3 +200,10 @@ def test_omega_distributes_products():
 
 def test_linarith_casts_of_nat_are_nonnegative():
     assert isinstance(run("(n : ℕ) (x : ℝ) (h : x = -(n : ℝ)) : x ≤ 0", "linarith"), Proved)
+
+
+def test_applied_lemma_hints_in_simp():
+    assert isinstance(run("(a : ℝ) (h : 0 ≤ a - 1) : |a - 1| + 1 = a", "simp [abs_of_nonneg h]"), Proved)
+    r = run("(a : ℝ) (h : 0 ≤ a - 1) : |a - 1| + 1 = a", "simp only [abs_of_nonneg h]")
+    assert targets(r) == ["a - 1 + 1 = a"]
+    assert isinstance(run("(n : ℕ) (h : 1 ≤ n) : ((n - 1 : ℕ) : ℝ) + 1 = n", "simp [Nat.cast_sub h]"), Proved)
