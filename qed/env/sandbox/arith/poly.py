@@ -231,6 +231,8 @@ def to_poly(t: Term, atoms: AtomTable) -> Poly:
             return const(v) if v is not None else atoms.atom(t)
         case BinOp(op=op, lhs=lhs, rhs=rhs, ty=ty):
             return _binop_poly(t, op, lhs, rhs, ty, atoms)
+    if hasattr(t, "ty"):  # a term kind added after this module (∑, …): an atom
+        return atoms.atom(t)
     raise TypeError(f"not a sandbox term: {t!r}")
 
 

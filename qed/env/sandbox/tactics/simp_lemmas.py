@@ -27,6 +27,7 @@ from qed.env.sandbox.arith.linear import relation_comparison, split_conjunctions
 from qed.env.sandbox.arith.poly import AtomTable
 from qed.env.sandbox.ast import (
     NUMERIC,
+    REAL,
     Abs,
     And,
     App,
@@ -245,20 +246,29 @@ def instances(p: Prop, named: list[NamedLemma], facts: list[Prop], timeout_s: fl
 
 
 def reorders(p: Prop, lemmas: list) -> bool:
-    """Some named ring-identity lemma (``mul_comm``, ``Nat.mul_add`` …), which the sandbox
-    does not rewrite with, matches a subterm of ``p``: Lean's simp would have rewritten
-    there, so "no progress" is not reported for it."""
+    """Some named ring-identity lemma (``mul_comm``, ``sq``, ``Nat.mul_add`` …), which the
+    sandbox does not rewrite with, has a left-hand side whose head operation occurs in
+    ``p``: Lean's simp would (most likely) have rewritten there, so "no progress" is not
+    reported for it. Affects only that message, never a goal."""
     named = [lem for lem in lemmas if isinstance(lem, NamedLemma)]
     if not named:
         return False
-    terms = subterms(p)
+    ops = {t.op for t in subterms(p) if isinstance(t, BinOp)}
     for lem in named:
-        for lhs, rhs, metas, _side, is_iff in _rules(lem, p):
-            if is_iff or isinstance(lhs, Var) or not _ring_identity(lhs, rhs):
+        rules = _rules(lem, p) or _rules_at(lem, REAL)
+        for lhs, rhs, _metas, _side, is_iff in rules:
+            if is_iff or not isinstance(lhs, BinOp) or not _ring_identity(lhs, rhs):
                 continue
-            if any(match_term(lhs, t, metas, {}) for t in terms):
+            if lhs.op in ops:
                 return True
     return False
+
+
+def _rules_at(lem: NamedLemma, ty) -> list[_Rule]:
+    from qed.env.sandbox.ast import Rel as _Rel
+
+    probe = _Rel("=", Var("_probe", ty), Var("_probe", ty))
+    return _rules(lem, probe)
 
 
 def _metas_of(x, metas: frozenset[str]) -> set[str]:
