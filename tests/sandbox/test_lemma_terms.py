@@ -210,3 +210,11 @@ def test_open_namespaces_of_real_proofs():
     assert run("(m n : ℕ) (h : m < n + 1) : m ≤ n", "exact le_of_lt_succ h") == "proved"
     assert run("(x : ℝ) (h : 0 < x) : 0 < Real.sqrt x", "exact sqrt_pos.2 h") == "proved"
     assert "unknown identifier" in run("(m n : ℕ) (h : m < n + 1) : m ≤ n", "exact le_of_lt_succc h")
+
+
+def test_apply_with_projected_lemmas():
+    s = "(a b c : ℝ) (h : 0 < c) (hab : a ≤ b) : c * a ≤ c * b"
+    assert run(s, "apply (mul_le_mul_left h).mpr", "exact hab") == "proved"
+    assert run(s.replace("a ≤ b)", "b ≤ a)"), "apply (mul_le_mul_left h).mpr hab").startswith("error")
+    goals = run("(c : ℝ) (h : 1 ≤ c) : 0 < c", "apply zero_lt_one.trans_le")
+    assert [g.rsplit("⊢ ", 1)[1] for g in goals] == ["1 ≤ c"] and "_dot" not in goals[0]

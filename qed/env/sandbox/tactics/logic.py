@@ -249,6 +249,11 @@ def apply(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     words = top_words(src)
     if words and (words[0] in ctx.lemmas or words[0].rpartition(".")[0] in ctx.lemmas):
         return _apply_lemma(goal, words[0], words[1:], ctx)
+    from qed.env.sandbox.tactics.proofterm import fused_iff_head  # apply (mul_le_mul_left h).mpr
+
+    fused = fused_iff_head(src, goal, ctx)
+    if fused is not None:
+        return _apply_lemma(goal, fused[0], fused[1], ctx)
     prop = elab(src, goal, ctx)
     premises: list[Prop] = []
     while True:

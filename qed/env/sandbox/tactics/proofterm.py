@@ -710,6 +710,26 @@ def _lemma(name: str, projs: list[str], args: list[str], goal: SGoal, ctx: Ctx,
     raise first
 
 
+def fused_iff_head(src: str, goal: SGoal, ctx: Ctx) -> tuple[str, list[str]] | None:
+    """``(lemma args).mpr rest`` -> ``("lemma.mpr", args + rest)`` (the ``↔`` lemma's
+    implicit arguments are then unified with the goal), else None."""
+    words = top_words(src.strip())
+    if not words or not words[0].startswith("("):
+        return None
+    close = _closing(words[0], 0)
+    inner, projs = words[0][1:close], words[0][close + 1:]
+    plist = [x for x in projs.split(".") if x]
+    if len(plist) != 1 or plist[0] not in _PROJ_MP + _PROJ_MPR or find_top(inner, ":") >= 0:
+        return None
+    iw = top_words(inner)
+    if not iw or find_decl(goal, iw[0].split(".")[0]) is not None:
+        return None
+    lh = lemma_head(iw[0], ctx)
+    if lh is None or lh[1] or lh[2]:
+        return None
+    return f"{iw[0]}.{plist[0]}", iw[1:] + words[1:]
+
+
 def apply_lemma(goal: SGoal, head: str, args: list[str], ctx: Ctx) -> tuple[SGoal, ...]:
     """``apply lemma args``: unify the conclusion with the target (also after taking the
     conclusion's own ``∀``/``→`` premises); hypotheses not supplied become new goals in
@@ -717,6 +737,31 @@ def apply_lemma(goal: SGoal, head: str, args: list[str], ctx: Ctx) -> tuple[SGoa
     lh = lemma_head(head, ctx)
     assert lh is not None
     base, proj, projs = lh
+    if projs:  # ``apply zero_lt_one.trans_le``: the lemma, then its projection applied
+        ty = first_numeric_type(goal.target)
+        dot = None
+        try:
+            pre = _lemma(base, [proj] if proj else [], [], goal, ctx, None, head, prefer=ty)
+            dot = _dot_lemma(pre, projs[0]) if len(projs) == 1 else None
+        except TacticFailure:
+            pass
+        if dot is not None:
+            hname = "_dot✝"
+            g2 = SGoal((*goal.context, HypDecl(hname, pre)), goal.target, goal.tag)
+            new = apply_lemma(g2, dot, [hname, *args], ctx)
+            return tuple(SGoal(tuple(d for d in g.context if d.name != hname), g.target, g.tag) for g in new)
+        prop = elab(" ".join([head, *args]), goal, ctx)
+        premises: list[Prop] = []
+        for _ in range(4):
+            if props_match(prop, goal.target):
+                return tuple(SGoal(goal.context, p) for p in premises)
+            c = prop if isinstance(prop, Imp) else canon(prop)
+            if not isinstance(c, Imp):
+                break
+            premises.append(c.lhs)
+            prop = c.rhs
+        raise TacticFailure(f"tactic 'apply' failed, could not unify the conclusion of '{head}' with "
+                            f"the goal\n{ctx.show_goal(goal)}")
     cache: dict[str, Prop] = {}
     first: TacticFailure | None = None
     for ty in candidate_types(base, proj, args, goal, ctx, goal.target, cache):
