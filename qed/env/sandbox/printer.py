@@ -53,7 +53,7 @@ from qed.env.sandbox.ast import (
     Var,
 )
 from qed.env.sandbox.syntax_elab import bounded_shape, prop_mentions
-from qed.env.sandbox.syntax_ext import TSUB, namespace_of
+from qed.env.sandbox.syntax_ext import TSUB, ZMOD_CAST, ZMOD_NUMERAL, namespace_of
 
 __all__ = ["print_goal", "print_prop", "print_term", "print_type"]
 
@@ -233,7 +233,7 @@ _SHORT = {
 }  # fmt: skip
 _GLOBAL_FNS = (
     set(_INFIX_FNS) | set(_BRACKETS) | _PLAIN | set(_SHORT)
-    | {"Real.pi", "Complex.I", "Nat.factorial", "Inv.inv"}
+    | {"Real.pi", "Complex.I", "Nat.factorial", "Inv.inv", ZMOD_NUMERAL, ZMOD_CAST}
     | {"Real.log", "Nat.gcd", "Nat.lcm", "Nat.sqrt", "Nat.pred", "Int.gcd", "Int.lcm", "Int.natAbs",
        "Int.toNat", "Int.fract", "Rat.num", "Rat.den", "Complex.re", "Complex.im", "Real.arcsin",
        "Real.arccos", "Finset.range", "Finset.Icc", "Finset.Ico", "Finset.Ioc", "Finset.Ioo", "Set.Icc",
@@ -266,6 +266,10 @@ def _global_app(t: App, names: dict[str, str]) -> tuple[str, int]:
         return "π", MAX
     if fn == "Complex.I":
         return "Complex.I", MAX
+    if fn == ZMOD_NUMERAL:
+        return _term(args[0], names)
+    if fn == ZMOD_CAST:
+        return "↑" + _term_at(args[0], MAX, names), MAX
     if fn in _INFIX_FNS:
         op = _INFIX_FNS[fn]
         prec, lreq, rreq = _BIN[op]

@@ -74,6 +74,8 @@ from qed.env.sandbox.syntax_ext import (
     TRUNCATED,
     TSUB,
     TYVAR_CLASSES,
+    ZMOD_CAST,
+    ZMOD_NUMERAL,
     coercible,
     is_zmod,
     namespace_of,
@@ -812,7 +814,11 @@ class Elaborator:
         if k is Var:
             return Var(t.name, self._zty(t.ty)) if type(t.ty) is _MV else t
         if k is Num:
-            return Num(t.value, self._zty(t.ty), t.lit) if type(t.ty) is _MV else t
+            t = Num(t.value, self._zty(t.ty), t.lit) if type(t.ty) is _MV else t
+            if is_zmod(t.ty):
+                # ZMod numerals are opaque to the arithmetic (5 = 2 in ZMod 3): see ``ZMOD_NUMERAL``.
+                return App(ZMOD_NUMERAL, (Num(t.value, NAT),), t.ty)
+            return t
         if k is BinOp:
             ty = self._zty(t.ty)
             lhs, rhs = self._zterm(t.lhs), self._zterm(t.rhs)
@@ -839,8 +845,10 @@ class Elaborator:
         if k is Cast:
             arg = self._zterm(t.arg)
             ty = self._zty(t.ty)
+            if arg.ty != ty and is_zmod(ty):
+                return App(ZMOD_CAST, (arg,), ty)
             return arg if arg.ty == ty else Cast(arg, ty)
-        return App(t.fn, tuple(self._zterm(a) for a in t.args), t.ty)
+        return App(t.fn, tuple(self._zterm(a) for a in t.args), self._zty(t.ty))
 
     def _zprop(self, p: Prop) -> Prop:
         k = type(p)

@@ -50,6 +50,11 @@ SIGNED = (INT, RAT, REAL, CPLX)
 # Types whose subtraction is truncated (``tsub``): printed ``a - b``, represented ``App("tsub")``.
 TRUNCATED = (NNREAL, PNAT)
 TSUB = "tsub"
+# ``ZMod n`` numerals and casts into ``ZMod n`` are applications of these (printed ``5`` and
+# ``↑x``), so that no arithmetic procedure mistakes them for integers: the sandbox's decision
+# procedures compute in characteristic 0, and ``(5 : ZMod 3) = 2``.
+ZMOD_NUMERAL = "ZMod.numeral"
+ZMOD_CAST = "ZMod.cast"
 
 
 def is_zmod(ty: object) -> bool:
