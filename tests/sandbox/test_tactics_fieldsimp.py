@@ -207,3 +207,10 @@ def test_applied_lemma_hints_in_simp():
     r = run("(a : ℝ) (h : 0 ≤ a - 1) : |a - 1| + 1 = a", "simp only [abs_of_nonneg h]")
     assert targets(r) == ["a - 1 + 1 = a"]
     assert isinstance(run("(n : ℕ) (h : 1 ≤ n) : ((n - 1 : ℕ) : ℝ) + 1 = n", "simp [Nat.cast_sub h]"), Proved)
+
+
+def test_field_simp_denominators_from_disequalities():
+    r = run("(x : ℝ) (hx : x ≠ 1) : 1 / (1 - x) + 1 / (x - 1) = 0", "field_simp")
+    assert targets(r) == ["x - 1 + (1 - x) = 0"]
+    r = run("(x : ℝ) (hx : x < 2) : 3 / (x - 2) = 1", "field_simp")
+    assert targets(r) == ["3 = x - 2"]

@@ -20,9 +20,10 @@ What it does, per location (``at h ⊢``, ``at *``; default the target):
 
 "Provably ≠ 0" (Lean's ``FieldSimp.discharge``: assumption, ``norm_num``, positivity,
 ``mul_ne_zero``/``pow_ne_zero``): a non-zero numeral; a product, power, quotient or
-negation of such; a hypothesis or hint ``e ≠ 0``, ``0 ≠ e``, ``0 < e``, ``e > 0``,
-``e < 0``, ``0 > e`` (``e`` equal up to ring normalisation, slightly stronger than Lean's
-syntactic ``assumption``); ``positivity`` with the context and hints.
+negation of such; a hypothesis or hint ``a ≠ b``, ``a < b`` or ``a > b`` for ``e`` equal to
+``a - b`` or ``b - a`` up to ring normalisation (``e ≠ 0``, ``0 < e``; ``x ≠ 1`` for
+``x - 1``, as simp's ``sub_ne_zero`` lets Lean's discharger do; slightly stronger than
+Lean's syntactic ``assumption``); ``positivity`` with the context and hints.
 
 Hints (``field_simp [h₁.ne', h₂, mul_comm]``): those that elaborate to facts are used by
 the discharger; lemma names that are only simp lemmas (``mul_comm``, ``sub_eq_zero`` …)
@@ -72,7 +73,13 @@ def _mul(a: Term, b: Term) -> Term:
         return b
     if _one(b):
         return a
+    if _zero(a) or _zero(b):  # zero_mul / mul_zero
+        return Num(Fraction(0), a.ty)
     return BinOp("*", a, b, a.ty)
+
+
+def _zero(t: Term) -> bool:
+    return isinstance(t, Num) and t.value == 0
 
 
 def _mul_den(a: Term | None, b: Term | None) -> Term | None:
@@ -119,8 +126,8 @@ class Normaliser:
                 p = Rel("≠", p.arg.lhs, p.arg.rhs)
             if not isinstance(p, Rel) or p.op not in ("≠", "<", ">") or p.lhs.ty != t.ty:
                 continue
-            for a, b in ((p.lhs, p.rhs), (p.rhs, p.lhs)):
-                if evaluate(b) == 0 and _same(a, t):
+            for a, b in ((p.lhs, p.rhs), (p.rhs, p.lhs)):  # a ≠ b: a - b ≠ 0 (sub_ne_zero)
+                if _same(BinOp("-", a, b, t.ty), t):
                     return True
         return positivity(Rel("≠", t, Num(Fraction(0), t.ty)), self.context)
 
