@@ -189,3 +189,13 @@ def test_field_simp_at_hypothesis(a, b, c, nonzero_hyp, tac):
     stmt = f"(x : ℝ) {hx}(h : {a} / x = {b}) : x = {c}"
     proofs = closes(stmt, tac)
     assert true or not proofs, f"false goal {stmt} closed by {proofs}"
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(a=nonzero, b=nonzero, k=ints, k2=ints, op=st.sampled_from(["≠", "<", ">"]))
+def test_field_simp_disequality_must_name_the_denominator(a, b, k, k2, op):
+    # x R k2 excludes x = k (the zero of the denominator) only when k2 = k
+    stmt = f"(x : ℝ) (hx : x {op} {k2}) : {a} / (x - {k}) + {b} = ({a} + {b} * (x - {k})) / (x - {k})"
+    true = k2 == k or (op == "<" and k2 <= k) or (op == ">" and k2 >= k)
+    proofs = closes(stmt, "field_simp")
+    assert true or not proofs, f"false goal {stmt} closed by {proofs}"
