@@ -15,7 +15,7 @@ import time
 import httpx
 import psutil
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from qed.serve.app import Engine, ServeOptions, create_app, running_server
@@ -223,7 +223,16 @@ _fields = {
     "echo": st.one_of(st.booleans(), _values),
     "encoding_format": st.one_of(st.just("float"), _any_text),
 }
+_plausible = st.fixed_dictionaries(  # mostly valid: odd texts reach the tokenizer, stop matching, the model
+    {"prompt": st.one_of(_any_text, st.lists(_any_text, min_size=1, max_size=3)),
+     "max_tokens": st.integers(1, 8)},
+    optional={"n": st.integers(1, 4), "temperature": st.one_of(st.floats(0, 2), st.just(1e-300)),
+              "top_p": st.floats(1e-9, 1), "stop": st.lists(_any_text, max_size=3),
+              "logprobs": st.integers(0, 5), "seed": st.integers(-(2**63), 2**64 - 1),
+              "model": st.just("qed")},
+)
 _bodies = st.one_of(
+    _plausible,
     st.fixed_dictionaries({}, optional=_fields),
     st.fixed_dictionaries({"prompt": st.just("⊢ x = 1"), "max_tokens": st.integers(1, 6)},
                           optional={k: v for k, v in _fields.items() if k not in ("prompt", "max_tokens")}),
@@ -239,6 +248,7 @@ def test_fuzzed_request_bodies_get_2xx_or_4xx_never_5xx(fuzz_server, path, body,
     text = json.dumps(body, ensure_ascii=True, allow_nan=True)  # lone surrogates become \udxxx escapes
     content = garble if garble is not None else text.encode("ascii")
     r = fuzz_server.post(path, content=content, headers={"content-type": "application/json"})
+    event(f"HTTP {r.status_code // 100}xx")  # --hypothesis-show-statistics: how many were served
     assert r.status_code < 500, (path, text[:300], r.status_code, r.text[:300])
     if r.status_code >= 400:
         r.json()  # a readable JSON error, never a crash page
