@@ -1,7 +1,7 @@
 """``qed sandbox fidelity`` and how ``qed check`` shows Lean text (whole, never as markup).
 
 Records are built here so that their outcome cannot change while the sandbox grows
-(``norm_num`` on ``2 + 2 = 4``, a tactic called ``foo_tactic``, a ``Finset`` statement);
+(``norm_num`` on ``2 + 2 = 4``, a tactic called ``foo_tactic``, a statement about an undeclared ``y``);
 the shipped real rows (tests/fixtures/real) are only checked for bookkeeping.
 """
 
@@ -29,7 +29,8 @@ def goedel(name: str, theorem: str) -> str:
 
 GOOD = goedel("good", "theorem good : (2 : ℕ) + 2 = 4 := by\n  norm_num\n")
 FOO = goedel("foo", "theorem foo (x : ℝ) (h : x = 1) : x + 1 = 2 := by\n  foo_tactic [h]\n  linarith\n")
-FINSET = goedel("fin", "theorem fin (s : Finset ℕ) : s.card = s.card := by\n  rfl\n")
+# ``y`` is declared nowhere: Lean rejects this statement too, so no sandbox ever accepts it
+UNDECLARED = goedel("undecl", "theorem undecl (x : ℝ) : x = y := by\n  rfl\n")
 
 
 def write(tmp_path: Path, lines: list[str], name: str = "rows.jsonl") -> Path:
@@ -45,7 +46,7 @@ def fidelity_json(*args: str) -> dict:
 
 
 def test_fidelity_reports_counts_groups_and_bad_lines(tmp_path):
-    path = write(tmp_path, [GOOD, "{not json", FOO, json.dumps({"question": "x"}), FINSET])
+    path = write(tmp_path, [GOOD, "{not json", FOO, json.dumps({"question": "x"}), UNDECLARED])
     doc = fidelity_json(str(path), "--records")
     assert (doc["read"], doc["records"], doc["accepted"], doc["checked"], doc["failed"]) == (5, 3, 2, 1, 1)
     assert doc["checked_share"] == pytest.approx(0.5)
@@ -57,12 +58,12 @@ def test_fidelity_reports_counts_groups_and_bad_lines(tmp_path):
     assert group["count"] == 1 and group["share"] == pytest.approx(0.5)
     assert group["example"]["name"] == "foo" and group["example"]["tactic"] == "foo_tactic [h]"
     (rejected,) = doc["rejections"]
-    assert rejected["example"]["name"] == "fin" and rejected["share"] == pytest.approx(1 / 3)
+    assert rejected["example"]["name"] == "undecl" and rejected["share"] == pytest.approx(1 / 3)
     assert [o["status"] for o in doc["outcomes"]] == ["checked", "failed", "rejected"]
 
 
 def test_fidelity_table_shows_whole_tactics_and_names_bad_lines(tmp_path):
-    path = write(tmp_path, [GOOD, FOO, FINSET, "[oops"])
+    path = write(tmp_path, [GOOD, FOO, UNDECLARED, "[oops"])
     r = runner.invoke(app, ["sandbox", "fidelity", str(path)])
     assert r.exit_code == 0, r.output
     out = " ".join(r.stdout.split())
@@ -74,7 +75,7 @@ def test_fidelity_table_shows_whole_tactics_and_names_bad_lines(tmp_path):
 
 
 def test_fidelity_limit_and_unusable_input(tmp_path):
-    path = write(tmp_path, [GOOD, FOO, FINSET])
+    path = write(tmp_path, [GOOD, FOO, UNDECLARED])
     assert fidelity_json(str(path), "--limit", "1")["records"] == 1
     wrong = write(tmp_path, [json.dumps({"informal": "x"}), json.dumps({"statement": "y"})], "wrong.jsonl")
     r = runner.invoke(app, ["sandbox", "fidelity", str(wrong)])

@@ -2,8 +2,8 @@
 
 The sandbox grows while these tests stand, so every outcome asserted here is one that
 cannot change: ``norm_num`` proves ``2 + 2 = 4``, ``foo_tactic`` is no tactic, a lemma
-called ``no_such_lemma_xyz`` exists nowhere, ``Finset`` statements are outside the
-fragment (the expected reason is computed by ``coverage``, not written down), and the
+called ``no_such_lemma_xyz`` exists nowhere, a statement about an undeclared ``y`` is
+rejected (the expected reason is computed by ``coverage``, not written down), and the
 real-row fixture is only checked for bookkeeping.
 """
 
@@ -55,7 +55,8 @@ def goedel(name: str, theorem: str) -> dict:
 GOOD = goedel("good", "theorem good : (2 : ℕ) + 2 = 4 := by\n  norm_num\n")
 FOO = goedel("foo", "theorem foo (x : ℝ) (h : x = 1) : x + 1 = 2 := by\n  foo_tactic [h]\n  linarith\n")
 LEMMA = goedel("lem", "theorem lem (x : ℝ) (h : 0 < x) : 0 < x := by\n  exact no_such_lemma_xyz h\n")
-FINSET = goedel("fin", "theorem fin (s : Finset ℕ) : s.card = s.card := by\n  rfl\n")
+# ``y`` is declared nowhere: Lean rejects this statement too, so no sandbox ever accepts it
+UNDECLARED = goedel("undecl", "theorem undecl (x : ℝ) : x = y := by\n  rfl\n")
 WRONG = goedel("wrong", "theorem wrong (x : ℝ) (h₀ : 2 * x = 4) : x = 3 := by\n  linarith\n")
 EXTRA = goedel("extra", "theorem extra : (2 : ℕ) + 2 = 4 := by\n  norm_num\n  rfl\n")
 
@@ -191,10 +192,10 @@ def test_an_unknown_lemma_is_named_without_projections():
 
 
 def test_a_rejected_statement_is_grouped_as_coverage_groups_it():
-    o = run(FINSET)
-    expected = coverage([Theorem("fin", case(FINSET).statement)]).rejected[0]
+    o = run(UNDECLARED)
+    expected = coverage([Theorem("undecl", case(UNDECLARED).statement)]).rejected[0]
     assert (o.status, o.cause) == (REJECTED, expected.category)
-    assert "Finset" in o.message
+    assert "unknown identifier 'y'" in o.message
 
 
 def test_a_tactic_that_fails_where_lean_would_succeed_is_named():
@@ -311,7 +312,7 @@ def _consistent(report) -> None:
 
 
 def test_the_report_counts_what_the_records_did():
-    lines = [json.dumps(r) for r in (GOOD, FOO, LEMMA, FINSET, WRONG)] + ["[]", json.dumps({"x": 1})]
+    lines = [json.dumps(r) for r in (GOOD, FOO, LEMMA, UNDECLARED, WRONG)] + ["[]", json.dumps({"x": 1})]
     report = fidelity(iter(lines), source="mine", keep_outcomes=True)
     _consistent(report)
     assert (report.records, report.accepted, report.checked) == (5, 4, 1)
@@ -320,8 +321,8 @@ def test_the_report_counts_what_the_records_did():
     assert causes["unknown tactic 'foo_tactic'"].example.name == "foo"
     assert causes["unknown tactic 'foo_tactic'"].example.tactic == "foo_tactic [h]"
     assert causes["unknown tactic 'foo_tactic'"].share == pytest.approx(0.25)
-    assert report.rejections[0].count == 1 and report.rejections[0].example.name == "fin"
-    assert [o.name for o in report.outcomes] == ["good", "foo", "lem", "fin", "wrong"]
+    assert report.rejections[0].count == 1 and report.rejections[0].example.name == "undecl"
+    assert [o.name for o in report.outcomes] == ["good", "foo", "lem", "undecl", "wrong"]
     doc = report.to_json(records=True)
     json.dumps(doc)  # JSON-ready
     assert doc["checked_share"] == pytest.approx(0.25) and len(doc["outcomes"]) == 5
