@@ -34,6 +34,7 @@ from qed.env.sandbox.ast import (
     VarDecl,
 )
 from qed.env.sandbox.parse import ParseError, parse_prop, parse_statement, parse_term
+from qed.env.sandbox.printer import print_goal
 
 CTX = (
     VarDecl("x", REAL),
@@ -99,11 +100,17 @@ def test_unterminated_binder_names_where_it_opened():
     assert "opened at line 2, column 3" in info.value.message
 
 
-def test_abbrev_placeholder_is_rejected_with_reason():
+def test_answer_placeholder_is_an_opaque_constant_outside_the_context():
+    name, goal = parse_statement("noncomputable abbrev s : ℕ := sorry\n\ntheorem t (n : ℕ) : s = n + 1 := by")
+    assert name == "t"
+    assert goal.context == (VarDecl("n", NAT),)
+    assert print_goal(goal).text == "n : ℕ\n⊢ s = n + 1"
+    # a predicate answer is applied like a function to Prop
+    _, goal = parse_statement("abbrev P : ℝ → ℝ → Prop := sorry\ntheorem t (x : ℝ) : P x 1 := by")
+    assert print_goal(goal).text == "x : ℝ\n⊢ P x 1"
     with pytest.raises(StatementError) as info:
-        parse_statement("abbrev s : ℕ := sorry\ntheorem t : s = 1 := by")
-    assert "abbrev" in info.value.message
-    assert info.value.__cause__.category == "answer placeholder (abbrev)"
+        parse_statement("def f (n : ℕ) : ℕ := n + 1\ntheorem t : f 1 = 2 := by")
+    assert info.value.__cause__.category == "answer placeholder with parameters"
 
 
 @pytest.mark.parametrize(

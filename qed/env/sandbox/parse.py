@@ -69,13 +69,15 @@ def parse_statement(text: str) -> tuple[str, SGoal]:
 
 def _statement(text: str) -> tuple[str, SGoal]:
     p = Parser(text)
+    names: dict[str, Decl] = {}
     head = p.advance()
-    if head.text in ("abbrev", "def", "noncomputable"):
-        raise p.error(
-            head,
-            "unsupported answer placeholder before the theorem (abbrev/def)",
-            "answer placeholder (abbrev)",
-        )
+    while head.kind == "ident" and head.text in ("abbrev", "def", "noncomputable"):
+        if head.text == "noncomputable":
+            head = p.advance()
+            continue
+        decl = _answer_placeholder(p, head)
+        names[decl.name] = decl
+        head = p.advance()
     if head.kind != "ident" or head.text not in ("theorem", "lemma", "example"):
         raise p.error(head, "expected 'theorem', 'lemma' or 'example'")
     if head.text == "example":
@@ -86,7 +88,6 @@ def _statement(text: str) -> tuple[str, SGoal]:
             raise p.error(tok, "expected the theorem's name")
         name = tok.text
     context: list[Decl] = []
-    names: dict[str, Decl] = {}
     while p.peek().kind == "sym" and p.peek().text in ("(", "{", "["):
         opener = p.advance()
         close = {"(": ")", "{": "}", "[": "]"}[opener.text]
@@ -129,6 +130,36 @@ def _statement(text: str) -> tuple[str, SGoal]:
     elab = Elaborator(text, names)
     target = elab.finish_prop(elab.prop(raw))
     return name, SGoal(tuple(context), target)
+
+
+def _answer_placeholder(p: Parser, head: Token) -> VarDecl:
+    """``abbrev NAME : T := sorry`` (or ``def``) before the theorem: an opaque constant.
+
+    The name is in scope in the theorem but not in the goal's context (Lean shows it as a
+    global constant). Its value is never unfolded, so the sandbox proves a statement about
+    it only if the statement holds for every value of the answer (sound; filling in the
+    answer is left to whoever supplies the definition). Definitions with parameters are
+    rejected.
+    """
+    tok = p.advance()
+    if tok.kind != "ident" or tok.text in KEYWORDS:
+        raise p.error(tok, f"expected a name after '{head.text}'")
+    colon = p.peek()
+    if colon.text != ":" or colon.kind != "sym":
+        raise p.error(
+            colon, f"unsupported '{head.text}' with parameters", "answer placeholder with parameters"
+        )
+    p.advance()
+    if not p.starts_type():
+        raise p.error(p.peek(), f"unsupported type of '{tok.text}'", "answer placeholder type")
+    ty = to_ty(p.parse_type())
+    p.expect(":=")
+    while p.peek().kind != "eof" and not (
+        p.peek().kind == "ident"
+        and p.peek().text in ("theorem", "lemma", "example", "abbrev", "def", "noncomputable")
+    ):
+        p.advance()
+    return VarDecl(tok.text, ty)
 
 
 def _binder_names(p: Parser) -> list[tuple[str, int]]:

@@ -154,14 +154,15 @@ def _term(t: Term, names: dict[str, str]) -> tuple[str, int]:
         return _num(t)
     if k is BinOp:
         prec, lreq, rreq = _BIN[t.op]
-        return f"{_term_lhs(t.lhs, lreq, prec, names)} {t.op} {_term_at(t.rhs, rreq, names)}", prec
+        rhs = _exponent(t.rhs, names) if t.op == "^" else _term_at(t.rhs, rreq, names)
+        return f"{_term_lhs(t.lhs, lreq, prec, names)} {t.op} {rhs}", prec
     if k is Neg:
         arg = _term_at(t.arg, 75, names)
         return ("- " if arg.startswith("-") else "-") + arg, 75
     if k is Abs:
         return f"|{_term(t.arg, names)[0]}|", MAX
     if k is Cast:
-        return "↑" + _term_at(t.arg, MAX, names), MAX
+        return "↑" + _arg(t.arg, names), MAX
     if k is App:
         if t.fn == "Real.sqrt" and len(t.args) == 1:
             return "√" + _term_at(t.args[0], MAX, names), MAX
@@ -183,6 +184,12 @@ def _term(t: Term, names: dict[str, str]) -> tuple[str, int]:
         inner = ", ".join(_term(e, names)[0] for e in t.elems)
         return (f"[{inner}]" if t.ty.kind == "List" else f"{{{inner}}}"), MAX  # type: ignore[union-attr]
     raise TypeError(f"not a sandbox term: {t!r}")
+
+
+def _exponent(t: Term, names: dict[str, str]) -> str:
+    """The right operand of ``^``: a negation is parenthesised (``x ^ (-3)``), as Lean does."""
+    text = _term_at(t, 75, names)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _tail(t: Term) -> int:
@@ -273,7 +280,8 @@ def _global_app(t: App, names: dict[str, str]) -> tuple[str, int]:
     if fn in _INFIX_FNS:
         op = _INFIX_FNS[fn]
         prec, lreq, rreq = _BIN[op]
-        return f"{_term_lhs(args[0], lreq, prec, names)} {op} {_term_at(args[1], rreq, names)}", prec
+        rhs = _exponent(args[1], names) if op == "^" else _term_at(args[1], rreq, names)
+        return f"{_term_lhs(args[0], lreq, prec, names)} {op} {rhs}", prec
     if fn in _BRACKETS:
         left, right = _BRACKETS[fn]
         return f"{left}{_term(args[0], names)[0]}{right}", MAX

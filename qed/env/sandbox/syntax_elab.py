@@ -244,6 +244,14 @@ class Elaborator:
         raise self.err(_pos(raw), "type mismatch: expected a proposition, found a term")
 
     def rel(self, op: str, lhs: Raw, rhs: Raw, pos: int) -> Rel:
+        if self._structural(lhs) or self._structural(rhs):
+            # sets, lists and functions: both sides of one type, no coercions
+            first, second = (rhs, lhs) if type(lhs) in (RLam, RSetOf, RColl) else (lhs, rhs)
+            a = self.structural_term(first, None)
+            b = self.structural_term(second, a.ty)
+            if op not in ("=", "≠"):
+                raise self.err(pos, f"unsupported '{op}' between sets or functions", "sets")
+            return Rel(op, a, b) if first is lhs else Rel(op, b, a)
         leaves: list[_Leaf] = []
         lt = self.tree(lhs, leaves)
         rt = self.tree(rhs, leaves)
@@ -251,6 +259,27 @@ class Elaborator:
         if op not in ("=", "≠"):
             self.checks.append(("order", ty, pos))
         return Rel(op, self.build(lt, ty), self.build(rt, ty))
+
+    def _structural(self, raw: Raw) -> bool:
+        if type(raw) in (RLam, RSetOf, RColl):
+            return True
+        if type(raw) is RName and not any(n == raw.name for n, _ in self.scope):
+            decl = self.names.get(raw.name)
+            return isinstance(decl, VarDecl) and isinstance(decl.ty, FunTy)
+        return False
+
+    def structural_term(self, raw: Raw, expected: Ty | _MV | None) -> Term:
+        if type(raw) is RName:
+            v = self.lookup(raw.name, raw.pos, allow_fun=True)
+            if expected is not None:
+                self.unify(v.ty, expected, raw.pos)
+            return v
+        if type(raw) in (RLam, RSetOf, RColl):
+            t = self.ext_leaf(raw, expected)
+            if expected is not None:
+                self.unify(t.ty, expected, raw.pos)
+            return t
+        return self.elab_tree(raw, expected)
 
     def dvd(self, raw: RBin) -> Dvd:
         lhs = self.elab_tree(raw.lhs, None)
@@ -281,7 +310,12 @@ class Elaborator:
         """A predicate application (``Nat.Prime p``, ``p.Prime``, ``Even n``, ``IsLeast S x``)."""
         name, args = raw.fn, list(raw.args)
         if self.is_local(name):
-            return None
+            fty = self.resolve(self.lookup(name, raw.pos, allow_fun=True).ty)
+            if type(fty) is not FunTy or fty.cod != PROP:
+                return None
+            if len(args) != len(fty.dom):
+                raise self.err(raw.pos, f"'{name}' expects {len(fty.dom)} argument(s), got {len(args)}")
+            return Pred(name, tuple(self.term(a, d) for a, d in zip(args, fty.dom, strict=True)))
         if name.startswith("."):
             obj = self.elab_tree(args[0], None)
             ns = namespace_of(self.resolve(obj.ty))
@@ -370,7 +404,7 @@ class Elaborator:
             self.unify(a, e, pos)
             return t
         if rank(a) is not None and rank(e) is not None and coercible(a, e):
-            return Cast(t, e)
+            return _coe(t, e)
         raise self.err(
             pos, f"type mismatch: term has type {_show(a)} but is expected to have type {_show(e)}"
         )
@@ -429,7 +463,7 @@ class Elaborator:
                     raise self.err(
                         leaf.pos, f"type mismatch: cannot coerce {_show(ty)} to {_show(best)}", "coercions"
                     )
-                leaf.term = Cast(leaf.term, best)
+                leaf.term = _coe(leaf.term, best)
         return best
 
     def build(self, tree: tuple, ty: Ty | _MV) -> Term:
@@ -778,7 +812,7 @@ class Elaborator:
                     f"failed to synthesize LT {_show(t)} (no order on {_show(t)})",
                     f"order on {_show(t)}",
                 )
-            if kind == "inv" and t not in (RAT, REAL, CPLX, NNREAL):
+            if kind == "inv" and t not in (RAT, REAL, CPLX, NNREAL) and not is_zmod(t):
                 raise self.err(pos, f"failed to synthesize Inv {_show(t)}", "inverse ⁻¹")
             if kind == "norm" and t not in (REAL, CPLX):
                 raise self.err(pos, f"unsupported norm on {_show(t)}", "norm ‖·‖")
@@ -847,6 +881,8 @@ class Elaborator:
             ty = self._zty(t.ty)
             if arg.ty != ty and is_zmod(ty):
                 return App(ZMOD_CAST, (arg,), ty)
+            if arg.ty == PNAT and ty != NAT and type(t.arg) is not Cast:
+                return Cast(Cast(arg, NAT), ty)
             return arg if arg.ty == ty else Cast(arg, ty)
         return App(t.fn, tuple(self._zterm(a) for a in t.args), self._zty(t.ty))
 
@@ -938,6 +974,13 @@ def prop_mentions(p: Prop, var: str) -> bool:
     if k is ModEq:
         return _mentions(p.lhs, var) or _mentions(p.rhs, var) or _mentions(p.modulus, var)
     return False
+
+
+def _coe(t: Term, dst: Ty) -> Term:
+    """``↑t`` to ``dst``; from ℕ+ to anything but ℕ through ℕ (``↑↑n``), as Lean does."""
+    if t.ty == PNAT and dst != NAT:
+        return Cast(Cast(t, NAT), dst)
+    return Cast(t, dst)
 
 
 def _power_fn(base: object, exp: object) -> str | None:

@@ -77,6 +77,8 @@ def coercible(src: object, dst: object) -> bool:
         return True
     if (src, dst) in _COERCIONS:
         return True
+    if src == PNAT and dst in (INT, RAT, REAL, CPLX, NNREAL):
+        return True  # through ℕ: ``↑↑n``
     return is_zmod(dst) and src in (NAT, INT) and zmod_modulus(dst) is not None
 
 

@@ -463,6 +463,10 @@ class Parser:
                 opener = self.advance()
                 close = {"(": ")", "{": "}", "[": "]"}[opener.text]
                 names = self.binder_names()
+                if self.peek().text == close and close == ")":
+                    self.advance()
+                    groups.append((names, None, None))  # ``(y)``: type to infer
+                    continue
                 if self.peek().text == close:
                     raise self.error(opener, "unsupported binder without a type", "binder without type")
                 self.expect(":")
