@@ -22,6 +22,7 @@ Knows nothing about environments, search, the EBM or HTTP.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -164,10 +165,13 @@ class _StepLogprobs:
     of the newest position's raw logits (one row per sequence, replaced every step); the input
     embedding's pre-hook sees the token sampled from it (the next step's input) and keeps only
     that token's log-probability. Memory: one vocabulary-sized row per sequence plus one float
-    per sequence and step, instead of the full logits of every step.
+    per sequence and step, instead of the full logits of every step. Hooks fire for every
+    forward pass of the model, so only those in the thread that made the recorder count (another
+    thread may be using the same model meanwhile).
     """
 
     def __init__(self, model):
+        self.thread = threading.get_ident()
         self.pending = None  # (rows, vocab) log-softmax of the last step's raw logits
         self.taken: list = []  # one (rows,) tensor per step: the sampled tokens' log-probs
         head, embed = model.get_output_embeddings(), model.get_input_embeddings()
@@ -181,10 +185,12 @@ class _StepLogprobs:
     def _after_head(self, _module, _args, output) -> None:
         import torch
 
+        if threading.get_ident() != self.thread:
+            return
         self.pending = torch.log_softmax(output[:, -1].float(), dim=-1)
 
     def _before_embed(self, _module, args, kwargs) -> None:
-        if self.pending is None:
+        if self.pending is None or threading.get_ident() != self.thread:
             return
         ids = args[0] if args else kwargs["input"]
         self.taken.append(self.pending.gather(-1, ids[:, -1:]).squeeze(-1))
