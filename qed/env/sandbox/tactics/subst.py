@@ -17,20 +17,28 @@ from qed.env.sandbox.ast import (
     Abs,
     And,
     App,
+    BigOp,
     BinOp,
     Bool_,
     Cast,
+    Coll,
     Dvd,
     Exists,
+    ExistsUnique,
     Forall,
     Iff,
     Imp,
+    Lam,
+    Mem,
+    ModEq,
     Neg,
     Not,
     Num,
     Or,
+    Pred,
     Prop,
     Rel,
+    SetOf,
     Term,
     Var,
 )
@@ -42,7 +50,7 @@ _FALSE = Bool_(False)
 
 
 def term_vars(t: Term, out: set[str] | None = None) -> set[str]:
-    """Names of the variables (and applied local functions) occurring in ``t``."""
+    """Names of the variables (and applied local functions) occurring free in ``t``."""
     out = set() if out is None else out
     match t:
         case Var(name=n):
@@ -56,7 +64,19 @@ def term_vars(t: Term, out: set[str] | None = None) -> set[str]:
             out.add(f)
             for a in args:
                 term_vars(a, out)
+        case Coll(elems=elems):
+            for a in elems:
+                term_vars(a, out)
+        case BigOp(var=v, dom=d, body=b):
+            term_vars(d, out)
+            out |= _any_vars(b) - {v}
+        case Lam(var=v, body=b) | SetOf(var=v, body=b):
+            out |= _any_vars(b) - {v}
     return out
+
+
+def _any_vars(x) -> set[str]:
+    return term_vars(x) if hasattr(x, "ty") else prop_vars(x)
 
 
 def prop_vars(p: Prop, out: set[str] | None = None) -> set[str]:
@@ -71,19 +91,46 @@ def prop_vars(p: Prop, out: set[str] | None = None) -> set[str]:
             prop_vars(b, out)
         case Not(arg=a):
             prop_vars(a, out)
-        case Forall(var=v, body=b) | Exists(var=v, body=b):
+        case Forall(var=v, body=b) | Exists(var=v, body=b) | ExistsUnique(var=v, body=b):
             inner = prop_vars(b)
             inner.discard(v)
             out |= inner
+        case Mem(elem=a, coll=c):
+            term_vars(a, out)
+            term_vars(c, out)
+        case Pred(args=args):
+            for a in args:
+                term_vars(a, out)
+        case ModEq(lhs=a, rhs=b, modulus=m):
+            term_vars(a, out)
+            term_vars(b, out)
+            term_vars(m, out)
     return out
 
 
 # ---- generic maps ---------------------------------------------------------------------
 
 
+def _under(v: str, f: Callable[[Term], Term | None]) -> Callable[[Term], Term | None]:
+    """``f`` under a binder of ``v``: subterms mentioning the bound ``v`` are not replaced
+    (they are not the outer terms), nor is a replacement that would capture ``v``."""
+
+    def g(x: Term) -> Term | None:
+        if v in term_vars(x):
+            return None
+        r = f(x)
+        if r is not None and v in term_vars(r):
+            return None
+        return r
+
+    return g
+
+
 def map_term(t: Term, f: Callable[[Term], Term | None]) -> Term:
     """Rebuild ``t`` top-down: ``f`` may replace a node (return a term) or decline
-    (``None``), in which case the children are mapped. Unchanged subtrees are shared."""
+    (``None``), in which case the children are mapped. Unchanged subtrees are shared.
+    Under a binder (``∑ k ∈ s, …``, ``fun k => …``, ``{k | …}``) nothing mentioning the
+    bound variable is replaced."""
     r = f(t)
     if r is not None:
         return r
@@ -103,6 +150,16 @@ def map_term(t: Term, f: Callable[[Term], Term | None]) -> Term:
         case App(fn=fn, args=args, ty=ty):
             nargs = tuple(map_term(a, f) for a in args)
             return t if all(x is y for x, y in zip(nargs, args, strict=True)) else App(fn, nargs, ty)
+        case Coll(elems=elems, ty=ty):
+            nel = tuple(map_term(a, f) for a in elems)
+            return t if all(x is y for x, y in zip(nel, elems, strict=True)) else Coll(nel, ty)
+        case BigOp(op=op, var=v, vty=vty, dom=d, body=b, ty=ty):
+            nd, nb = map_term(d, f), map_term(b, _under(v, f))
+            return t if (nd is d and nb is b) else BigOp(op, v, vty, nd, nb, ty)
+        case Lam(var=v, vty=vty, body=b, ty=ty) | SetOf(var=v, vty=vty, body=b, ty=ty):
+            g = _under(v, f)
+            nb = map_term(b, g) if hasattr(b, "ty") else map_prop_terms(b, lambda x: map_term(x, g))
+            return t if nb == b else type(t)(v, vty, nb, ty)
     return t
 
 
@@ -131,6 +188,14 @@ def map_prop_terms(p: Prop, f: Callable[[Term], Term]) -> Prop:
             return Forall(v, ty, map_prop_terms(b, f), bd)
         case Exists(var=v, ty=ty, body=b, bounded=bd):
             return Exists(v, ty, map_prop_terms(b, f), bd)
+        case ExistsUnique(var=v, ty=ty, body=b):
+            return ExistsUnique(v, ty, map_prop_terms(b, f))
+        case Mem(elem=a, coll=c, negated=neg):
+            return Mem(f(a), f(c), neg)
+        case Pred(fn=fn, args=args):
+            return Pred(fn, tuple(f(a) for a in args))
+        case ModEq(kind=k, lhs=a, rhs=b, modulus=m):
+            return ModEq(k, f(a), f(b), f(m))
     return p
 
 
@@ -138,16 +203,53 @@ def map_prop_terms(p: Prop, f: Callable[[Term], Term]) -> Prop:
 
 
 def subst_term(t: Term, mapping: dict[str, Term]) -> Term:
-    """Simultaneously replace variables ``Var(name)`` by ``mapping[name]``."""
+    """Simultaneously replace free variables ``Var(name)`` by ``mapping[name]``
+    (capture-avoiding under the term binders ``∑``/``∏``, ``fun``, ``{x | …}``)."""
     if not mapping:
         return t
+    match t:
+        case Var(name=n):
+            return mapping.get(n, t)
+        case Num():
+            return t
+        case BinOp(op=op, lhs=a, rhs=b, ty=ty):
+            na, nb = subst_term(a, mapping), subst_term(b, mapping)
+            return t if (na is a and nb is b) else BinOp(op, na, nb, ty)
+        case Neg(arg=a, ty=ty) | Abs(arg=a, ty=ty) | Cast(arg=a, ty=ty):
+            na = subst_term(a, mapping)
+            return t if na is a else type(t)(na, ty)
+        case App(fn=fn, args=args, ty=ty):
+            nargs = tuple(subst_term(a, mapping) for a in args)
+            return t if all(x is y for x, y in zip(nargs, args, strict=True)) else App(fn, nargs, ty)
+        case Coll(elems=elems, ty=ty):
+            return Coll(tuple(subst_term(a, mapping) for a in elems), ty)
+        case BigOp(op=op, var=v, vty=vty, dom=d, body=b, ty=ty):
+            v2, b2 = _bind(v, vty, b, mapping)
+            return BigOp(op, v2, vty, subst_term(d, mapping), b2, ty)
+        case Lam(var=v, vty=vty, body=b, ty=ty) | SetOf(var=v, vty=vty, body=b, ty=ty):
+            v2, b2 = _bind(v, vty, b, mapping)
+            return type(t)(v2, vty, b2, ty)
+    return t
 
-    def f(x: Term) -> Term | None:
-        if isinstance(x, Var) and x.name in mapping:
-            return mapping[x.name]
-        return None
 
-    return map_term(t, f)
+def _subst_any(x, mapping: dict[str, Term]):
+    return subst_term(x, mapping) if hasattr(x, "ty") else subst_prop(x, mapping)
+
+
+def _bind(v: str, vty, body, mapping: dict[str, Term]):
+    """Substitute under a binder of ``v``: ``v`` itself is not replaced, and is renamed
+    when a replacement mentions it (capture avoidance)."""
+    inner = {k: x for k, x in mapping.items() if k != v}
+    if not inner:
+        return v, body
+    repl_vars: set[str] = set()
+    for x in inner.values():
+        term_vars(x, repl_vars)
+    if v in repl_vars:
+        nv = _fresh(v, repl_vars | _any_vars(body) | set(inner))
+        body = _subst_any(body, {v: Var(nv, vty)})
+        v = nv
+    return v, _subst_any(body, inner)
 
 
 def _fresh(name: str, avoid: set[str]) -> str:
@@ -176,7 +278,7 @@ def subst_prop(p: Prop, mapping: dict[str, Term]) -> Prop:
             return Iff(subst_prop(a, mapping), subst_prop(b, mapping))
         case Not(arg=a):
             return Not(subst_prop(a, mapping))
-        case Forall(var=v, ty=ty, body=b) | Exists(var=v, ty=ty, body=b):
+        case Forall(var=v, ty=ty, body=b) | Exists(var=v, ty=ty, body=b) | ExistsUnique(var=v, ty=ty, body=b):
             inner = {k: t for k, t in mapping.items() if k != v}
             if not inner:
                 return p
@@ -190,7 +292,15 @@ def subst_prop(p: Prop, mapping: dict[str, Term]) -> Prop:
             nb = subst_prop(b, inner)
             if isinstance(p, Forall):
                 return Forall(v, ty, nb, p.bounded)
-            return Exists(v, ty, nb, p.bounded)
+            if isinstance(p, Exists):
+                return Exists(v, ty, nb, p.bounded)
+            return ExistsUnique(v, ty, nb)
+        case Mem(elem=a, coll=c, negated=neg):
+            return Mem(subst_term(a, mapping), subst_term(c, mapping), neg)
+        case Pred(fn=fn, args=args):
+            return Pred(fn, tuple(subst_term(a, mapping) for a in args))
+        case ModEq(kind=k, lhs=a, rhs=b, modulus=m):
+            return ModEq(k, subst_term(a, mapping), subst_term(b, mapping), subst_term(m, mapping))
     return p
 
 
@@ -236,6 +346,11 @@ def _map_free(p: Prop, f: Callable[[Term], Term | None], keys: dict[str, str]) -
             return Iff(_map_free(a, f, keys), _map_free(b, f, keys))
         case Not(arg=a):
             return Not(_map_free(a, f, keys))
+        case ExistsUnique(var=v, ty=ty, body=b):
+            sub = {k: x for k, x in keys.items() if k != v}
+            return ExistsUnique(v, ty, rename_vars_prop(b, sub) if v in keys else _map_free(b, f, keys))
+        case Mem() | Pred() | ModEq():
+            return map_prop_terms(p, lambda t: map_term(t, f))
     return p
 
 
@@ -286,6 +401,16 @@ def _replace(p: Prop, pat: Term, repl: Term, pvars: set[str]) -> tuple[Prop, int
                 return p, 0
             nb, cb = _replace(b, pat, repl, pvars)
             return type(p)(v, p.ty, nb, p.bounded), cb
+        case Mem() | Pred() | ModEq():
+            count = 0
+
+            def f(t: Term) -> Term:
+                nonlocal count
+                nt, c = replace_in_term(t, pat, repl)
+                count += c
+                return nt
+
+            return map_prop_terms(p, f), count
     return p, 0
 
 
@@ -376,6 +501,8 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
         return True
     if type(pat) is not type(t):
         return _match_numeral(pat, t, metas, binds)
+    if isinstance(pat, (BigOp, Lam, SetOf, Coll)):
+        return _match_binder_term(pat, t, metas, binds)
     match pat:
         case Num(value=v, ty=ty):
             return v == t.value and ty == t.ty  # type: ignore[union-attr]
@@ -390,6 +517,29 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
         case App(fn=fn, args=args):
             return (fn == t.fn and len(args) == len(t.args)  # type: ignore[union-attr]
                     and all(match_term(x, y, metas, binds) for x, y in zip(args, t.args, strict=True)))  # type: ignore[union-attr]
+    return False
+
+
+def _match_binder_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    """``∑``/``fun``/set-builder/collection patterns: equal when they have no pattern
+    variables; ``∑ k ∈ ?s, body`` matches up to the bound variable's name, and a pattern
+    variable is never bound to a term mentioning the bound variable."""
+    if not (term_vars(pat) & metas):
+        return pat == t
+    if isinstance(pat, Coll):
+        return (pat.ty == t.ty and len(pat.elems) == len(t.elems)  # type: ignore[union-attr]
+                and all(match_term(a, b, metas, binds) for a, b in zip(pat.elems, t.elems, strict=True)))  # type: ignore[union-attr]
+    if isinstance(pat, BigOp) and isinstance(t, BigOp):
+        if (pat.op, pat.vty, pat.ty) != (t.op, t.vty, t.ty) or not match_term(pat.dom, t.dom, metas, binds):
+            return False
+        body = t.body if t.var == pat.var else subst_term(t.body, {t.var: Var(pat.var, t.vty)})
+        trial = dict(binds)
+        if not match_term(pat.body, body, metas, trial):
+            return False
+        if any(pat.var in term_vars(trial[m]) for m in trial.keys() - binds.keys()):
+            return False
+        binds.update(trial)
+        return True
     return False
 
 
@@ -427,6 +577,15 @@ def _match_canon(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Ter
             return _match_canon(a, p.lhs, metas, binds) and _match_canon(b, p.rhs, metas, binds)  # type: ignore[union-attr]
         case Not(arg=a):
             return _match_canon(a, p.arg, metas, binds)  # type: ignore[union-attr]
+        case Mem(elem=a, coll=c, negated=neg):
+            return (neg == p.negated and match_term(a, p.elem, metas, binds)  # type: ignore[union-attr]
+                    and match_term(c, p.coll, metas, binds))  # type: ignore[union-attr]
+        case Pred(fn=fn, args=args):
+            return (fn == p.fn and len(args) == len(p.args)  # type: ignore[union-attr]
+                    and all(match_term(x, y, metas, binds) for x, y in zip(args, p.args, strict=True)))  # type: ignore[union-attr]
+        case ModEq(kind=k, lhs=a, rhs=b, modulus=m):
+            return (k == p.kind and match_term(a, p.lhs, metas, binds)  # type: ignore[union-attr]
+                    and match_term(b, p.rhs, metas, binds) and match_term(m, p.modulus, metas, binds))  # type: ignore[union-attr]
     return pat == p
 
 
