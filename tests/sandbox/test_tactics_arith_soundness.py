@@ -175,7 +175,8 @@ def test_omega_with_products(a, b, extra):
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(a=ints, b=ints, c=ints, nonzero_hyp=st.booleans(),
        tac=st.sampled_from(["field_simp at h", "field_simp at h ⊢", "field_simp [hx] at h",
-                            "field_simp at *"]))
+                            "field_simp at *", "norm_num [div_eq_iff] at h",
+                            "simp [div_eq_iff, eq_div_iff] at h", "simp_all [div_eq_iff]"]))
 def test_field_simp_at_hypothesis(a, b, c, nonzero_hyp, tac):
     # solutions of a / x = b under Lean's x / 0 = 0; the goal x = c holds iff they are all c
     if nonzero_hyp:

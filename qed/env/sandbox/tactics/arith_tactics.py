@@ -121,7 +121,8 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
         ctx.check()
         prop = find_hyp(goal, name).prop
         own = [lem for lem in lemmas if lem != prop]
-        new = simp_with(prop, own, arith=arith, timeout_s=ctx.remaining())
+        new = simp_with(prop, own, arith=arith, timeout_s=ctx.remaining(),
+                        context=[d.prop for d in goal.context if isinstance(d, HypDecl) and d.name != name])
         if new == prop:
             continue
         progress = True
@@ -133,7 +134,8 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             goal = replace_hyp(goal, name, new)
     if loc.goal:
         ctx.check()
-        new = simp_with(goal.target, lemmas, arith=arith, timeout_s=ctx.remaining())
+        new = simp_with(goal.target, lemmas, arith=arith, timeout_s=ctx.remaining(),
+                        context=[d.prop for d in goal.context if isinstance(d, HypDecl)])
         if new == _TRUE:
             return ()
         if new != goal.target:
@@ -146,12 +148,14 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     return (goal,)
 
 
-def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, timeout_s: float = 1.0) -> Prop:
+def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, timeout_s: float = 1.0,
+              context: list[Prop] | None = None) -> Prop:
     """``arith.norm_num`` with hint lemmas; a ``∀ x, l = r`` hint (``h₀ : ∀ x, f x = …``)
     is instantiated at each subterm matching ``l`` (as simp rewrites with it), again
     after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times.
     ``NamedLemma`` hints are instantiated the same way, when their hypotheses are
-    discharged from the other (fact) lemmas (``simp_lemmas``)."""
+    discharged from the other (fact) lemmas and the ``context`` hypotheses (Lean's simp
+    discharger tries local hypotheses too; ``simp_lemmas``)."""
     from qed.env.sandbox.tactics.simp_lemmas import NamedLemma
     from qed.env.sandbox.tactics.simp_lemmas import instances as named_instances
 
@@ -165,7 +169,7 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
     cur = p
     for _ in range(rounds + (2 if named else 0)):
         if named:
-            for inst in named_instances(cur, named, plain, timeout_s):
+            for inst in named_instances(cur, named, plain + (context or []), timeout_s):
                 if inst not in insts:
                     insts.append(inst)
         for body, metas in rules:
