@@ -17,7 +17,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qed.env.sandbox.ast import And, Exists, Forall, HypDecl, Iff, Imp, Not, Or, Prop, Rel, SGoal, Term, Var
+from qed.env.sandbox.ast import (
+    And,
+    Exists,
+    Forall,
+    HypDecl,
+    Iff,
+    Imp,
+    Mem,
+    ModEq,
+    Not,
+    Or,
+    Pred,
+    Prop,
+    Rel,
+    SGoal,
+    Term,
+    Var,
+)
 from qed.env.sandbox.tactics.args import Hint, take_hints, take_location
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_hyp, replace_hyp
 from qed.env.sandbox.tactics.logic import is_closed_by_hyp
@@ -66,11 +83,11 @@ def subterms(p: Prop) -> list[Term]:
 
     def walk_t(t: Term) -> None:
         out.append(t)
-        for name in ("lhs", "rhs", "arg"):
+        for name in ("lhs", "rhs", "arg", "dom"):  # a ∑'s domain, not its body (bound variable)
             sub = getattr(t, name, None)
             if sub is not None and not isinstance(sub, (str, bool)) and hasattr(sub, "ty"):
                 walk_t(sub)
-        for a in getattr(t, "args", ()):
+        for a in (*getattr(t, "args", ()), *getattr(t, "elems", ())):
             walk_t(a)
 
     def walk_p(q: Prop) -> None:
@@ -79,6 +96,15 @@ def subterms(p: Prop) -> list[Term]:
             walk_t(q.rhs)  # type: ignore[union-attr]
         elif isinstance(q, (Forall, Exists)):
             return
+        elif isinstance(q, Mem):
+            walk_t(q.elem)
+            walk_t(q.coll)
+        elif isinstance(q, Pred):
+            for a in q.args:
+                walk_t(a)
+        elif isinstance(q, ModEq):
+            for a in (q.lhs, q.rhs, q.modulus):
+                walk_t(a)
         else:
             for name in ("lhs", "rhs", "arg"):
                 sub = getattr(q, name, None)

@@ -452,6 +452,8 @@ def canon(p: Prop, depth: int = 0) -> Prop:
             return Imp(Rel("=", a, b), _FALSE)
         case Not(arg=a):
             return Imp(canon(a, depth), _FALSE)
+        case Mem(elem=a, coll=c, negated=True):
+            return Imp(Mem(a, c), _FALSE)
         case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
             return type(p)(canon(a, depth), canon(b, depth))
         case Forall(var=v, ty=ty, body=b) | Exists(var=v, ty=ty, body=b):
