@@ -232,6 +232,10 @@ class Elaborator:
         elif t is RName:
             if raw.name in ("True", "False"):
                 return Bool_(raw.name == "True")
+            if "." in raw.name:
+                pred = self.pred(RApp(raw.name, (), raw.pos))
+                if pred is not None:
+                    return pred
             self.lookup(raw.name, raw.pos)  # unknown identifiers are reported as such
             raise self.err(raw.pos, f"type mismatch: '{raw.name}' is not a proposition")
         elif t is RBinder:
