@@ -45,6 +45,7 @@ from qed.env.sandbox.ast import (
     Bool_,
     Forall,
     HypDecl,
+    Iff,
     Neg,
     Num,
     Prop,
@@ -90,8 +91,24 @@ def simp_hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list:
         if h.src.strip() == "*":
             out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
         else:
-            out.append(hint_item(h.src, goal, ctx))
+            item = hint_item(h.src, goal, ctx)
+            out.append(reverse_hint(item) if h.reverse else item)
     return out
+
+
+def reverse_hint(item):
+    """``simp [← h]``: the equation (or ``↔``) used right to left."""
+    from dataclasses import replace
+
+    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma
+
+    if isinstance(item, NamedLemma):
+        return replace(item, reverse=True)
+    if isinstance(item, Rel) and item.op == "=":
+        return Rel("=", item.rhs, item.lhs)
+    if isinstance(item, Iff):
+        return Iff(item.rhs, item.lhs)
+    return item
 
 
 def _no_rest(name: str, rest: str) -> None:

@@ -70,6 +70,7 @@ class NamedLemma:
     name: str
     table: object  # ctx.lemmas
     rules: tuple = ()
+    reverse: bool = False  # ``simp [← foo]``
 
 
 # one rule: (lhs, rhs, metas, side conditions, is_iff)
@@ -154,7 +155,15 @@ def _types(p: Prop) -> list:
 
 
 def _rules(lem: NamedLemma, p: Prop) -> list[_Rule]:
-    """The lemma's rules at the number types of ``p``: (lhs, rhs, metas, side, is_iff)."""
+    """The lemma's rules at the number types of ``p``: (lhs, rhs, metas, side, is_iff),
+    right to left for ``← foo`` (an ``↔`` to ``True``/``False`` cannot be reversed)."""
+    rules = _rules_forward(lem, p)
+    if not lem.reverse:
+        return rules
+    return [(r, l, m, side, iff) for l, r, m, side, iff in rules if not isinstance(r, Bool_)]
+
+
+def _rules_forward(lem: NamedLemma, p: Prop) -> list[_Rule]:
     if lem.rules:
         return [(r.lhs, r.rhs, frozenset(r.metas), tuple(r.side), r.is_iff) for r in lem.rules]
     out: list[_Rule] = []
