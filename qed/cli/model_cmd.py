@@ -155,7 +155,11 @@ def serve_command(
             raise _start_failure(f"cannot load the model in {model}"
                                  f"{' with adapter ' + str(adapter) if adapter else ''}: "
                                  f"{type(exc).__name__}: {first}") from None
-        app = create_app(Engine(m, tok, options, layer=layer))
+        try:
+            engine = Engine(m, tok, options, layer=layer)
+        except ValueError as exc:
+            raise _start_failure(str(exc)) from None
+        app = create_app(engine)
         bound = sock.getsockname()[1]
         err.print(
             f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on "

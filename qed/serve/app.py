@@ -118,6 +118,10 @@ class Engine:
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
+        layers = int(model.config.num_hidden_layers)
+        if not -(layers + 1) <= layer <= layers:  # hidden_states holds the embeddings + every layer
+            raise ValueError(f"layer {layer} does not exist: the model has {layers} layers "
+                             f"(use -{layers + 1}..{layers}; -1 is the last)")
         self.encoder = HFEncoder(model, tokenizer, layer=layer, batch_size=options.embed_batch_size)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qed-model")
         self.completions = Batcher(self._complete, self.executor, window_s=options.window_s,

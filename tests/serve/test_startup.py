@@ -78,3 +78,7 @@ def test_a_port_in_use(saved):
 def test_inconsistent_limits(saved):
     args = ["--model", str(saved), "--port", "0", "--max-request-mb", "10", "--max-batch-mb", "5"]
     _fails_in_one_line(args, "max_request_bytes")
+
+
+def test_an_embedding_layer_the_model_does_not_have(saved):
+    _fails_in_one_line(["--model", str(saved), "--port", "0", "--layer", "7"], "layer 7 does not exist")
