@@ -263,3 +263,12 @@ def test_names_repeated_across_splits_are_keyed_by_split(tmp_path):
     assert names == ["valid/exercise_1_2", "test/exercise_1_2", "exercise_1_3"]
     assert [t.name for t in load_benchmark(p, split="test")] == ["test/exercise_1_2", "exercise_1_3"]
     assert coverage(load_benchmark(p)).total == 3
+
+
+def test_a_binder_name_escaping_its_big_operator_is_auto_bound_like_lean():
+    # ``term:67`` body: ``+ 3 ^ 2 ^ k`` is outside the ∏, and Lean (autoImplicit) binds that k
+    stmt = "theorem t : (∏ k in Finset.range 7, 2 ^ 2 ^ k + 3 ^ 2 ^ k) = 3 ^ 128 - 2 ^ 128 := by"
+    assert goal_of(stmt) == "k : ℕ\n⊢ ∏ k ∈ Finset.range 7, 2 ^ 2 ^ k + 3 ^ 2 ^ k = 3 ^ 128 - 2 ^ 128"
+    # any other unknown name stays an error
+    with pytest.raises(StatementError, match="unknown identifier 'y'"):
+        parse_statement("theorem t (x : ℝ) : x = y := by")

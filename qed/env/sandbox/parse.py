@@ -105,8 +105,9 @@ def _statement(text: str) -> tuple[str, SGoal]:
         else:
             raw = p.parse_expr(0)
             p.expect(close, opener)
-            elab = Elaborator(text, names)
+            elab = Elaborator(text, names, auto_bound=True)
             prop = elab.finish_prop(elab.prop(raw))
+            _auto_bound(elab, context, names)
             for n, _ in binder_names:
                 decl = HypDecl(_ANONYMOUS if n == "_" else n, prop)
                 context.append(decl)
@@ -127,9 +128,18 @@ def _statement(text: str) -> tuple[str, SGoal]:
     p.advance()
     if p.peek().kind != "eof" and p.peek().text != "sorry":
         raise p.error(p.peek(), "unexpected text after ':= by'")
-    elab = Elaborator(text, names)
+    elab = Elaborator(text, names, auto_bound=True)
     target = elab.finish_prop(elab.prop(raw))
+    _auto_bound(elab, context, names)
     return name, SGoal(tuple(context), target)
+
+
+def _auto_bound(elab: Elaborator, context: list[Decl], names: dict[str, Decl]) -> None:
+    """Lean's auto-bound implicits: unknown names become variables at the front of the context."""
+    found = elab.auto_bound_decls()
+    context[0:0] = found
+    for decl in found:
+        names.setdefault(decl.name, decl)
 
 
 def _answer_placeholder(p: Parser, head: Token) -> VarDecl:

@@ -133,8 +133,11 @@ class Elaborator:
     return the AST with every metavariable resolved.
     """
 
-    def __init__(self, src: str, decls: tuple[Decl, ...] | dict[str, Decl]):
+    def __init__(self, src: str, decls: tuple[Decl, ...] | dict[str, Decl], auto_bound: bool = False):
         self.src = src
+        # unknown atomic names -> their type (``auto_bound=True``: a theorem's header)
+        self.auto_bound: dict[str, _MV] | None = {} if auto_bound else None
+        self.seen_binders: set[str] = set()
         if isinstance(decls, dict):
             self.names = decls
         else:
@@ -359,7 +362,7 @@ class Elaborator:
         else:
             ty = self.fresh()
             self.binder_mvs.append((ty, raw.name, raw.pos))
-        self.scope.append((raw.name, ty))
+        self._push((raw.name, ty))
         try:
             if raw.pred is not None:
                 op, rhs = raw.pred
@@ -549,6 +552,17 @@ class Elaborator:
             head = name.split(".", 1)[0]
             if head in self.names or any(n == head for n, _ in self.scope):
                 raise self.err(pos, f"unsupported field notation '{name}'", "field notation")
+        elif self.auto_bound is not None and name in self.seen_binders:
+            # Lean's auto-bound implicit (``autoImplicit``, on in the miniF2F environment): an
+            # unknown atomic name in a theorem's header becomes a variable at the front of the
+            # context. The sandbox does so only for a name that a binder of the statement also
+            # uses (``(∑ k in s, a + k)``: the body stops before ``+``, so the last ``k`` is
+            # free); any other unknown name stays an error, as in Mathlib-style projects.
+            mv = self.auto_bound.get(name)
+            if mv is None:
+                mv = self.auto_bound[name] = self.fresh()
+                self.binder_mvs.append((mv, name, pos))
+            return Var(name, mv)  # type: ignore[arg-type]
         raise self.err(pos, f"unknown identifier '{name}'")
 
     def global_or_none(self, name: str, pos: int) -> None:
@@ -635,7 +649,7 @@ class Elaborator:
             vty = dty.elem
             if raw.ty is not None:
                 self.unify(vty, to_ty(raw.ty), raw.pos)
-            self.scope.append((raw.name, vty))
+            self._push((raw.name, vty))
             try:
                 body = self.elab_tree(raw.body, exp if isinstance(exp, BaseTy) else None)
             finally:
@@ -651,7 +665,7 @@ class Elaborator:
             if fty is not None and bty is not None:
                 self.unify(vty, fty.dom[0], raw.pos)
             cod = self.resolve(fty.cod) if fty is not None else None
-            self.scope.append((name, vty))
+            self._push((name, vty))
             try:
                 if cod == PROP or (cod is None and _is_prop_raw(raw.body)):
                     body: object = self.prop(raw.body)
@@ -673,7 +687,7 @@ class Elaborator:
             else:
                 vty = self.fresh()
                 self.binder_mvs.append((vty, raw.name, raw.pos))
-            self.scope.append((raw.name, vty))
+            self._push((raw.name, vty))
             try:
                 body = self.prop(raw.body)
             finally:
@@ -753,6 +767,14 @@ class Elaborator:
     def finish_prop(self, p: Prop) -> Prop:
         self._settle()
         return self._zprop(p)
+
+    def _push(self, entry: tuple[str, Ty | _MV]) -> None:
+        self.scope.append(entry)
+        self.seen_binders.add(entry[0])
+
+    def auto_bound_decls(self) -> list[VarDecl]:
+        """The auto-bound variables met (after ``finish_*``), in order of first use."""
+        return [VarDecl(n, self._zty(mv)) for n, mv in (self.auto_bound or {}).items()]
 
     def finish_term(self, t: Term) -> Term:
         self._settle()
