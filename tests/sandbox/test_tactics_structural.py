@@ -235,3 +235,22 @@ def test_replace_and_a_bullet_alone_on_its_line():
     assert out.state.goals[0].text == "x : ℝ\nh : 0 < 2 * x\n⊢ 0 < 2 * x"
     assert ok("theorem t (x : ℝ) (h : 0 < x) : 0 < x + 1 ∧ 0 < x + 2 := by\n  constructor\n  ·\n"
               "    linarith\n  · linarith")
+
+
+def test_even_odd_unfold_when_destructed_and_subst_keeps_declaration_order():
+    state = ENV.start(Theorem("t", "theorem t {a : ℤ} (ha : Odd a) (hb : 0 < a) : a % 2 = 1 := by"))
+    out = ENV.apply(state, 0, "cases' ha with k hk")
+    assert "k : ℤ\nhk : a = 2 * k + 1" in out.state.goals[0].text
+    out = ENV.apply(state, 0, "rcases ha with ⟨k, rfl⟩")
+    assert out.state.goals[0].text == "k : ℤ\nhb : 0 < 2 * k + 1\n⊢ (2 * k + 1) % 2 = 1"
+    assert isinstance(ENV.apply(state, 0, "obtain ⟨k, hk⟩ := ha\nomega"), Proved)
+    even = ENV.start(Theorem("t", "theorem t (n : ℕ) (h : Even n) : n % 2 = 0 := by"))
+    assert "hk : n = k + k" in ENV.apply(even, 0, "obtain ⟨k, hk⟩ := h").state.goals[0].text
+    # an odd number is not even: the unfolding must not prove it
+    odd = ENV.start(Theorem("t", "theorem t (n : ℕ) (h : Odd n) : n % 2 = 0 := by"))
+    assert not isinstance(ENV.apply(odd, 0, "obtain ⟨k, hk⟩ := h\nomega"), Proved)
+
+
+def test_cases_on_a_nat_variable_with_alternatives():
+    assert ok("theorem t (n : ℕ) (h : 0 < n) : 1 ≤ n := by\n  cases n with\n  | zero => omega\n"
+              "  | succ k => omega")

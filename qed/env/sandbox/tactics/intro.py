@@ -12,9 +12,12 @@ Knows the shape of propositions (``∧ ∨ ∃ ↔ → ∀ ¬ ≠``); no arithme
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from qed.env.sandbox.ast import (
     NAT,
     And,
+    BinOp,
     Bool_,
     Exists,
     Forall,
@@ -22,7 +25,9 @@ from qed.env.sandbox.ast import (
     Iff,
     Imp,
     Not,
+    Num,
     Or,
+    Pred,
     Prop,
     Rel,
     SGoal,
@@ -51,6 +56,7 @@ from qed.env.sandbox.tactics.core import (
     find_hyp,
     inaccessible,
     remove_decls,
+    replace_hyp,
     shadow,
 )
 from qed.env.sandbox.tactics.proofterm import elab, prop_of
@@ -165,7 +171,7 @@ def destruct(goal: SGoal, name: str, pat: Pat, ctx: Ctx, tag_alts: bool = True) 
             if len(items) == 1:
                 return destruct(goal, name, items[0], ctx, tag_alts)
             rest: Pat = items[1] if len(items) == 2 else PTuple(items[1:])
-            return _split_tuple(base, prop, items[0], rest, ctx, tag_alts)
+            return _split_tuple(base, unfold_definition(prop), items[0], rest, ctx, tag_alts)
         case PAlts(alts=alts):
             if len(alts) == 1:
                 return destruct(goal, name, alts[0], ctx, tag_alts)
@@ -299,7 +305,27 @@ def cases_prime(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     return tuple(_cases_named(goal, src, prop, names, ctx))
 
 
+def unfold_definition(prop: Prop) -> Prop:
+    """``Even n`` / ``Odd n`` as Mathlib defines them (``∃ r, n = r + r``, ``∃ m, n = 2 * m + 1``),
+    so that ``cases``/``rcases``/``obtain`` destruct them as Lean does; other props unchanged."""
+    if isinstance(prop, Pred) and prop.fn in ("Even", "Odd") and len(prop.args) == 1:
+        n = prop.args[0]
+        ty = n.ty
+        if prop.fn == "Even":
+            v = "r" if "r" not in term_vars(n) else "r'"
+            body = Rel("=", n, BinOp("+", Var(v, ty), Var(v, ty), ty))
+        else:
+            v = "m" if "m" not in term_vars(n) else "m'"
+            two_m = BinOp("*", Num(Fraction(2), ty), Var(v, ty), ty)
+            body = Rel("=", n, BinOp("+", two_m, Num(Fraction(1), ty), ty))
+        return Exists(v, ty, body)
+    return prop
+
+
 def _cases_named(goal: SGoal, h: str, prop: Prop, names: list[str], ctx: Ctx) -> list[SGoal]:
+    prop = unfold_definition(prop)
+    if prop is not find_hyp(goal, h).prop:
+        goal = replace_hyp(goal, h, prop)
     bases = {Or: ("h", "h"), And: ("left", "right"), Iff: ("mp", "mpr"), Exists: ("w", "h")}.get(
         type(prop), ("h", "h"))
 
@@ -345,7 +371,27 @@ def eliminate_var(goal: SGoal, var: str, value) -> SGoal:
         if isinstance(d, HypDecl):
             d = HypDecl(d.name, subst_prop(d.prop, {var: value}))
         ctx_out.append(d)
-    return SGoal(tuple(ctx_out), subst_prop(goal.target, {var: value}), goal.tag)
+    # A hypothesis that now mentions a variable declared after it moves after that
+    # variable, as Lean's ``subst`` reverts and reintroduces it (order otherwise kept).
+    moved: list = []
+    for _ in range(len(ctx_out)):
+        declared: set[str] = set()
+        for i, d in enumerate(ctx_out):
+            if isinstance(d, HypDecl) and _mentions_later(d, declared, ctx_out[i + 1:]):
+                moved.append(d)
+                ctx_out = ctx_out[:i] + ctx_out[i + 1:]
+                break
+            declared.add(d.name)
+        else:
+            break
+    return SGoal(tuple(ctx_out + moved), subst_prop(goal.target, {var: value}), goal.tag)
+
+
+def _mentions_later(d: HypDecl, declared: set[str], later: list) -> bool:
+    from qed.env.sandbox.tactics.subst import prop_vars
+
+    later_vars = {x.name for x in later if isinstance(x, VarDecl)}
+    return bool(prop_vars(d.prop) & later_vars - declared)
 
 
 def subst(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:

@@ -291,6 +291,9 @@ def structured_cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     k = find_top(args, "with", word=True)
     target = args[:k].strip()
     decl = find_decl(goal, target)
+    if isinstance(decl, VarDecl) and decl.ty == NAT:
+        zero, succ = nat_cases(goal, target)
+        return _run_alternatives([zero, succ], alternatives(args[k + 4:]), ["zero", "succ"], ctx)
     if isinstance(decl, HypDecl):
         produced = plain_cases(goal, target, ctx)
     else:
