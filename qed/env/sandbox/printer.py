@@ -232,11 +232,14 @@ _BRACKETS = {
 }  # fmt: skip
 # Names shown as written (bundled homomorphisms, no field notation) and the short names that
 # ``open Real Nat`` gives (Lean keeps the full name where the short one is ambiguous).
+# ``@[pp_nodot]`` in Mathlib: never printed with field notation (``rexp x``, ``arctan x``).
+_NODOT = {"Real.exp", "Real.arctan", "Real.arcsin", "Real.arccos", "Nat.totient"}
 _PLAIN = {"Complex.abs", "Complex.normSq", "NNReal.sqrt", "min", "max"}
 _SHORT = {
     "Real.logb": "logb", "Nat.digits": "digits", "Nat.choose": "choose", "Nat.divisors": "divisors",
     "Real.sin": "sin", "Real.cos": "cos", "Real.tan": "tan", "Real.exp": "rexp", "Nat.succ": "succ",
-    "Real.arctan": "arctan", "Nat.totient": "φ", "Nat.properDivisors": "properDivisors",
+    "Real.arctan": "arctan", "Real.arcsin": "arcsin", "Real.arccos": "arccos", "Nat.totient": "φ",
+    "Nat.properDivisors": "properDivisors",
 }  # fmt: skip
 _GLOBAL_FNS = (
     set(_INFIX_FNS) | set(_BRACKETS) | _PLAIN | set(_SHORT)
@@ -261,6 +264,8 @@ def _receiver(t: Term, names: dict[str, str]) -> str:
 def _field_style(t: App) -> bool:
     """Lean's generalized field notation: ``x.gcd y`` for ``Nat.gcd x y`` (not for literals)."""
     if t.fn in _PLAIN or t.fn in _BRACKETS or t.fn in _INFIX_FNS or not t.args or "." not in t.fn:
+        return False
+    if t.fn in _NODOT:
         return False
     ns = t.fn.rsplit(".", 1)[0]
     first = t.args[0]
