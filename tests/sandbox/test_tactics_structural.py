@@ -254,3 +254,11 @@ def test_even_odd_unfold_when_destructed_and_subst_keeps_declaration_order():
 def test_cases_on_a_nat_variable_with_alternatives():
     assert ok("theorem t (n : ℕ) (h : 0 < n) : 1 ≤ n := by\n  cases n with\n  | zero => omega\n"
               "  | succ k => omega")
+
+
+def test_nested_alternatives_belong_to_the_inner_tactic():
+    proof = ("theorem t (n : ℕ) : n ≤ n * n := by\n  induction n with\n  | zero => norm_num\n"
+             "  | succ n ih =>\n    cases n with\n    | zero => norm_num\n    | succ k => nlinarith\n")
+    assert ok(proof)
+    assert ok("theorem t (n : ℕ) : n ≤ n * n := by\n"
+              "  induction n with | zero => norm_num | succ k ih => nlinarith")

@@ -147,12 +147,33 @@ def alternatives(text: str) -> list[tuple[str, tuple[str, ...], str]]:
                 starts.append(m)
     if not starts or text[: starts[0].start()].strip():
         raise TacticFailure("expected alternatives '| tag names => tactics' after 'with'")
+    starts = [m for m in starts if _same_level(text, starts[0].start(), m.start())]
     out = []
     for k, m in enumerate(starts):
         end = starts[k + 1].start() if k + 1 < len(starts) else len(text)
         body = padded(text, m.end(), end)
         out.append((m.group(1), tuple(m.group(2).split()), body))
     return out
+
+
+def _line_start(text: str, i: int) -> bool:
+    """Whether ``i`` opens a line of ``text`` (the first line, which continues ``with``, never
+    counts)."""
+    nl = text.rfind("\n", 0, i)
+    return nl >= 0 and not text[nl + 1 : i].strip()
+
+
+def _same_level(text: str, first: int, i: int) -> bool:
+    """Whether the bar at ``i`` is an alternative of the same tactic as the bar at ``first``:
+    bars opening lines must share its column (deeper ones belong to a nested ``cases``);
+    inline bars must share its line."""
+    if _line_start(text, first):
+        return _line_start(text, i) and column_of(text, i) == column_of(text, first)
+    return "\n" not in text[first:i]
+
+
+def column_of(text: str, i: int) -> int:
+    return i - (text.rfind("\n", 0, i) + 1)
 
 
 def _run_alternatives(goals: list[SGoal], alts, tags: list[str], ctx: Ctx) -> tuple[SGoal, ...]:
