@@ -24,7 +24,8 @@ from qed.env.sandbox.tactics.subst import subst_prop
 
 ENV = SandboxEnv(tactic_timeout_s=5.0)
 TABLE = LemmaTable(parse_prop)
-ENTRIES = [(name, ty) for name, spec in SPECS.items() for ty in spec.types]
+ENTRIES = [(name, ty) for name, spec in SPECS.items() for ty in spec.types
+           if not any("→" in b.what for b in spec.binders if b.is_term)]  # no closed text for functions
 _TYPES = {"ℕ": NAT, "ℤ": INT}
 
 

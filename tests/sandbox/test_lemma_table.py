@@ -29,11 +29,14 @@ from qed.env.sandbox.ast import (
     App,
     BinOp,
     Bool_,
+    Cast,
     Dvd,
     Exists,
     Forall,
+    FunTy,
     Iff,
     Imp,
+    Lam,
     Neg,
     Not,
     Num,
@@ -41,6 +44,7 @@ from qed.env.sandbox.ast import (
     Pred,
     Prop,
     Rel,
+    Var,
 )
 from qed.env.sandbox.parse import parse_prop
 from qed.env.sandbox.tactics.lemmas import SPECS, LemmaTable, LemmaTableError, load_specs
@@ -49,6 +53,19 @@ from qed.env.sandbox.tactics.subst import subst_prop, var_types
 TABLE = LemmaTable(parse_prop)
 TRIES = 800
 NEEDED = 6  # samples with true hypotheses and a decided conclusion, per (entry, type)
+
+
+def _function(fty: FunTy, rng: random.Random) -> Lam:
+    """A random ``fun k => …`` from ℕ to the codomain (cast when it is not ℕ)."""
+    cod = fty.cod
+    k = Var("k", NAT)
+    x = k if cod == NAT else Cast(k, cod)
+    bodies = [x, BinOp("+", BinOp("*", x, x, cod), Num(Fraction(1), cod), cod),
+              BinOp("-", BinOp("*", Num(Fraction(2), cod), x, cod), Num(Fraction(3), cod), cod),
+              Num(Fraction(rng.randint(0, 5)), cod), BinOp("^", x, Num(Fraction(3), NAT), cod)]
+    if cod in (RAT, REAL):
+        bodies.append(BinOp("/", Num(Fraction(1), cod), BinOp("+", x, Num(Fraction(1), cod), cod), cod))
+    return Lam("k", NAT, rng.choice(bodies), fty)
 
 
 def _value(ty, rng: random.Random, pool: list[Fraction]) -> Fraction:
@@ -187,9 +204,13 @@ def check_entry(table: LemmaTable, name: str, ty, seed: int = 0) -> tuple[int, l
         pool: list[Fraction] = []
         binds = {}
         for m in metas:
-            v = _value(mty.get(m, ty), rng, pool)
+            mt = mty.get(m, ty)
+            if isinstance(mt, FunTy):
+                binds[m] = _function(mt, rng)
+                continue
+            v = _value(mt, rng, pool)
             pool.append(v)
-            binds[m] = Num(v, mty.get(m, ty))
+            binds[m] = Num(v, mt)
         entry = f"{name} at {ty}"
         hs = [holds(subst_prop(h, binds), rng, entry) for h in hyps]
         if not all(h is True for h in hs):
@@ -199,7 +220,7 @@ def check_entry(table: LemmaTable, name: str, ty, seed: int = 0) -> tuple[int, l
             continue
         decided += 1
         if c is False:
-            bad.append(", ".join(f"{m[1:]} = {binds[m].value}" for m in metas))
+            bad.append(", ".join(f"{m[1:]} = {getattr(binds[m], 'value', binds[m])}" for m in metas))
         if decided >= NEEDED and len(bad) == 0 and decided >= 40:
             break
     return decided, bad
@@ -250,6 +271,8 @@ def test_every_entry_holds_on_random_instances():
     ("theorem bad_log {x : α} (hx : 0 < x) : Real.log x ≤ x - 2", REAL),
     ("theorem bad_even {n : α} : Even (n + 1) ↔ Even n", NAT),
     ("theorem bad_floor (r : α) : r ≤ ↑(Int.floor r)", RAT),
+    ("theorem bad_sum (f : ℕ → α) (n : ℕ) : "
+     "∑ x in Finset.range (n + 1), f x = ∑ x in Finset.range n, f x + f (n + 1)", INT),
 ])
 def test_a_wrong_entry_is_caught(entry, ty):
     section = {NAT: "NAT", INT: "INT", RAT: "FIELD", REAL: "REAL"}[ty]

@@ -138,3 +138,17 @@ def test_iff_rewrites_with_side_goals_are_sound(b, d):
     out = run(statement, "rw [div_le_div_iff]")
     if isinstance(out, list):
         assert len(out) == 3  # the two positivity side goals are kept
+
+
+def test_sum_lemmas_match_higher_order_patterns():
+    s = "(n : ℕ) : ∑ i in Finset.range (n + 1), (i : ℝ) = ∑ i in Finset.range n, (i : ℝ) + n"
+    assert run(s, "rw [Finset.sum_range_succ]") == "proved"  # bound names kept, closed by rfl
+    assert run(s, "exact Finset.sum_range_succ _ n") == "proved"
+    h = "(n : ℕ) (h : ∑ i in Finset.range n, (i : ℝ) = n * (n - 1) / 2) : "
+    assert run(h + "∑ i in Finset.range (n + 1), (i : ℝ) = (n + 1) * n / 2",
+               "rw [Finset.sum_range_succ, h]", "ring") == "proved"
+    assert targets(run(": ∑ i in Finset.range 3, (i : ℕ) ^ 2 = 5",
+                       "rw [Finset.sum_range_succ, Finset.sum_range_succ, Finset.sum_range_one]")) \
+        == ["0 ^ 2 + 1 ^ 2 + 2 ^ 2 = 5"]
+    wrong = h + "∑ i in Finset.range (n + 1), (i : ℝ) = (n + 1) * n"
+    assert run(wrong, "rw [Finset.sum_range_succ, h]", "ring") != "proved"

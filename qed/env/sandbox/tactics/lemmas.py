@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from qed.env.sandbox.ast import INT, NAT, RAT, REAL, BaseTy, HypDecl, Iff, Prop, Ty, Var, VarDecl
+from qed.env.sandbox.ast import INT, NAT, RAT, REAL, BaseTy, FunTy, HypDecl, Iff, Prop, Ty, Var, VarDecl
 
 ORDERED = (NAT, INT, RAT, REAL)
 RING = (INT, RAT, REAL)
@@ -49,6 +49,19 @@ _TYPE_NAMES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL}
 DATA_FILE = Path(__file__).with_name("mathlib_lemmas.txt")
 
 
+def _binder_type(what: str, ty) -> Ty | None:
+    """The type a term binder's text names at the lemma's type ``ty``: ``α``, ``ℕ`` …,
+    or a function type ``ℕ → α`` (a function-typed pattern variable, matched
+    higher-order under a ``∑``/``∏`` binder); None for a hypothesis."""
+    parts = [x.strip() for x in what.split("→")]
+    tys = [ty if x == "α" else _TYPE_NAMES.get(x) for x in parts]
+    if any(t is None for t in tys):
+        return None
+    if len(tys) == 1:
+        return tys[0]
+    return FunTy(tuple(tys[:-1]), tys[-1])  # type: ignore[arg-type]
+
+
 class LemmaTableError(ValueError):
     """A malformed entry of the lemma data file (raised at import)."""
 
@@ -61,7 +74,7 @@ class Binder:
 
     @property
     def is_term(self) -> bool:
-        return self.what == "α" or self.what in _TYPE_NAMES
+        return _binder_type(self.what, INT) is not None
 
 
 @dataclass(frozen=True)
@@ -232,9 +245,9 @@ def lemma_doc() -> str:
 
 
 def _rename_metas(p: Prop, ren: dict[str, Var]) -> Prop:
-    from qed.env.sandbox.tactics.subst import subst_prop
+    from qed.env.sandbox.tactics.subst import rename_vars_prop
 
-    return subst_prop(p, ren)  # type: ignore[arg-type]
+    return rename_vars_prop(p, {k: v.name for k, v in ren.items()})  # also ``f x`` -> ``?f x``
 
 
 class LemmaTable:
@@ -297,7 +310,8 @@ class LemmaTable:
         hyps: list[tuple[str, str]] = []
         for b in spec.binders:
             if b.is_term:
-                vty = ty if b.what == "α" else _TYPE_NAMES[b.what]
+                vty = _binder_type(b.what, ty)
+                assert vty is not None
                 for n in b.names:
                     ctx.append(VarDecl(n, vty))
                     ren[n] = Var("?" + n, vty)

@@ -48,6 +48,7 @@ from qed.env.sandbox.tactics.subst import (
     replace_prop,
     subst_prop,
     subst_term,
+    terms_equal,
 )
 
 
@@ -240,7 +241,7 @@ def _not_found(pattern: str, where: str, goal: SGoal, ctx: Ctx) -> TacticFailure
 
 
 def _reflexive(t: Prop) -> bool:
-    if isinstance(t, Rel) and t.op in ("=", "≤", "≥") and t.lhs == t.rhs:
+    if isinstance(t, Rel) and t.op in ("=", "≤", "≥") and terms_equal(t.lhs, t.rhs):
         return True
     return isinstance(t, Iff) and props_match(t.lhs, t.rhs)
 

@@ -26,6 +26,7 @@ from qed.env.sandbox.ast import (
     Exists,
     ExistsUnique,
     Forall,
+    FunTy,
     Iff,
     Imp,
     Lam,
@@ -220,9 +221,16 @@ def subst_term(t: Term, mapping: dict[str, Term]) -> Term:
             return t if na is a else type(t)(na, ty)
         case App(fn=fn, args=args, ty=ty):
             nargs = tuple(subst_term(a, mapping) for a in args)
+            lam = mapping.get(fn)
+            if isinstance(lam, Lam) and len(nargs) == 1 and hasattr(lam.body, "ty"):
+                return subst_term(lam.body, {lam.var: nargs[0]})  # β-reduce ``?f n``
             return t if all(x is y for x, y in zip(nargs, args, strict=True)) else App(fn, nargs, ty)
         case Coll(elems=elems, ty=ty):
             return Coll(tuple(subst_term(a, mapping) for a in elems), ty)
+        case BigOp(op=op, var=v, vty=vty, dom=d, body=App(fn=fn, args=(Var(name=x),)), ty=ty) if (
+                x == v and isinstance(mapping.get(fn), Lam) and mapping[fn].vty == vty):
+            lam = mapping[fn]  # ``∑ x ∈ s, ?f x`` with ``?f := fun i => e``: the sum of that function
+            return BigOp(op, lam.var, vty, subst_term(d, mapping), lam.body, ty)  # type: ignore[arg-type]
         case BigOp(op=op, var=v, vty=vty, dom=d, body=b, ty=ty):
             v2, b2 = _bind(v, vty, b, mapping)
             return BigOp(op, v2, vty, subst_term(d, mapping), b2, ty)
@@ -304,17 +312,39 @@ def subst_prop(p: Prop, mapping: dict[str, Term]) -> Prop:
     return p
 
 
+def rename_term(t: Term, mapping: dict[str, str]) -> Term:
+    """Simultaneous renaming of free variables and applied local functions in ``t``
+    (a binder's own variable is not renamed inside it)."""
+    if not mapping:
+        return t
+    match t:
+        case Var(name=n, ty=ty):
+            return Var(mapping[n], ty) if n in mapping else t
+        case App(fn=fn, args=args, ty=ty):
+            return App(mapping.get(fn, fn), tuple(rename_term(a, mapping) for a in args), ty)
+        case BinOp(op=op, lhs=a, rhs=b, ty=ty):
+            return BinOp(op, rename_term(a, mapping), rename_term(b, mapping), ty)
+        case Neg(arg=a, ty=ty) | Abs(arg=a, ty=ty) | Cast(arg=a, ty=ty):
+            return type(t)(rename_term(a, mapping), ty)
+        case Coll(elems=elems, ty=ty):
+            return Coll(tuple(rename_term(a, mapping) for a in elems), ty)
+        case BigOp(op=op, var=v, vty=vty, dom=d, body=b, ty=ty):
+            inner = {k: x for k, x in mapping.items() if k != v}
+            return BigOp(op, v, vty, rename_term(d, mapping), rename_term(b, inner), ty)
+        case Lam(var=v, vty=vty, body=b, ty=ty) | SetOf(var=v, vty=vty, body=b, ty=ty):
+            inner = {k: x for k, x in mapping.items() if k != v}
+            nb = rename_term(b, inner) if hasattr(b, "ty") else rename_vars_prop(b, inner)
+            return type(t)(v, vty, nb, ty)
+    return t
+
+
 def rename_vars_prop(p: Prop, mapping: dict[str, str]) -> Prop:
     """Simultaneous renaming of free variables (and applied local functions) in ``p``."""
     if not mapping:
         return p
 
     def f(x: Term) -> Term | None:
-        if isinstance(x, Var) and x.name in mapping:
-            return Var(mapping[x.name], x.ty)
-        if isinstance(x, App) and x.fn in mapping:
-            return App(mapping[x.fn], tuple(map_term(a, f) for a in x.args), x.ty)
-        return None
+        return rename_term(x, mapping)
 
     return _map_free(p, f, mapping)
 
@@ -354,6 +384,56 @@ def _map_free(p: Prop, f: Callable[[Term], Term | None], keys: dict[str, str]) -
     return p
 
 
+# ---- α-equivalence of terms with binders ---------------------------------------------
+
+
+def _has_binder(t) -> bool:
+    match t:
+        case BigOp() | Lam() | SetOf():
+            return True
+        case BinOp(lhs=a, rhs=b):
+            return _has_binder(a) or _has_binder(b)
+        case Neg(arg=a) | Abs(arg=a) | Cast(arg=a):
+            return _has_binder(a)
+        case App(args=args) | Coll(elems=args):
+            return any(_has_binder(a) for a in args)
+    return False
+
+
+@lru_cache(maxsize=4096)
+def alpha(t: Term, depth: int = 0) -> Term:
+    """``t`` with the variables bound by ``∑``/``fun``/``{x | …}`` renamed canonically, so
+    α-equivalent terms are equal (Lean compares bound variables by position)."""
+    if not _has_binder(t):
+        return t
+    match t:
+        case BigOp(op=op, var=v, vty=vty, dom=d, body=b, ty=ty):
+            nv = f"#b{depth}"
+            nb = subst_term(b, {v: Var(nv, vty)}) if v != nv else b
+            return BigOp(op, nv, vty, alpha(d, depth), alpha(nb, depth + 1), ty)
+        case Lam(var=v, vty=vty, body=b, ty=ty) | SetOf(var=v, vty=vty, body=b, ty=ty):
+            nv = f"#b{depth}"
+            if hasattr(b, "ty"):
+                nb = alpha(subst_term(b, {v: Var(nv, vty)}), depth + 1)
+            else:
+                nb = map_prop_terms(subst_prop(b, {v: Var(nv, vty)}), lambda x: alpha(x, depth + 1))
+            return type(t)(nv, vty, nb, ty)
+        case BinOp(op=op, lhs=a, rhs=b, ty=ty):
+            return BinOp(op, alpha(a, depth), alpha(b, depth), ty)
+        case Neg(arg=a, ty=ty) | Abs(arg=a, ty=ty) | Cast(arg=a, ty=ty):
+            return type(t)(alpha(a, depth), ty)
+        case App(fn=fn, args=args, ty=ty):
+            return App(fn, tuple(alpha(a, depth) for a in args), ty)
+        case Coll(elems=elems, ty=ty):
+            return Coll(tuple(alpha(a, depth) for a in elems), ty)
+    return t
+
+
+def terms_equal(a: Term, b: Term) -> bool:
+    """Syntactic equality up to the names of bound variables."""
+    return a == b or (_has_binder(a) and _has_binder(b) and alpha(a) == alpha(b))
+
+
 # ---- replacing occurrences (rw) -------------------------------------------------------
 
 
@@ -363,7 +443,7 @@ def replace_in_term(t: Term, pattern: Term, repl: Term) -> tuple[Term, int]:
 
     def f(x: Term) -> Term | None:
         nonlocal count
-        if x == pattern:
+        if terms_equal(x, pattern):
             count += 1
             return repl
         return None
@@ -443,6 +523,8 @@ def canon(p: Prop, depth: int = 0) -> Prop:
     ``a > b`` ↦ ``b < a``, ``a ≥ b`` ↦ ``b ≤ a``, ``a ≠ b`` ↦ ``a = b → False``,
     ``¬P`` ↦ ``P → False``, bound variables renamed by depth, ``bounded`` dropped.
     """
+    if isinstance(p, (Rel, Dvd, Mem, Pred, ModEq)) and _prop_has_binder(p):
+        p = map_prop_terms(p, alpha)
     match p:
         case Rel(op=">", lhs=a, rhs=b):
             return Rel("<", b, a)
@@ -461,6 +543,18 @@ def canon(p: Prop, depth: int = 0) -> Prop:
             nb = subst_prop(b, {v: Var(nv, ty)}) if v != nv else b
             return type(p)(nv, ty, canon(nb, depth + 1), False)
     return p
+
+
+def _prop_has_binder(p: Prop) -> bool:
+    found = False
+
+    def f(t: Term) -> Term:
+        nonlocal found
+        found = found or _has_binder(t)
+        return t
+
+    map_prop_terms(p, f)
+    return found
 
 
 def props_match(a: Prop, b: Prop) -> bool:
@@ -501,10 +595,13 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
             return False
         binds[pat.name] = t
         return True
+    if isinstance(pat, App) and pat.fn in metas:
+        return _match_ho(pat, t, metas, binds)
     if type(pat) is not type(t):
         return _match_numeral(pat, t, metas, binds)
     if isinstance(pat, (BigOp, Lam, SetOf, Coll)):
         return _match_binder_term(pat, t, metas, binds)
+
     match pat:
         case Num(value=v, ty=ty):
             return v == t.value and ty == t.ty  # type: ignore[union-attr]
@@ -522,23 +619,39 @@ def match_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]
     return False
 
 
+def _match_ho(pat: App, t: Term, metas: frozenset[str], binds: dict[str, Term]) -> bool:
+    """``?f x`` (``x`` a variable, in practice a ``∑``'s bound variable) matches any term
+    ``t`` by binding ``?f := fun x => t`` (a higher-order pattern); once ``?f`` is bound,
+    the β-reduced pattern is matched instead (``?f ?n`` against ``↑n``)."""
+    if pat.fn in binds:
+        return match_term(subst_term(pat, binds), t, metas, binds)
+    if len(pat.args) != 1 or not isinstance(pat.args[0], Var) or pat.args[0].name in metas:
+        return False
+    x = pat.args[0]
+    if t.ty != pat.ty:
+        return False
+    binds[pat.fn] = Lam(x.name, x.ty, t, FunTy((x.ty,), t.ty))
+    return True
+
+
 def _match_binder_term(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, Term]) -> bool:
     """``∑``/``fun``/set-builder/collection patterns: equal when they have no pattern
     variables; ``∑ k ∈ ?s, body`` matches up to the bound variable's name, and a pattern
     variable is never bound to a term mentioning the bound variable."""
     if not (term_vars(pat) & metas):
-        return pat == t
+        return terms_equal(pat, t)
     if isinstance(pat, Coll):
         return (pat.ty == t.ty and len(pat.elems) == len(t.elems)  # type: ignore[union-attr]
                 and all(match_term(a, b, metas, binds) for a, b in zip(pat.elems, t.elems, strict=True)))  # type: ignore[union-attr]
     if isinstance(pat, BigOp) and isinstance(t, BigOp):
         if (pat.op, pat.vty, pat.ty) != (t.op, t.vty, t.ty) or not match_term(pat.dom, t.dom, metas, binds):
             return False
-        body = t.body if t.var == pat.var else subst_term(t.body, {t.var: Var(pat.var, t.vty)})
+        # the pattern's bound variable takes the term's name (kept by ``?f := fun i => …``)
+        pbody = pat.body if t.var == pat.var else subst_term(pat.body, {pat.var: Var(t.var, t.vty)})
         trial = dict(binds)
-        if not match_term(pat.body, body, metas, trial):
+        if not match_term(pbody, t.body, metas, trial):
             return False
-        if any(pat.var in term_vars(trial[m]) for m in trial.keys() - binds.keys()):
+        if any(t.var in term_vars(trial[m]) for m in trial.keys() - binds.keys()):
             return False
         binds.update(trial)
         return True
