@@ -272,3 +272,24 @@ def test_a_binder_name_escaping_its_big_operator_is_auto_bound_like_lean():
     # any other unknown name stays an error
     with pytest.raises(StatementError, match="unknown identifier 'y'"):
         parse_statement("theorem t (x : ℝ) : x = y := by")
+
+
+@pytest.mark.parametrize(
+    ("stmt", "goal"),
+    [
+        (
+            "theorem t (σ : Equiv ℝ ℝ) (h : ∀ x, σ.1 x = x ^ 3 - 8) : σ.2 (σ.1 (σ.2 19)) = 3 := by",
+            "σ : ℝ ≃ ℝ\nh : ∀ (x : ℝ), σ.toFun x = x ^ 3 - 8\n⊢ σ.invFun (σ.toFun (σ.invFun 19)) = 3",
+        ),
+        (
+            "theorem t (u v : ℕ) (S : Set ℕ) (h₂ : IsLeast (S \\ {u}) v) : (u + v : ℚ) / 2 = 64 := by",
+            "u v : ℕ\nS : Set ℕ\nh₂ : IsLeast (S \\ {u}) v\n⊢ (↑u + ↑v) / 2 = 64",
+        ),
+        (
+            "theorem t (n : ℕ) (h₁ : (1 /. 2 + 1 /. 3 + 1 /. ↑n).den = 1) : n = 42 := by",
+            "n : ℕ\nh₁ : (1 /. 2 + 1 /. 3 + 1 /. ↑n).den = 1\n⊢ n = 42",
+        ),
+    ],
+)
+def test_printing_matches_lean_equiv_sets_divint(stmt, goal):
+    assert goal_of(stmt) == goal

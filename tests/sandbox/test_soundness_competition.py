@@ -320,3 +320,10 @@ def test_no_tactic_proves_false_open_statements(stmt):
     s0 = ENV.start(Theorem("t", stmt))
     for tac in (*CLOSERS, "ring", "ring_nf", "linarith", "nlinarith", "field_simp", "intro h; simp at h"):
         assert type(ENV.apply(s0, 0, tac)).__name__ != "Proved", (tac, stmt)
+
+
+@SETTINGS
+@given(small_int, small_int)
+def test_rat_divint(a, b):
+    assert value(f"(({a} : ℤ) /. ({b} : ℤ) : ℚ)") == (Fraction(a, b) if b else 0)
+    never_closed(f"(({a} : ℤ) /. ({b} : ℤ) : ℚ) = {lean_q((Fraction(a, b) if b else Fraction(0)) + 1, 'ℚ')}")

@@ -84,7 +84,15 @@ def zmod_modulus(ty: object) -> int | None:
         return None
 
 
-Ty = Union[BaseTy, FunTy, SetTy]
+@dataclass(frozen=True)
+class EquivTy:
+    """``dom ≃ cod`` (``Equiv dom cod``): ``σ.toFun``/``σ.invFun`` (``σ.1``/``σ.2``) are functions."""
+
+    dom: Ty
+    cod: Ty
+
+
+Ty = Union[BaseTy, FunTy, SetTy, EquivTy]
 
 
 # ---- terms ---------------------------------------------------------------------------

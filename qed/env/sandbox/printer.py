@@ -28,6 +28,7 @@ from qed.env.sandbox.ast import (
     Cast,
     Coll,
     Dvd,
+    EquivTy,
     Exists,
     ExistsUnique,
     Forall,
@@ -68,6 +69,10 @@ _BIN = {
     "/": (70, 70, 71),
     "%": (70, 70, 71),
     "^": (75, 76, 75),
+    "∪": (65, 65, 66),
+    "∩": (70, 70, 71),
+    "\\": (70, 71, 71),
+    "/.": (70, 70, 71),
 }
 _CONN = {And: ("∧", 35, 36, 35), Or: ("∨", 30, 31, 30), Imp: ("→", 25, 26, 25), Iff: ("↔", 20, 21, 21)}
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -78,6 +83,8 @@ def print_type(ty: Ty) -> str:
     """``ℝ``, ``ℕ → ℝ``, ``ℝ → ℝ → ℝ``."""
     if isinstance(ty, FunTy):
         return " → ".join([print_type(d) for d in ty.dom] + [print_type(ty.cod)])
+    if isinstance(ty, EquivTy):
+        return f"{print_type(ty.dom)} ≃ {print_type(ty.cod)}"
     if isinstance(ty, SetTy):
         inner = print_type(ty.elem)
         return (
@@ -225,7 +232,17 @@ def _arg(t: Term, names: dict[str, str]) -> str:
 
 
 # Functions the printer knows: notation, infix operators, field notation, opened names.
-_INFIX_FNS = {TSUB: "-", "Real.rpow": "^", "NNReal.rpow": "^", "zpow": "^", "Complex.cpow": "^"}
+_INFIX_FNS = {
+    "Union": "∪",
+    "Inter": "∩",
+    "SDiff": "\\",
+    "Rat.divInt": "/.",
+    TSUB: "-",
+    "Real.rpow": "^",
+    "NNReal.rpow": "^",
+    "zpow": "^",
+    "Complex.cpow": "^",
+}
 _BRACKETS = {
     "Int.floor": ("⌊", "⌋"), "Int.ceil": ("⌈", "⌉"), "Nat.floor": ("⌊", "⌋₊"), "Nat.ceil": ("⌈", "⌉₊"),
     "norm": ("‖", "‖"),
@@ -248,7 +265,7 @@ _GLOBAL_FNS = (
        "Int.toNat", "Int.fract", "Rat.num", "Rat.den", "Complex.re", "Complex.im", "Real.arcsin",
        "Real.arccos", "Finset.range", "Finset.Icc", "Finset.Ico", "Finset.Ioc", "Finset.Ioo", "Set.Icc",
        "Set.Ico", "Set.Ioc", "Set.Ioo", "Finset.card", "Finset.filter", "Finset.sum", "Finset.prod",
-       "List.sum", "List.prod", "List.length"}
+       "List.sum", "List.prod", "List.length", "Equiv.toFun", "Equiv.invFun", "Equiv.coe"}
 )  # fmt: skip
 
 
@@ -280,6 +297,8 @@ def _global_app(t: App, names: dict[str, str]) -> tuple[str, int]:
         return "Complex.I", MAX
     if fn == ZMOD_NUMERAL:
         return _term(args[0], names)
+    if fn == "Equiv.coe":
+        return f"{_term(args[0], names)[0]} {_arg(args[1], names)}", LEAD
     if fn == ZMOD_CAST:
         return "↑" + _term_at(args[0], MAX, names), MAX
     if fn in _INFIX_FNS:
@@ -364,6 +383,8 @@ def _prop(p: Prop, names: dict[str, str]) -> tuple[str, int, bool]:
             _tail(p.coll) < 36,
         )
     if k is Pred:
+        if p.fn in ("⊆", "⊂"):
+            return f"{_term_lhs(p.args[0], 51, 50, names)} {p.fn} {_term_at(p.args[1], 51, names)}", 50, False
         return _pred(p, names), LEAD, False
     if k is ModEq:
         lhs = _term_lhs(p.lhs, 51, 50, names)

@@ -40,6 +40,7 @@ from qed.env.sandbox.ast import (
     Coll,
     Decl,
     Dvd,
+    EquivTy,
     Exists,
     ExistsUnique,
     Forall,
@@ -104,6 +105,7 @@ from qed.env.sandbox.syntax_raw import (
 
 _BASE = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "ℂ": CPLX, "NNReal": NNREAL, "ℕ+": PNAT, "Prop": PROP}
 _CONSTS = {"Real.pi": REAL, "Complex.I": CPLX}
+_SET_OPS = {"∪": "Union", "∩": "Inter", "\\": "SDiff"}
 _ARITH = ("+", "-", "*", "/", "%")
 _RELS = ("=", "≠", "<", ">", "≤", "≥")
 _LOGIC = ("∧", "∨", "→", "↔")
@@ -228,6 +230,12 @@ class Elaborator:
             if op in ("∈", "∉"):
                 mem = self.mem(raw.lhs, raw.rhs, raw.pos)
                 return Not(mem) if op == "∉" else mem
+            if op in ("⊆", "⊂"):
+                a = self.structural_term(raw.lhs, None)
+                b = self.structural_term(raw.rhs, a.ty)
+                if type(self.resolve(a.ty)) is not SetTy:
+                    raise self.err(raw.pos, f"'{op}' between non-sets", "sets")
+                return Pred(op, (a, b))
         elif t is RModEq:
             return self.modeq(raw)
         elif t is RPre and raw.op == "¬":
@@ -512,6 +520,14 @@ class Elaborator:
             return self.term(raw.expr, to_ty(raw.ty))
         if t in (RBig, RLam, RSetOf, RColl, RPost, RBrack):
             return self.ext_leaf(raw, None)
+        if t is RBin and raw.op in _SET_OPS:
+            a = self.structural_term(raw.lhs, None)
+            b = self.structural_term(raw.rhs, a.ty)
+            if type(self.resolve(a.ty)) is not SetTy:
+                raise self.err(raw.pos, f"'{raw.op}' between non-sets", "sets")
+            return App(_SET_OPS[raw.op], (a, b), a.ty)
+        if t is RBin and raw.op == "/.":
+            return self.global_call("Rat.divInt", [raw.lhs, raw.rhs], raw.pos)
         raise self.err(_pos(raw), "type mismatch: expected a term, found a proposition")
 
     def numeral(self, raw: RNum) -> Num:
@@ -588,6 +604,16 @@ class Elaborator:
 
     def field_call(self, obj: Term, field: str, rest: list, pos: int) -> Term:
         """``obj.field rest…``: the function ``NS.field`` where ``NS`` is the namespace of ``obj``'s type."""
+        ety = self.resolve(obj.ty)
+        if type(ety) is EquivTy and field in ("1", "2", "toFun", "invFun"):
+            forward = field in ("1", "toFun")
+            dom, cod = (ety.dom, ety.cod) if forward else (ety.cod, ety.dom)
+            fn = "Equiv.toFun" if forward else "Equiv.invFun"
+            if len(rest) != 1:
+                raise self.err(
+                    pos, f"'{fn}' applied to {len(rest)} arguments (partial application is not supported)"
+                )
+            return App(fn, (obj, self.arg_against(rest[0], dom, pos)), cod)
         fields = field.split(".")
         for j, f in enumerate(fields):
             ns = namespace_of(self.resolve(obj.ty))
@@ -719,7 +745,7 @@ class Elaborator:
     def app(self, raw: RApp) -> Term:
         name, args = raw.fn, raw.args
         if name.startswith("."):
-            obj = self.elab_tree(args[0], None)
+            obj = self.structural_term(args[0], None)
             return self.field_call(obj, name[1:], list(args[1:]), raw.pos)
         if not self.is_local(name):
             head, _, field = name.partition(".")
@@ -753,6 +779,9 @@ class Elaborator:
             if isinstance(decl, HypDecl):
                 raise self.err(raw.pos, f"unsupported application of the proof '{name}'")
             local = decl.ty
+        if isinstance(local, EquivTy) and len(args) == 1:
+            # ``σ x`` is the coercion ``⇑σ x`` (Lean prints ``σ x``)
+            return App("Equiv.coe", (Var(name, local), self.term(args[0], local.dom)), local.cod)
         if not isinstance(local, FunTy):
             raise self.err(raw.pos, f"function expected: '{name}' has type {_show(self.resolve(local))}")
         if len(args) != len(local.dom):
@@ -1025,6 +1054,9 @@ def _power_fn(base: object, exp: object) -> str | None:
 def _ty_name(name: str) -> Ty:
     if name in _BASE:
         return _BASE[name]
+    if name.startswith("Equiv "):
+        _, a, b = name.split(" ")
+        return EquivTy(_ty_name(a), _ty_name(b))
     if name.startswith("ZMod "):
         return zmod(name[5:])
     kind, _, elem = name.partition(" ")
@@ -1045,6 +1077,8 @@ def _show(ty: object) -> str:
         return " → ".join([_show(d) for d in ty.dom] + [_show(ty.cod)])
     if isinstance(ty, SetTy):
         return f"{ty.kind} {_show(ty.elem)}"
+    if isinstance(ty, EquivTy):
+        return f"{_show(ty.dom)} ≃ {_show(ty.cod)}"
     return "?"
 
 

@@ -28,6 +28,7 @@ from qed.env.sandbox.ast import (
     RAT,
     REAL,
     BaseTy,
+    EquivTy,
     SetTy,
     Ty,
     zmod_modulus,
@@ -86,6 +87,8 @@ def namespace_of(ty: object) -> str | None:
     """Where field notation ``x.f`` looks ``f`` up for ``x : ty``."""
     if isinstance(ty, SetTy):
         return ty.kind
+    if isinstance(ty, EquivTy):
+        return "Equiv"
     if isinstance(ty, BaseTy):
         return {
             NAT: "Nat",
@@ -118,6 +121,7 @@ FUNS: dict[str, tuple[tuple, object]] = {
     "Int.natAbs": ((INT,), NAT), "Int.toNat": ((INT,), NAT),
     "Int.floor": (("F",), INT), "Int.ceil": (("F",), INT), "Int.fract": (("F",), "F"),
     "Nat.floor": (("F",), NAT), "Nat.ceil": (("F",), NAT),
+    "Rat.divInt": ((INT, INT), RAT),
     "Rat.num": ((RAT,), INT), "Rat.den": ((RAT,), NAT),
     "Finset.range": ((NAT,), ("Finset", NAT)),
     "Finset.Icc": (("I", "I"), ("Finset", "I")), "Finset.Ico": (("I", "I"), ("Finset", "I")),

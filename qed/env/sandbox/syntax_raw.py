@@ -179,6 +179,12 @@ TRAILING: dict[str, tuple[int, int, int]] = {
     "∣": (50, 51, 51),
     "∈": (50, 51, 51),
     "∉": (50, 51, 51),
+    "⊆": (50, 51, 51),
+    "⊂": (50, 51, 51),
+    "∪": (65, 65, 66),
+    "∩": (70, 70, 71),
+    "\\": (70, 71, 71),
+    "/.": (70, 70, 71),
     "+": (65, 65, 66),
     "-": (65, 65, 66),
     "*": (70, 70, 71),
@@ -253,14 +259,8 @@ _UNSUPPORTED_LEADING = {
     "@": "explicit @",
 }
 _UNSUPPORTED_TRAILING = {
-    "⊆": "sets",
-    "⊂": "sets",
-    "∩": "sets",
-    "∪": "sets",
-    "\\": "sets",
     "∘": "function composition",
     "•": "scalar action •",
-    "/.": "Rat.divInt /.",
     "×": "products ×",
     "'": "set image/preimage",
 }
@@ -519,6 +519,19 @@ class Parser:
             elif (
                 tok.text == "."
                 and not tok.ws
+                and toks[self.i + 1].kind == "num"
+                and toks[self.i + 1].text in ("1", "2")
+                and not toks[self.i + 1].ws
+            ):
+                proj = toks[self.i + 1]
+                self.i += 2
+                args = self.app_args() if allow_args else []
+                left = RApp("." + proj.text, (left, *args), proj.pos)
+                if args:
+                    return left
+            elif (
+                tok.text == "."
+                and not tok.ws
                 and toks[self.i + 1].kind == "ident"
                 and not toks[self.i + 1].ws
             ):
@@ -697,6 +710,11 @@ class Parser:
                     return f"ZMod ({b.text} ^ {e.text})"
                 self.i = start
             raise self.error(tok, "unsupported type 'ZMod' with a non-literal modulus", "type ZMod")
+        if text == "Equiv":
+            a, b = self.type_atom(self.advance()), self.type_atom(self.advance())
+            if a is None or b is None or " " in a or " " in b:
+                raise self.error(tok, "unsupported type 'Equiv' of compound types", "type Equiv")
+            return f"Equiv {a} {b}"
         if text in COLLECTION_TYPES:
             inner_tok = self.advance()
             inner = self.type_atom(inner_tok)
@@ -721,6 +739,12 @@ class Parser:
                     shown += nxt.text
                 raise self.error(tok, f"unsupported type '{shown}'", f"type {shown}")
             nxt = self.peek()
+            if nxt.kind == "sym" and nxt.text == "≃" and not dom and " " not in name:
+                self.advance()
+                cod = self.type_atom(self.advance())
+                if cod is None or " " in cod:
+                    raise self.error(nxt, "unsupported type '≃' of compound types", "type ≃")
+                return RTy(f"Equiv {name} {cod}", tok.pos)
             if nxt.kind == "sym" and nxt.text in ("≃", "×"):
                 raise self.error(nxt, f"unsupported type '{name} {nxt.text} …'", f"type {nxt.text}")
             if nxt.kind == "sym" and nxt.text == "→":

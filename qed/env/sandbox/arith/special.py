@@ -80,7 +80,7 @@ FUNCTIONS = frozenset(
     {
         "Real.rpow", "NNReal.rpow", "zpow", "Complex.cpow", "Inv.inv", "tsub",
         "Real.log", "Real.logb", "Real.exp", "Real.sin", "Real.cos", "Real.tan", "Real.arctan",
-        "Nat.floor", "Nat.ceil", "Nat.totient", "min", "max",
+        "Nat.floor", "Nat.ceil", "Nat.totient", "min", "max", "Rat.divInt",
         "Complex.re", "Complex.im", "Complex.abs", "Complex.normSq", "norm", "NNReal.sqrt",
         "Finset.card", "Finset.sum", "Finset.prod", "List.sum", "List.prod", "List.length",
     }
@@ -183,6 +183,8 @@ def apply_function(fn: str, vals: list[Fraction], ty: object = REAL) -> Fraction
         return Fraction(0) if vals[0] == 0 else 1 / vals[0] ** (-e)
     if fn == "Inv.inv":
         return Fraction(0) if vals[0] == 0 else 1 / vals[0]
+    if fn == "Rat.divInt":
+        return Fraction(0) if vals[1] == 0 else vals[0] / vals[1]
     if fn == "tsub":
         a, b = vals
         if ty == PNAT:
