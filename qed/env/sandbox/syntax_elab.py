@@ -256,6 +256,9 @@ class Elaborator:
             if pred is not None:
                 return pred
             self.global_or_none(raw.fn, raw.pos)
+            fn = raw.fn
+            if not self.is_local(fn) and (fn[:1].isupper() or fn.startswith(".")):
+                raise self.err(raw.pos, f"unsupported predicate '{fn}'", f"predicate {fn}")
         raise self.err(_pos(raw), "type mismatch: expected a proposition, found a term")
 
     def rel(self, op: str, lhs: Raw, rhs: Raw, pos: int) -> Rel:
@@ -622,7 +625,9 @@ class Elaborator:
                 if full in PREDS:
                     raise self.err(pos, f"type mismatch: '{full}' is a proposition, not a number")
                 raise self.err(
-                    pos, f"unsupported field notation '.{f}' on {_show(self.deep(obj.ty))}", "field notation"
+                    pos,
+                    f"unsupported field notation '.{f}' on {_show(self.deep(obj.ty))}",
+                    f"field notation .{f}",
                 )
             obj = self.global_call(full, [obj, *(rest if j == len(fields) - 1 else [])], pos)
         return obj

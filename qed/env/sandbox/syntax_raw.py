@@ -382,6 +382,10 @@ class Parser:
             if nxt.text == "," and nxt.kind == "sym":
                 raise self.error(nxt, "unsupported tuple '(a, b)'", "tuples")
             self.expect(")", tok)
+            if type(inner) is RApp and min_prec <= LEAD:
+                more = self.app_args()  # ``(f a) b`` is ``f a b``
+                if more:
+                    return RApp(inner.fn, (*inner.args, *more), inner.pos), LEAD
             return inner, MAX
         if text == "|":
             inner = self.parse_expr(0)
@@ -444,7 +448,9 @@ class Parser:
             if k == "num" or (k == "ident" and t not in KEYWORDS and t not in TYPE_HEADS):
                 pass
             elif k == "sym" and (
-                t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "[", "∅") or (t in ("|", "‖") and tok.ws)
+                t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "∅")
+                or (t in ("|", "‖") and tok.ws)
+                or (t == "[" and toks[self.i + 1].text not in ("MOD", "ZMOD"))
             ):
                 pass
             else:
