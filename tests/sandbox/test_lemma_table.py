@@ -37,6 +37,7 @@ from qed.env.sandbox.ast import (
     Iff,
     Imp,
     Lam,
+    ModEq,
     Neg,
     Not,
     Num,
@@ -152,6 +153,9 @@ def holds(p: Prop, rng: random.Random, entry: str = "") -> bool | None:
                     return {"=": True, "≠": False, "≤": True, "≥": True}.get(op)
                 return {"=": False, "≠": True, "<": fx < fy, "≤": fx < fy, ">": fx > fy, "≥": fx > fy}[op]
             return {"=": x == y, "≠": x != y, "<": x < y, "≤": x <= y, ">": x > y, "≥": x >= y}[op]
+        case ModEq(lhs=a, rhs=b, modulus=m):
+            x, y = evaluate(BinOp("%", a, m, a.ty)), evaluate(BinOp("%", b, m, b.ty))
+            return None if x is None or y is None else x == y
         case Pred(fn=fn, args=(a,)) if fn in ("Even", "Odd"):
             x = evaluate(a)
             if x is None:
@@ -271,6 +275,7 @@ def test_every_entry_holds_on_random_instances():
     ("theorem bad_log {x : α} (hx : 0 < x) : Real.log x ≤ x - 2", REAL),
     ("theorem bad_even {n : α} : Even (n + 1) ↔ Even n", NAT),
     ("theorem bad_floor (r : α) : r ≤ ↑(Int.floor r)", RAT),
+    ("theorem bad_modeq {n a b : α} : a ≡ (b) [ZMOD n] ↔ n ∣ a + b", INT),
     ("theorem bad_sum (f : ℕ → α) (n : ℕ) : "
      "∑ x in Finset.range (n + 1), f x = ∑ x in Finset.range n, f x + f (n + 1)", INT),
 ])
