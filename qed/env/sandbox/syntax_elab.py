@@ -912,6 +912,8 @@ class Elaborator:
             if is_zmod(t.ty):
                 # ZMod numerals are opaque to the arithmetic (5 = 2 in ZMod 3): see ``ZMOD_NUMERAL``.
                 return App(ZMOD_NUMERAL, (Num(t.value, NAT),), t.ty)
+            if t.ty == PNAT and t.value == 0:
+                raise self.err(0, "failed to synthesize OfNat ℕ+ 0 (ℕ+ has no zero)")
             return t
         if k is BinOp:
             ty = self._zty(t.ty)
