@@ -99,7 +99,7 @@ h.mp h.mpr h.le h.symm h.ne h.ne'``, application to terms and proofs (``h₀ 2``
 ``⟨p, q⟩`` (∧, ↔, ∃ with the witness first), ``by tacs``, ``(e : P)``, ``rfl``,
 ``trivial``, ``Or.inl/inr``, ``And.intro``, ``False.elim``, ``absurd``, and lemma-table
 applications with checked instances (``mul_pos ha hb`` needs ``ha : 0 < a``,
-``hb : 0 < b``). The lemma table (``lemmas``; data in ``mathlib_lemmas.txt``, ~1000
+``hb : 0 < b``). The lemma table (``lemmas``; data in ``mathlib_lemmas.txt``, ~1050
 Mathlib lemmas in Lean syntax with the number types each holds at, old and new names,
 every entry property-tested) is used through one unification mechanism
 (``proofterm.instantiate``): the lemma's statement is matched first-order against the

@@ -387,6 +387,7 @@ def _map_free(p: Prop, f: Callable[[Term], Term | None], keys: dict[str, str]) -
 # ---- α-equivalence of terms with binders ---------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def _has_binder(t) -> bool:
     match t:
         case BigOp() | Lam() | SetOf():
@@ -545,6 +546,7 @@ def canon(p: Prop, depth: int = 0) -> Prop:
     return p
 
 
+@lru_cache(maxsize=8192)
 def _prop_has_binder(p: Prop) -> bool:
     found = False
 
