@@ -518,13 +518,15 @@ def replace_prop(p: Prop, pattern: Prop, repl: Prop) -> tuple[Prop, int]:
 # ---- Lean's (reducible) definitional matching -----------------------------------------
 
 
-def canon(p: Prop, depth: int = 0) -> Prop:
+def canon(p: Prop, depth: int = 0, alpha_terms: bool = True) -> Prop:
     """A canonical form for comparing propositions as Lean's ``exact`` does.
 
     ``a > b`` ↦ ``b < a``, ``a ≥ b`` ↦ ``b ≤ a``, ``a ≠ b`` ↦ ``a = b → False``,
-    ``¬P`` ↦ ``P → False``, bound variables renamed by depth, ``bounded`` dropped.
+    ``¬P`` ↦ ``P → False``, bound variables renamed by depth (also those of ``∑``/``fun``
+    inside terms, unless ``alpha_terms`` is false: matching keeps the goal's names),
+    ``bounded`` dropped.
     """
-    if isinstance(p, (Rel, Dvd, Mem, Pred, ModEq)) and _prop_has_binder(p):
+    if alpha_terms and isinstance(p, (Rel, Dvd, Mem, Pred, ModEq)) and _prop_has_binder(p):
         p = map_prop_terms(p, alpha)
     match p:
         case Rel(op=">", lhs=a, rhs=b):
@@ -534,15 +536,15 @@ def canon(p: Prop, depth: int = 0) -> Prop:
         case Rel(op="≠", lhs=a, rhs=b):
             return Imp(Rel("=", a, b), _FALSE)
         case Not(arg=a):
-            return Imp(canon(a, depth), _FALSE)
+            return Imp(canon(a, depth, alpha_terms), _FALSE)
         case Mem(elem=a, coll=c, negated=True):
             return Imp(Mem(a, c), _FALSE)
         case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
-            return type(p)(canon(a, depth), canon(b, depth))
+            return type(p)(canon(a, depth, alpha_terms), canon(b, depth, alpha_terms))
         case Forall(var=v, ty=ty, body=b) | Exists(var=v, ty=ty, body=b):
             nv = f"#{depth}"
             nb = subst_prop(b, {v: Var(nv, ty)}) if v != nv else b
-            return type(p)(nv, ty, canon(nb, depth + 1), False)
+            return type(p)(nv, ty, canon(nb, depth + 1, alpha_terms), False)
     return p
 
 
@@ -679,7 +681,7 @@ def _match_numeral(pat: Term, t: Term, metas: frozenset[str], binds: dict[str, T
 
 def match_prop(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Term]) -> bool:
     """Match a lemma pattern against a proposition (both taken in ``canon`` form)."""
-    return _match_canon(canon(pat), canon(p), metas, binds)
+    return _match_canon(canon(pat, alpha_terms=False), canon(p, alpha_terms=False), metas, binds)
 
 
 def _match_canon(pat: Prop, p: Prop, metas: frozenset[str], binds: dict[str, Term]) -> bool:
