@@ -78,6 +78,8 @@ def zmod_modulus(ty: object) -> int | None:
     try:
         if "^" in text:
             b, e = text.split("^", 1)
+            if int(b).bit_length() * int(e) > 1_000_000:
+                return None  # too large to work with: treated as an unknown modulus
             return int(b) ** int(e)
         return int(text)
     except ValueError:

@@ -53,6 +53,7 @@ from qed.env.sandbox.ast import (
     Ty,
     Var,
 )
+from qed.env.sandbox.numerals import int_str
 from qed.env.sandbox.syntax_elab import bounded_shape, prop_mentions
 from qed.env.sandbox.syntax_ext import TSUB, ZMOD_CAST, ZMOD_NUMERAL, namespace_of
 
@@ -334,9 +335,9 @@ def _num(n: Num) -> tuple[str, int]:
         return n.lit, MAX
     v = n.value
     if v.denominator == 1:
-        return (str(v.numerator), MAX) if v >= 0 else (f"-{-v.numerator}", 75)
-    num = str(v.numerator) if v >= 0 else f"-{-v.numerator}"
-    return f"{num} / {v.denominator}", 70
+        return (int_str(v.numerator), MAX) if v >= 0 else ("-" + int_str(-v.numerator), 75)
+    num = int_str(v.numerator) if v >= 0 else "-" + int_str(-v.numerator)
+    return f"{num} / {int_str(v.denominator)}", 70
 
 
 # ---- propositions ----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ from qed.env.sandbox.ast import (
     zmod,
 )
 from qed.env.sandbox.lexer import ParseError, error_at
+from qed.env.sandbox.numerals import parse_int
 from qed.env.sandbox.syntax_ext import (
     ALIASES,
     FUNS,
@@ -538,7 +539,7 @@ class Elaborator:
         mv = self.fresh()
         self.num_mvs.append(mv.id)
         if text.isdigit():
-            return Num(Fraction(int(text)), mv)  # type: ignore[arg-type]
+            return Num(Fraction(parse_int(text)), mv)  # type: ignore[arg-type]
         self.checks.append(("decimal", mv, raw.pos))
         return Num(Fraction(text), mv, text)  # type: ignore[arg-type]
 

@@ -36,7 +36,7 @@ from qed.env.sandbox.arith import special as _special
 from qed.env.sandbox.ast import INT, NAT, NUMERIC, RAT, REAL, Abs, App, BinOp, Cast, Neg, Num, Term, Var
 
 # Beyond these sizes evaluation gives up (returns None) instead of burning time.
-MAX_RESULT_BITS = 20_000
+MAX_RESULT_BITS = 1_000_000
 MAX_FACTORIAL_ARG = 2_000
 
 

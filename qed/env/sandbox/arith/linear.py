@@ -46,6 +46,7 @@ import z3
 from qed.env.sandbox.arith.errors import ArithTimeout, Deadline
 from qed.env.sandbox.arith.poly import AtomTable, Poly, add, const, constant_value, sub, to_poly
 from qed.env.sandbox.ast import INT, NAT, RAT, REAL, And, BinOp, Cast, Neg, Not, Prop, Rel, Term, Ty
+from qed.env.sandbox.numerals import int_str
 
 _FLIP = {">": "<", "≥": "≤"}
 _NEGATE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<"}
@@ -210,7 +211,8 @@ def z3_context() -> z3.Context:
 
 
 def _real(c: Fraction) -> str:
-    a = f"{abs(c.numerator)}.0" if c.denominator == 1 else f"(/ {abs(c.numerator)}.0 {c.denominator}.0)"
+    num, den = int_str(abs(c.numerator)), int_str(c.denominator)
+    a = f"{num}.0" if c.denominator == 1 else f"(/ {num}.0 {den}.0)"
     return a if c >= 0 else f"(- {a})"
 
 

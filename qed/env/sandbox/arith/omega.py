@@ -56,6 +56,7 @@ from qed.env.sandbox.ast import (
     Term,
     Var,
 )
+from qed.env.sandbox.numerals import int_str
 
 _INTS = (NAT, INT)
 
@@ -80,7 +81,7 @@ class _Encoder:
         return v
 
     def const(self, v: int) -> z3.ArithRef:
-        return z3.IntVal(v, self.ctx)
+        return z3.IntVal(int_str(v), self.ctx)  # text: z3's own str() stops at 4,300 digits
 
     def term(self, t: Term) -> z3.ArithRef:
         v = evaluate(t)
