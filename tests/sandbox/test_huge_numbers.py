@@ -59,3 +59,15 @@ def test_huge_zmod_modulus_is_not_computed():
         assert e.args[0]
         return
     assert isinstance(ENV.apply(state, 0, "rfl"), Proved)
+
+
+def test_long_tactic_texts_parse_and_run():
+    from qed.env.sandbox.tactics.syntax import Seq, Then, parse_tactic
+
+    assert isinstance(parse_tactic(" <;> ".join(["skip"] * 50_000)), Then)
+    assert len(parse_tactic("; ".join(["skip"] * 50_000)).items) == 50_000
+    assert isinstance(parse_tactic("\n".join(["skip"] * 50_000)), Seq)
+    state = ENV.start(Theorem("t", "theorem t (x : ℝ) (h : x = 1) : x = 1 := by"))
+    assert isinstance(ENV.apply(state, 0, "; ".join(["skip"] * 5_000) + "; exact h"), Proved)
+    deep = ENV.apply(state, 0, " <;> ".join(["skip"] * 20_000))
+    assert isinstance(deep, (TacticError, type(ENV.apply(state, 0, "skip"))))

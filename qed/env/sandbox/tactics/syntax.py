@@ -15,6 +15,7 @@ and the tactics; this module knows only tactic names (to report ``unknown tactic
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Union
 
@@ -113,9 +114,16 @@ def column(text: str, pos: int) -> int:
     return pos - (text.rfind("\n", 0, pos) + 1)
 
 
-def padded(text: str, lo: int, hi: int) -> str:
-    """``text[lo:hi]`` with the part of ``lo``'s line before it blanked (columns kept)."""
-    return " " * column(text, lo) + text[lo:hi]
+def padded(text: str, lo: int, hi: int, col: int | None = None) -> str:
+    """``text[lo:hi]`` with the part of ``lo``'s line before it blanked (columns kept).
+
+    Columns matter only relative to later lines, so a one-line piece is returned as it is
+    (no padding: a long one-line tactic sequence stays linear in memory). ``col`` is
+    ``lo``'s column when the caller knows it."""
+    piece = text[lo:hi]
+    if "\n" not in piece:
+        return piece
+    return " " * (column(text, lo) if col is None else col) + piece
 
 
 def strip_comments(text: str) -> str:
@@ -167,12 +175,21 @@ def continues(text: str, start: int, nl: int, nxt: int) -> bool:
     (``induction n with``, ``first``, ``rcases … with``)."""
     if text.startswith("<;>", nxt) or text[nxt] == "|":
         return True
-    return text[start:nl].rstrip().endswith("<;>")
+    end = nl
+    while end > start and text[end - 1] in " \t\r":
+        end -= 1
+    return end - start >= 3 and text.startswith("<;>", end - 3)
 
 
 class _Parser:
     def __init__(self, text: str):
         self.text = text
+        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def col(self, pos: int) -> int:
+        """Column of ``pos`` in O(log lines) (``column`` scans back to the line start)."""
+        k = bisect.bisect_left(self._newlines, pos)
+        return pos - (self._newlines[k - 1] + 1 if k else 0)
 
     def fail(self, msg: str, pos: int) -> TacticFailure:
         return TacticFailure(f"{msg} ({_where(self.text, pos)})")
@@ -185,7 +202,7 @@ class _Parser:
     def item_end(self, start: int, hi: int) -> int:
         """End of the sequence item starting at ``start`` (exclusive)."""
         t = self.text
-        base = column(t, start)
+        base = self.col(start)
         depth = 0
         absorbing = _word_at(t, start) in _ABSORBING or t[start] in "·."
         i = start
@@ -206,7 +223,7 @@ class _Parser:
                         j += 1
                     if j >= hi:
                         return i
-                    if column(t, j) <= base and not continues(t, start, i, j):
+                    if self.col(j) <= base and not continues(t, start, i, j):
                         return i
                 elif c == ";" and not absorbing and not (t[i - 1: i] == "<" and t[i + 1: i + 2] == ">"):
                     return i
@@ -251,7 +268,15 @@ class _Parser:
             return First(tuple(self.seq(a, b) for a, b in self.alternatives(lo + len(word), hi)))
         k = self.find_then(lo, hi)
         if k is not None:
-            return Then(self.item(lo, k), self.item(k + 3, hi))
+            # ``a <;> b <;> c``: segments found left to right in one pass (a long chain
+            # stays linear), nested ``Then(a, Then(b, c))`` as the recursive reading gives
+            cuts = [k]
+            while (nxt := self.find_then(cuts[-1] + 3, hi)) is not None:
+                cuts.append(nxt)
+            node = self.item(cuts[-1] + 3, hi)
+            for a, b in reversed(list(zip([lo] + [c + 3 for c in cuts[:-1]], cuts, strict=True))):
+                node = Then(self.item(a, b), node)
+            return node
         if t[lo] == "(" and self.matching(lo, hi) == hi - 1:
             return self.seq(lo + 1, hi - 1)
         if not word:
@@ -259,7 +284,7 @@ class _Parser:
         name = word.rstrip(".")
         if name not in KNOWN_TACTICS:
             raise self.fail(f"unknown tactic '{name}'", lo)
-        return Atom(name, padded(t, lo + len(name), hi), lo)
+        return Atom(name, padded(t, lo + len(name), hi, self.col(lo + len(name))), lo)
 
     def case(self, word: str, lo: int, hi: int) -> Case:
         """``case tag x y => tacs`` / ``next x y => tacs``."""
