@@ -293,3 +293,32 @@ def test_a_binder_name_escaping_its_big_operator_is_auto_bound_like_lean():
 )
 def test_printing_matches_lean_equiv_sets_divint(stmt, goal):
     assert goal_of(stmt) == goal
+
+
+@pytest.mark.parametrize(
+    ("stmt", "goal"),
+    [
+        (
+            "theorem t (f : ℂ → ℂ) (h₁ : Fintype (f ⁻¹' {7})) : (∑ y in (f ⁻¹' {7}).toFinset, y / 3) = -1 / 9 := by",
+            "f : ℂ → ℂ\nh₁ : Fintype ↑(f ⁻¹' {7})\n⊢ ∑ y ∈ (f ⁻¹' {7}).toFinset, y / 3 = -1 / 9",
+        ),
+        (
+            "theorem t (f : ℝ → ℝ) (h₂ : { x | 0 ≤ f x } = f '' { x | 0 ≤ f x }) : True := by",
+            "f : ℝ → ℝ\nh₂ : {x | 0 ≤ f x} = f '' {x | 0 ≤ f x}\n⊢ True",
+        ),
+        (
+            "theorem t (h : ℕ+ → ℕ) (h₃ : Fintype (Set.range h)) (a : ℕ → ℕ) (h₀ : Function.Injective a) : (∑ k in (Set.range h).toFinset, k) = 12 := by",
+            "h : ℕ+ → ℕ\nh₃ : Fintype ↑(Set.range h)\na : ℕ → ℕ\nh₀ : Function.Injective a\n⊢ ∑ k ∈ (Set.range h).toFinset, k = 12",
+        ),
+        (
+            "theorem t : Finset.prod (Finset.filter (fun x => ¬Even x) (Finset.range 10000)) (id : ℕ → ℕ) = 10000! / (2 ^ 5000 * 5000!) := by",
+            "⊢ (Finset.filter (fun x => ¬Even x) (Finset.range 10000)).prod id = 10000! / (2 ^ 5000 * 5000!)",
+        ),
+        (
+            "theorem t (A M C : ℕ) (h₁ : Nat.ofDigits 10 [0, 1, C, M, A] = 123422) : A + M + C = 14 := by",
+            "A M C : ℕ\nh₁ : ofDigits 10 [0, 1, C, M, A] = 123422\n⊢ A + M + C = 14",
+        ),
+    ],
+)
+def test_printing_matches_lean_images_preimages(stmt, goal):
+    assert goal_of(stmt) == goal

@@ -327,3 +327,12 @@ def test_no_tactic_proves_false_open_statements(stmt):
 def test_rat_divint(a, b):
     assert value(f"(({a} : ℤ) /. ({b} : ℤ) : ℚ)") == (Fraction(a, b) if b else 0)
     never_closed(f"(({a} : ℤ) /. ({b} : ℤ) : ℚ) = {lean_q((Fraction(a, b) if b else Fraction(0)) + 1, 'ℚ')}")
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 9), max_size=8), st.integers(2, 16))
+def test_of_digits(digs, b):
+    expected = sum(d * b**i for i, d in enumerate(digs))
+    lst = "[" + ", ".join(map(str, digs)) + "]"
+    assert value(f"Nat.ofDigits {b} {lst}") == expected
+    never_closed(f"Nat.ofDigits {b} {lst} = {expected + 1}")

@@ -74,6 +74,8 @@ _BIN = {
     "∩": (70, 70, 71),
     "\\": (70, 71, 71),
     "/.": (70, 70, 71),
+    "⁻¹'": (80, 80, 81),
+    "''": (80, 80, 81),
 }
 _CONN = {And: ("∧", 35, 36, 35), Or: ("∨", 30, 31, 30), Imp: ("→", 25, 26, 25), Iff: ("↔", 20, 21, 21)}
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -234,6 +236,8 @@ def _arg(t: Term, names: dict[str, str]) -> str:
 
 # Functions the printer knows: notation, infix operators, field notation, opened names.
 _INFIX_FNS = {
+    "Set.preimage": "⁻¹'",
+    "Set.image": "''",
     "Union": "∪",
     "Inter": "∩",
     "SDiff": "\\",
@@ -257,7 +261,7 @@ _SHORT = {
     "Real.logb": "logb", "Nat.digits": "digits", "Nat.choose": "choose", "Nat.divisors": "divisors",
     "Real.sin": "sin", "Real.cos": "cos", "Real.tan": "tan", "Real.exp": "rexp", "Nat.succ": "succ",
     "Real.arctan": "arctan", "Real.arcsin": "arcsin", "Real.arccos": "arccos", "Nat.totient": "φ",
-    "Nat.properDivisors": "properDivisors",
+    "Nat.properDivisors": "properDivisors", "Nat.ofDigits": "ofDigits",
 }  # fmt: skip
 _GLOBAL_FNS = (
     set(_INFIX_FNS) | set(_BRACKETS) | _PLAIN | set(_SHORT)
@@ -266,7 +270,8 @@ _GLOBAL_FNS = (
        "Int.toNat", "Int.fract", "Rat.num", "Rat.den", "Complex.re", "Complex.im", "Real.arcsin",
        "Real.arccos", "Finset.range", "Finset.Icc", "Finset.Ico", "Finset.Ioc", "Finset.Ioo", "Set.Icc",
        "Set.Ico", "Set.Ioc", "Set.Ioo", "Finset.card", "Finset.filter", "Finset.sum", "Finset.prod",
-       "List.sum", "List.prod", "List.length", "Equiv.toFun", "Equiv.invFun", "Equiv.coe"}
+       "List.sum", "List.prod", "List.length", "Equiv.toFun", "Equiv.invFun", "Equiv.coe",
+       "Set.toFinset", "Set.range", "Nat.ofDigits", "id"}
 )  # fmt: skip
 
 
@@ -397,6 +402,8 @@ def _prop(p: Prop, names: dict[str, str]) -> tuple[str, int, bool]:
 
 def _pred(p: Pred, names: dict[str, str]) -> str:
     fn, args = p.fn, p.args
+    if fn == "Fintype":
+        return f"Fintype ↑{_arg(args[0], names)}"
     if fn in ("Nat.Prime", "Nat.Coprime") and type(args[0]) is not Num:
         head = _receiver(args[0], names) + "." + fn.split(".")[1]
         return head + "".join(" " + _arg(a, names) for a in args[1:])

@@ -530,6 +530,15 @@ class Elaborator:
             if type(self.resolve(a.ty)) is not SetTy:
                 raise self.err(raw.pos, f"'{raw.op}' between non-sets", "sets")
             return App(_SET_OPS[raw.op], (a, b), a.ty)
+        if t is RBin and raw.op in ("⁻¹'", "''"):
+            f = self.structural_term(raw.lhs, None)
+            fty = self.resolve(f.ty)
+            if type(fty) is not FunTy or len(fty.dom) != 1:
+                raise self.err(raw.pos, f"'{raw.op}' needs a function on its left", "set image/preimage")
+            pre = raw.op == "⁻¹'"
+            s = self.structural_term(raw.rhs, SetTy("Set", fty.cod if pre else fty.dom[0]))
+            res = SetTy("Set", fty.dom[0] if pre else fty.cod)
+            return App("Set.preimage" if pre else "Set.image", (f, s), res)
         if t is RBin and raw.op == "/.":
             return self.global_call("Rat.divInt", [raw.lhs, raw.rhs], raw.pos)
         raise self.err(_pos(raw), "type mismatch: expected a term, found a proposition")
@@ -652,7 +661,15 @@ class Elaborator:
             return self.ensure(arg, ety, pos)  # type: ignore[arg-type]
         if type(arg) is RLam:
             return self.ext_leaf(arg, ety)
+        if type(arg) is RAscr and arg.ty.dom:
+            ascribed = to_ty(arg.ty)
+            self.unify(ascribed, ety, arg.pos)
+            return self.arg_against(arg.expr, ascribed, pos)
         if type(arg) is RName and type(self.resolve(ety)) is FunTy:
+            fty = self.resolve(ety)
+            if arg.name == "id" and not self.is_local("id") and len(fty.dom) == 1:
+                self.unify(fty.dom[0], fty.cod, arg.pos)
+                return App("id", (), fty)  # type: ignore[arg-type]
             v = self.lookup(arg.name, arg.pos, allow_fun=True)
             self.unify(v.ty, ety, arg.pos)
             return v

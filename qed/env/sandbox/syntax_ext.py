@@ -122,6 +122,9 @@ FUNS: dict[str, tuple[tuple, object]] = {
     "Int.floor": (("F",), INT), "Int.ceil": (("F",), INT), "Int.fract": (("F",), "F"),
     "Nat.floor": (("F",), NAT), "Nat.ceil": (("F",), NAT),
     "Rat.divInt": ((INT, INT), RAT),
+    "Nat.ofDigits": ((NAT, ("List", NAT)), NAT),
+    "Set.toFinset": ((("Set", "A"),), ("Finset", "A")),
+    "Set.range": ((("fun", "A", "B"),), ("Set", "B")),
     "Rat.num": ((RAT,), INT), "Rat.den": ((RAT,), NAT),
     "Finset.range": ((NAT,), ("Finset", NAT)),
     "Finset.Icc": (("I", "I"), ("Finset", "I")), "Finset.Ico": (("I", "I"), ("Finset", "I")),
@@ -146,6 +149,10 @@ PREDS: dict[str, tuple] = {
     "IsLeast": (("Set", "A"), "A"),
     "IsGreatest": (("Set", "A"), "A"),
     "Irrational": (REAL,),
+    "Fintype": (("Set", "A"),),
+    "Function.Injective": (("fun", "A", "B"),),
+    "Function.Surjective": (("fun", "A", "B"),),
+    "Function.Bijective": (("fun", "A", "B"),),
 }
 
 # Unqualified names under ``open BigOperators Real Nat Topology Rat`` (and ``Finset``).
@@ -158,6 +165,7 @@ ALIASES = {
     "range": "Finset.range", "Icc": "Finset.Icc", "Ico": "Finset.Ico", "Ioc": "Finset.Ioc",
     "Ioo": "Finset.Ioo", "card": "Finset.card", "filter": "Finset.filter",
     "Nat.Prime": "Nat.Prime",
+    "ofDigits": "Nat.ofDigits",
 }  # fmt: skip
 
 # Type-variable restrictions: name -> (allowed types, what Lean fails to synthesize).

@@ -327,6 +327,16 @@ class Parser:
                 left = self.modeq(left, tok)
                 lp = 50
                 continue
+            if tok.kind == "sym" and tok.text in ("⁻¹", "'") and self._image_op() is not None:
+                # ``f ⁻¹' s`` (preimage) and ``f '' s`` (image): ``infixl:80`` in Mathlib
+                if min_prec > 80 or lp < 80:
+                    break
+                op = self._image_op()
+                self.i += 2
+                right = self.parse_expr(81)
+                left = RBin(op, left, right, tok.pos)  # type: ignore[arg-type]
+                lp = 80
+                continue
             if tok.kind != "sym":
                 if tok.kind == "ident" and tok.text not in KEYWORDS and lp >= LEAD:
                     raise self.error(tok, "unsupported application of a non-identifier", "syntax")
@@ -520,6 +530,8 @@ class Parser:
                 self.i += 1
                 left = RPost("!", left, tok.pos)
             elif tok.text == "⁻¹":
+                if toks[self.i + 1].text == "'" and not toks[self.i + 1].ws:
+                    return left  # ``f ⁻¹' s``: the preimage, a binary operator
                 self.i += 1
                 left = RPost("⁻¹", left, tok.pos)
             elif (
@@ -553,6 +565,15 @@ class Parser:
                     return left
             else:
                 return left
+
+    def _image_op(self) -> str | None:
+        tok, nxt = self.toks[self.i], self.toks[min(self.i + 1, len(self.toks) - 1)]
+        if nxt.kind == "sym" and nxt.text == "'" and not nxt.ws:
+            if tok.text == "⁻¹":
+                return "⁻¹'"
+            if tok.text == "'":
+                return "''"
+        return None
 
     def modeq(self, left: Raw, tok: Token) -> Raw:
         self.advance()

@@ -80,7 +80,7 @@ FUNCTIONS = frozenset(
     {
         "Real.rpow", "NNReal.rpow", "zpow", "Complex.cpow", "Inv.inv", "tsub",
         "Real.log", "Real.logb", "Real.exp", "Real.sin", "Real.cos", "Real.tan", "Real.arctan",
-        "Nat.floor", "Nat.ceil", "Nat.totient", "min", "max", "Rat.divInt",
+        "Nat.floor", "Nat.ceil", "Nat.totient", "min", "max", "Rat.divInt", "Nat.ofDigits",
         "Complex.re", "Complex.im", "Complex.abs", "Complex.normSq", "norm", "NNReal.sqrt",
         "Finset.card", "Finset.sum", "Finset.prod", "List.sum", "List.prod", "List.length",
     }
@@ -144,6 +144,11 @@ def _app(t: App) -> Fraction | None:
     if fn in ("Finset.card", "List.length"):
         c = collection(args[0])
         return None if c is None else Fraction(len(c))
+    if fn == "Nat.ofDigits":
+        b, digs = _ev(args[0]), collection(args[1])
+        if b is None or digs is None:
+            return None
+        return sum((d * b**i for i, d in enumerate(digs)), Fraction(0))
     if fn in ("List.sum", "List.prod"):
         c = collection(args[0])
         if c is None:
