@@ -463,6 +463,8 @@ class Parser:
                 or (t == "[" and toks[self.i + 1].text not in ("MOD", "ZMOD"))
             ):
                 pass
+            elif k == "sym" and t in TYPE_SYMS:
+                raise self.error(tok, f"unsupported explicit type argument '{t}'", "explicit type arguments")
             else:
                 return args
             arg, lp = self.leading(MAX)
