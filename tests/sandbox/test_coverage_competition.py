@@ -322,3 +322,11 @@ def test_printing_matches_lean_equiv_sets_divint(stmt, goal):
 )
 def test_printing_matches_lean_images_preimages(stmt, goal):
     assert goal_of(stmt) == goal
+
+
+def test_statements_ending_in_sorry_are_read_like_by():
+    # PutnamBench / ProofNet files end the statement with ``:=\nsorry``
+    stmt = "theorem putnam_x\n(n : ℕ)\n(hn : 0 < n)\n: (∑ i in Finset.range n, (2 * i + 1)) = n ^ 2 :=\nsorry"
+    assert goal_of(stmt) == "n : ℕ\nhn : 0 < n\n⊢ ∑ i ∈ Finset.range n, (2 * i + 1) = n ^ 2"
+    with pytest.raises(StatementError, match="unexpected text after ':= sorry'"):
+        parse_statement("theorem t : 1 = 1 := sorry foo")

@@ -51,7 +51,7 @@ def parse_prop(src: str, context: tuple[Decl, ...]) -> Prop:
 
 
 def parse_statement(text: str) -> tuple[str, SGoal]:
-    """``theorem NAME binders : P := by`` -> ``(NAME, initial goal)``.
+    """``theorem NAME binders : P := by`` (or ``:= sorry``) -> ``(NAME, initial goal)``.
 
     Accepts ``theorem``/``lemma``/``example`` (named ``"example"``), explicit, implicit and
     instance binders (all treated as explicit), several names per binder, hypothesis
@@ -123,11 +123,16 @@ def _statement(text: str) -> tuple[str, SGoal]:
     raw = p.parse_expr(0)
     p.expect(":=")
     by = p.peek()
-    if by.text != "by":
+    if by.text == "sorry" and by.kind == "ident":
+        p.advance()  # ``:= sorry`` (PutnamBench, ProofNet): the statement to prove, as ``:= by``
+        if p.peek().kind != "eof":
+            raise p.error(p.peek(), "unexpected text after ':= sorry'")
+    elif by.text != "by":
         raise p.error(by, "expected 'by' after ':='")
-    p.advance()
-    if p.peek().kind != "eof" and p.peek().text != "sorry":
-        raise p.error(p.peek(), "unexpected text after ':= by'")
+    else:
+        p.advance()
+        if p.peek().kind != "eof" and p.peek().text != "sorry":
+            raise p.error(p.peek(), "unexpected text after ':= by'")
     elab = Elaborator(text, names, auto_bound=True)
     target = elab.finish_prop(elab.prop(raw))
     _auto_bound(elab, context, names)
