@@ -336,3 +336,10 @@ def test_of_digits(digs, b):
     lst = "[" + ", ".join(map(str, digs)) + "]"
     assert value(f"Nat.ofDigits {b} {lst}") == expected
     never_closed(f"Nat.ofDigits {b} {lst} = {expected + 1}")
+
+
+def test_prime_in_a_field_is_never_decided_true():
+    # ``Prime (7 : ℝ)`` is false in Lean (7 is a unit of ℝ): the evaluator must not call it prime
+    assert prop_value(parse_prop("Prime (7 : ℝ)", ())) is None
+    assert prop_value(parse_prop("Prime (-7 : ℤ)", ())) is True
+    assert prop_value(parse_prop("Nat.Prime 91", ())) is False

@@ -595,8 +595,10 @@ def prop_value(p: object) -> bool | None:
     if k is Pred:
         vals = [_ev(a) for a in p.args]
         ints = [_int(v) for v in vals]
-        if p.fn in ("Nat.Prime", "Prime") and ints[0] is not None:
-            return is_prime(abs(ints[0])) if p.fn == "Prime" else is_prime(ints[0])
+        if p.fn == "Nat.Prime" and ints[0] is not None:
+            return is_prime(ints[0])
+        if p.fn == "Prime" and ints[0] is not None and p.args[0].ty in (NAT, INT):
+            return is_prime(abs(ints[0]))  # in ℤ the associates -p are prime too; in a field nothing is
         if p.fn in ("Even", "Odd") and vals[0] is not None and p.args[0].ty in (NAT, INT):
             return (ints[0] % 2 == 0) == (p.fn == "Even")  # type: ignore[operator]
         if p.fn == "Nat.Coprime" and None not in ints:
