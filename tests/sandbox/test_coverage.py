@@ -48,7 +48,7 @@ def test_minif2f_v1_coverage_and_goal_matches(shared_dir):
     assert report.matched >= 0.98 * report.compared, report.mismatched
     # Rejections are grouped by short reasons, each with an example message and position.
     categories = {r.category for r in report.rejected}
-    assert {"tuples"} <= categories
+    assert {"lambda (fun)"} <= categories
     assert all(r.example and "line" in r.example for r in report.rejected)
     assert len(report.rejected) < 60
 

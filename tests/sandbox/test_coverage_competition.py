@@ -330,3 +330,20 @@ def test_statements_ending_in_sorry_are_read_like_by():
     assert goal_of(stmt) == "n : ℕ\nhn : 0 < n\n⊢ ∑ i ∈ Finset.range n, (2 * i + 1) = n ^ 2"
     with pytest.raises(StatementError, match="unexpected text after ':= sorry'"):
         parse_statement("theorem t : 1 = 1 := sorry foo")
+
+
+@pytest.mark.parametrize(
+    ("stmt", "goal"),
+    [
+        (
+            "theorem t (p q r : ℤ) (h₀ : 1 < p ∧ p < q ∧ q < r) : (p, q, r) = (2, 4, 8) ∨ (p, q, r) = (3, 5, 15) := by",
+            "p q r : ℤ\nh₀ : 1 < p ∧ p < q ∧ q < r\n⊢ (p, q, r) = (2, 4, 8) ∨ (p, q, r) = (3, 5, 15)",
+        ),
+        (
+            "theorem t (Sf : Set (ℝ × ℝ)) (f : ℝ × ℝ → ℝ) (h₀ : ∀ x y : ℝ, (x, y) ∈ Sf ↔ y = x ^ 2) : f (1, 2) = 3 := by",
+            "Sf : Set (ℝ × ℝ)\nf : ℝ × ℝ → ℝ\nh₀ : ∀ (x y : ℝ), (x, y) ∈ Sf ↔ y = x ^ 2\n⊢ f (1, 2) = 3",
+        ),
+    ],
+)
+def test_printing_matches_lean_tuples_and_products(stmt, goal):
+    assert goal_of(stmt) == goal

@@ -118,7 +118,7 @@ def test_answer_placeholder_is_an_opaque_constant_outside_the_context():
     [
         ("theorem t : ∑ k : Fin 3, (k : ℕ) = 3 := by", "type Fin"),
         ("theorem t (z : ℂ) : z < 1 := by", "order on ℂ"),
-        ("theorem t (p : ℕ × ℕ) : p = p := by", "type ×"),
+        ("theorem t (P : Polynomial ℝ) : P = P := by", "type Polynomial"),
         ("theorem t (n : ℕ) : n ^ (2 : ℝ) = 1 := by", "real/integer exponents"),
         ("theorem t (x : ℤ) : Int.floor x = 0 := by", "FloorRing ℤ"),
         ("theorem t (x : ZMod 7) : 3 ∣ x := by", "divisibility on ℝ/ℚ"),

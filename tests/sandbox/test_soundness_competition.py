@@ -343,3 +343,17 @@ def test_prime_in_a_field_is_never_decided_true():
     assert prop_value(parse_prop("Prime (7 : ℝ)", ())) is None
     assert prop_value(parse_prop("Prime (-7 : ℤ)", ())) is True
     assert prop_value(parse_prop("Nat.Prime 91", ())) is False
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        "theorem t (p q : ℤ) (h : p = 1) (h2 : q = 2) : (p, q) = (2, 1) := by",
+        "theorem t : ((1 : ℕ), (2 : ℕ)) = (2, 1) := by",
+        "theorem t (S : Set (ℝ × ℝ)) (h : (1, 2) ∈ S) : (2, 1) ∈ S := by",
+    ],
+)
+def test_no_tactic_proves_false_tuple_statements(stmt):
+    s0 = ENV.start(Theorem("t", stmt))
+    for tac in (*CLOSERS, "ring", "ring_nf", "linarith", "subst h; subst h2; norm_num", "simp_all"):
+        assert type(ENV.apply(s0, 0, tac)).__name__ != "Proved", (tac, stmt)

@@ -94,7 +94,15 @@ class EquivTy:
     cod: Ty
 
 
-Ty = Union[BaseTy, FunTy, SetTy, EquivTy]
+@dataclass(frozen=True)
+class ProdTy:
+    """``fst × snd``; a tuple ``(a, b, c)`` is ``App("Prod.mk", (a, App("Prod.mk", (b, c))))``."""
+
+    fst: Ty
+    snd: Ty
+
+
+Ty = Union[BaseTy, FunTy, SetTy, EquivTy, ProdTy]
 
 
 # ---- terms ---------------------------------------------------------------------------

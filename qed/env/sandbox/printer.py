@@ -44,6 +44,7 @@ from qed.env.sandbox.ast import (
     Num,
     Or,
     Pred,
+    ProdTy,
     Prop,
     Rel,
     SetOf,
@@ -88,6 +89,13 @@ def print_type(ty: Ty) -> str:
         return " → ".join([print_type(d) for d in ty.dom] + [print_type(ty.cod)])
     if isinstance(ty, EquivTy):
         return f"{print_type(ty.dom)} ≃ {print_type(ty.cod)}"
+    if isinstance(ty, ProdTy):
+        fst = print_type(ty.fst)
+        return (
+            f"({fst}) × {print_type(ty.snd)}"
+            if isinstance(ty.fst, (ProdTy, FunTy))
+            else f"{fst} × {print_type(ty.snd)}"
+        )
     if isinstance(ty, SetTy):
         inner = print_type(ty.elem)
         return (
@@ -271,7 +279,7 @@ _GLOBAL_FNS = (
        "Real.arccos", "Finset.range", "Finset.Icc", "Finset.Ico", "Finset.Ioc", "Finset.Ioo", "Set.Icc",
        "Set.Ico", "Set.Ioc", "Set.Ioo", "Finset.card", "Finset.filter", "Finset.sum", "Finset.prod",
        "List.sum", "List.prod", "List.length", "Equiv.toFun", "Equiv.invFun", "Equiv.coe",
-       "Set.toFinset", "Set.range", "Nat.ofDigits", "id"}
+       "Set.toFinset", "Set.range", "Nat.ofDigits", "id", "Prod.mk"}
 )  # fmt: skip
 
 
@@ -303,6 +311,14 @@ def _global_app(t: App, names: dict[str, str]) -> tuple[str, int]:
         return "Complex.I", MAX
     if fn == ZMOD_NUMERAL:
         return _term(args[0], names)
+    if fn == "Prod.mk":
+        items = [args[0]]
+        rest = args[1]
+        while type(rest) is App and rest.fn == "Prod.mk":
+            items.append(rest.args[0])
+            rest = rest.args[1]
+        items.append(rest)
+        return "(" + ", ".join(_term(x, names)[0] for x in items) + ")", MAX
     if fn == "Equiv.coe":
         return f"{_term(args[0], names)[0]} {_arg(args[1], names)}", LEAD
     if fn == ZMOD_CAST:

@@ -56,6 +56,7 @@ from qed.env.sandbox.ast import (
     Num,
     Or,
     Pred,
+    ProdTy,
     Prop,
     Rel,
     SetOf,
@@ -190,6 +191,9 @@ class Elaborator:
             self.val[b.id] = a  # type: ignore[assignment]
         elif type(a) is SetTy and type(b) is SetTy and a.kind == b.kind:
             self.unify(a.elem, b.elem, pos)
+        elif type(a) is ProdTy and type(b) is ProdTy:
+            self.unify(a.fst, b.fst, pos)
+            self.unify(a.snd, b.snd, pos)
         elif type(a) is FunTy and type(b) is FunTy and len(a.dom) == len(b.dom):
             for x, y in zip(a.dom, b.dom, strict=True):
                 self.unify(x, y, pos)
@@ -202,6 +206,8 @@ class Elaborator:
         t = self.resolve(ty)
         if type(t) is SetTy:
             return SetTy(t.kind, self.deep(t.elem))  # type: ignore[arg-type]
+        if type(t) is ProdTy:
+            return ProdTy(self.deep(t.fst), self.deep(t.snd))  # type: ignore[arg-type]
         if type(t) is FunTy:
             return FunTy(tuple(self.deep(d) for d in t.dom), self.deep(t.cod))  # type: ignore[arg-type, misc]
         return t
@@ -419,7 +425,7 @@ class Elaborator:
         if type(a) is _MV or type(e) is _MV:
             self.unify(a, e, pos)
             return t
-        if type(a) is SetTy and type(e) is SetTy or type(a) is FunTy and type(e) is FunTy:
+        if type(a) is type(e) and type(a) in (SetTy, FunTy, ProdTy):
             self.unify(a, e, pos)
             return t
         if rank(a) is not None and rank(e) is not None and coercible(a, e):
@@ -452,7 +458,9 @@ class Elaborator:
         top = resolve(expected) if expected is not None else None
         if isinstance(top, FunTy):
             raise self.err(pos, f"type mismatch: expected a function of type {_show(top)}")
-        if isinstance(top, SetTy) or any(type(resolve(lf.term.ty)) is SetTy for lf in leaves):
+        if isinstance(top, (SetTy, ProdTy)) or any(
+            type(resolve(lf.term.ty)) in (SetTy, ProdTy) for lf in leaves
+        ):
             m = top if top is not None else self.fresh()
             for leaf in leaves:
                 self.unify(leaf.term.ty, m, leaf.pos)
@@ -742,6 +750,8 @@ class Elaborator:
             finally:
                 self.scope.pop()
             return SetOf(raw.name, vty, body, SetTy("Set", vty))  # type: ignore[arg-type]
+        if t is RColl and raw.kind == "(":
+            return self.tuple_term(list(raw.elems), exp)
         if t is RColl:
             if raw.kind == "[":
                 kind = "List"
@@ -764,6 +774,18 @@ class Elaborator:
             self.checks.append(("norm", inner.ty, raw.pos))
             return App("norm", (inner,), REAL)
         raise self.err(_pos(raw), "type mismatch: expected a term, found a proposition")
+
+    def tuple_term(self, items: list, expected: Ty | _MV | None) -> Term:
+        """``(a, b, c)`` = ``(a, (b, c))``: ``App("Prod.mk", …)`` of type ``ProdTy``."""
+        exp = self.resolve(expected) if expected is not None else None
+        fst_ty = exp.fst if type(exp) is ProdTy else None
+        snd_ty = exp.snd if type(exp) is ProdTy else None
+        a = self.term(items[0], fst_ty) if fst_ty is not None else self.elab_tree(items[0], None)
+        if len(items) == 2:
+            b = self.term(items[1], snd_ty) if snd_ty is not None else self.elab_tree(items[1], None)
+        else:
+            b = self.tuple_term(items[1:], snd_ty)
+        return App("Prod.mk", (a, b), ProdTy(a.ty, b.ty))  # type: ignore[arg-type]
 
     def app(self, raw: RApp) -> Term:
         name, args = raw.fn, raw.args
@@ -917,6 +939,8 @@ class Elaborator:
             raise self.err(0, "failed to infer a type (unresolved metavariable)")
         if type(t) is SetTy:
             return SetTy(t.kind, self._zty(t.elem))
+        if type(t) is ProdTy:
+            return ProdTy(self._zty(t.fst), self._zty(t.snd))
         if type(t) is FunTy:
             return FunTy(tuple(self._zty(d) for d in t.dom), self._zty(t.cod))
         return t
@@ -1077,15 +1101,23 @@ def _power_fn(base: object, exp: object) -> str | None:
 
 
 def _ty_name(name: str) -> Ty:
+    """The type a ``syntax_raw`` type name stands for (``ℝ``, ``Set (ℝ × ℝ)``, ``ZMod 7``, …)."""
     if name in _BASE:
         return _BASE[name]
-    if name.startswith("Equiv "):
+    kind, _, elem = name.partition(" ")
+    if kind in ("Set", "Finset", "List"):
+        return SetTy(kind, _ty_name(elem))
+    if name.startswith("(") and name.endswith(")"):
+        return _ty_name(name[1:-1])
+    if " × " in name:
+        first, _, rest = name.partition(" × ")
+        return ProdTy(_ty_name(first), _ty_name(rest))
+    if kind == "Equiv":
         _, a, b = name.split(" ")
         return EquivTy(_ty_name(a), _ty_name(b))
-    if name.startswith("ZMod "):
-        return zmod(name[5:])
-    kind, _, elem = name.partition(" ")
-    return SetTy(kind, _ty_name(elem))
+    if kind == "ZMod":
+        return zmod(elem)
+    raise ValueError(f"not a sandbox type name: {name!r}")
 
 
 def to_ty(raw: RTy) -> Ty:
@@ -1104,6 +1136,8 @@ def _show(ty: object) -> str:
         return f"{ty.kind} {_show(ty.elem)}"
     if isinstance(ty, EquivTy):
         return f"{_show(ty.dom)} ≃ {_show(ty.cod)}"
+    if isinstance(ty, ProdTy):
+        return f"{_show(ty.fst)} × {_show(ty.snd)}"
     return "?"
 
 

@@ -390,7 +390,12 @@ class Parser:
                 self.expect(")", tok)
                 return RAscr(inner, ty, tok.pos), MAX
             if nxt.text == "," and nxt.kind == "sym":
-                raise self.error(nxt, "unsupported tuple '(a, b)'", "tuples")
+                items = [inner]
+                while self.peek().text == "," and self.peek().kind == "sym":
+                    self.advance()
+                    items.append(self.parse_expr(0))
+                self.expect(")", tok)
+                return RColl("(", tuple(items), tok.pos), MAX
             self.expect(")", tok)
             if type(inner) is RApp and min_prec <= LEAD:
                 more = self.app_args()  # ``(f a) b`` is ``f a b``
@@ -746,11 +751,28 @@ class Parser:
             return f"Equiv {a} {b}"
         if text in COLLECTION_TYPES:
             inner_tok = self.advance()
+            if inner_tok.text == "(" and inner_tok.kind == "sym":
+                product = self.product_type(inner_tok)
+                self.expect(")", inner_tok)
+                return f"{text} ({product})"
             inner = self.type_atom(inner_tok)
             if inner is None or inner.startswith(COLLECTION_TYPES) or inner == "Prop":
                 raise self.error(tok, f"unsupported type '{text} {inner_tok.text}'", f"type {text}")
             return f"{text} {inner}"
         return None
+
+    def product_type(self, start: Token) -> str:
+        """``A × B × C`` of type atoms from the next token (``×`` is right-associative)."""
+        parts = []
+        while True:
+            tok = self.advance()
+            atom = self.type_atom(tok)
+            if atom is None or " " in atom:
+                raise self.error(tok, f"unsupported component type '{tok.text}' in a product", "type ×")
+            parts.append(atom)
+            if self.peek().text != "×":
+                return " × ".join(parts)
+            self.advance()
 
     def parse_type(self) -> RTy:
         dom: list[str] = []
@@ -774,6 +796,10 @@ class Parser:
                 if cod is None or " " in cod:
                     raise self.error(nxt, "unsupported type '≃' of compound types", "type ≃")
                 return RTy(f"Equiv {name} {cod}", tok.pos)
+            if nxt.kind == "sym" and nxt.text == "×" and " " not in name:
+                self.i -= 1
+                name = self.product_type(self.peek())
+                nxt = self.peek()
             if nxt.kind == "sym" and nxt.text in ("≃", "×"):
                 raise self.error(nxt, f"unsupported type '{name} {nxt.text} …'", f"type {nxt.text}")
             if nxt.kind == "sym" and nxt.text == "→":
