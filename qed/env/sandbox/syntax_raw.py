@@ -768,7 +768,9 @@ class Parser:
             tok = self.advance()
             atom = self.type_atom(tok)
             if atom is None or " " in atom:
-                raise self.error(tok, f"unsupported component type '{tok.text}' in a product", "type ×")
+                raise self.error(
+                    tok, f"unsupported type '{tok.text}' (in a set or product type)", f"type {tok.text}"
+                )
             parts.append(atom)
             if self.peek().text != "×":
                 return " × ".join(parts)
