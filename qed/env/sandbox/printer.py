@@ -279,7 +279,7 @@ _GLOBAL_FNS = (
        "Real.arccos", "Finset.range", "Finset.Icc", "Finset.Ico", "Finset.Ioc", "Finset.Ioo", "Set.Icc",
        "Set.Ico", "Set.Ioc", "Set.Ioo", "Finset.card", "Finset.filter", "Finset.sum", "Finset.prod",
        "List.sum", "List.prod", "List.length", "Equiv.toFun", "Equiv.invFun", "Equiv.coe",
-       "Set.toFinset", "Set.range", "Nat.ofDigits", "id", "Prod.mk"}
+       "Set.toFinset", "Set.range", "Nat.ofDigits", "id", "Prod.mk", "Set.ncard", "Real.cot"}
 )  # fmt: skip
 
 
@@ -418,8 +418,8 @@ def _prop(p: Prop, names: dict[str, str]) -> tuple[str, int, bool]:
 
 def _pred(p: Pred, names: dict[str, str]) -> str:
     fn, args = p.fn, p.args
-    if fn == "Fintype":
-        return f"Fintype ↑{_arg(args[0], names)}"
+    if fn in ("Fintype", "Nonempty"):
+        return f"{fn} ↑{_arg(args[0], names)}"
     if fn in ("Nat.Prime", "Nat.Coprime") and type(args[0]) is not Num:
         head = _receiver(args[0], names) + "." + fn.split(".")[1]
         return head + "".join(" " + _arg(a, names) for a in args[1:])

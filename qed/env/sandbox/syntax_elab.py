@@ -370,7 +370,7 @@ class Elaborator:
             for a, spec in zip(args, sig, strict=True)
         )
         for v, mv in tyvars.items():
-            if v == "A" and name in ("Even", "Odd", "Prime"):
+            if v == "A" and name in ("Even", "Odd", "Prime", "IsSquare"):
                 self.tyvar_checks.append(("numeric", mv, pos, name))
         return Pred(name, out)
 
