@@ -56,10 +56,13 @@ from qed.env.sandbox.ast import (
     Forall,
     Iff,
     Imp,
+    Mem,
+    ModEq,
     Neg,
     Not,
     Num,
     Or,
+    Pred,
     Prop,
     Rel,
     Term,
@@ -294,6 +297,13 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
             if va == 1 or vb == 0 or a == b:
                 return TRUE
             return Dvd(a, b)
+        case Pred(fn=fn, args=args):
+            q = Pred(fn, tuple(simp_term(a, rules) for a in args))
+            return _ground(q, rules)
+        case Mem(elem=e, coll=c, negated=neg):
+            return _ground(Mem(simp_term(e, rules), c, neg), rules)
+        case ModEq(kind=kind, lhs=a, rhs=b, modulus=m):
+            return _ground(ModEq(kind, simp_term(a, rules), simp_term(b, rules), simp_term(m, rules)), rules)
         case Not(arg=a):
             a = simp_prop(a, rules)
             match a:
@@ -314,6 +324,19 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
                 return body  # every numeric type is inhabited
             return type(p)(v, ty, body, bd)
     return p
+
+
+def _ground(p: Prop, rules: _Rules) -> Prop:
+    """A predicate, membership or congruence decided exactly when ground (``special``):
+    Mathlib's ``Nat.Prime`` norm_num extension, ``Nat.even_iff``/``Int.even_iff``,
+    ``Finset.mem_range``/``mem_Icc``…, ``Nat.ModEq`` unfolded, then ℕ/ℤ arithmetic. Not
+    under ``simp only`` (``rules.arith`` false), whose lemma list would have to name them."""
+    from qed.env.sandbox.arith.special import prop_value as special_value
+
+    if not rules.arith:
+        return p
+    v = special_value(p)
+    return p if v is None else Bool_(v)
 
 
 def _connective(kind: type, a: Prop, b: Prop) -> Prop:

@@ -70,11 +70,14 @@ class AtomTable:
         self.nat_casts_transparent = nat_casts_transparent
 
     def index(self, t: Term) -> int:
+        """The atom's index; atoms equal up to the names of bound variables (``∑ i ∈ s, f i``
+        and ``∑ j ∈ s, f j``) are one atom, shown with the names first seen."""
         key = canonical_atom(t)
-        i = self._index.get(key)
+        akey = alpha_key(key)
+        i = self._index.get(akey)
         if i is None:
             i = len(self.terms)
-            self._index[key] = i
+            self._index[akey] = i
             self.terms.append(key)
         return i
 
@@ -312,12 +315,19 @@ def canonical_atom(t: Term) -> Term:
     return t
 
 
+def alpha_key(t: Term) -> Term:
+    """``t`` with bound variables (``∑``, ``fun``, ``{x | …}``) renamed canonically."""
+    from qed.env.sandbox.tactics.subst import alpha
+
+    return alpha(t)
+
+
 def _canonical_nf(t: Term) -> Term:
     """The ring normal form of ``t`` with atoms in a fixed order (independent of how ``t``
     is written), so that ``f (x + y)`` and ``f (y + x)`` get the same atom key."""
     atoms = AtomTable()
     p = to_poly(t, atoms)
-    order = sorted(range(len(atoms.terms)), key=lambda i: repr(atoms.terms[i]))
+    order = sorted(range(len(atoms.terms)), key=lambda i: repr(alpha_key(atoms.terms[i])))
     if order != list(range(len(order))):
         rank = {old: new for new, old in enumerate(order)}
         p = {tuple(sorted((rank[i], e) for i, e in m)): c for m, c in p.items()}
