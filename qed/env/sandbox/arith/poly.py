@@ -260,6 +260,10 @@ def _binop_poly_exact(t: BinOp, op: str, lhs: Term, rhs: Term, ty: Ty, atoms: At
         bc = constant_value(base)
         if bc == 1:
             return const(1)
+        if k is None and rhs.ty == NAT:
+            r = _symbolic_pow(lhs, base, rhs, ty, atoms)
+            if r is not None:
+                return r
         return atoms.atom(t)
     p = to_poly(lhs, atoms)
     q = to_poly(rhs, atoms)
@@ -290,6 +294,27 @@ def _binop_poly_exact(t: BinOp, op: str, lhs: Term, rhs: Term, ty: Ty, atoms: At
     if op == "/" and b == -1:
         return scale(p, -1)
     return atoms.atom(t)
+
+
+def _symbolic_pow(lhs: Term, base: Poly, rhs: Term, ty: Ty, atoms: AtomTable) -> Poly | None:
+    """``x ^ e`` for a symbolic ℕ exponent, by ``pow_add`` and ``pow_mul`` as Mathlib's
+    ``ring`` does: ``e`` in normal form ``c₀ + c₁ m₁ + …`` gives ``x ^ c₀ * (x ^ m₁) ^ c₁ * …``
+    with atoms ``x ^ mᵢ`` (so ``2 ^ (k + 1) = 2 ^ k * 2``)."""
+    eatoms = AtomTable()
+    e = to_poly(rhs, eatoms)
+    out: Poly = const(1)
+    for m, c in sorted(e.items()):
+        if c.denominator != 1 or c < 0 or c > 64:
+            return None
+        if not m:
+            factor = pow_poly(base, int(c))
+        else:
+            exp_term = from_poly({m: Fraction(1)}, NAT, eatoms)
+            factor = pow_poly(atoms.atom(BinOp("^", lhs, exp_term, ty)), int(c))
+        if factor is None:
+            return None
+        out = mul(out, factor)
+    return out
 
 
 # ---- polynomial -> term ----------------------------------------------------------------
