@@ -221,3 +221,27 @@ def test_ring_treats_sums_as_atoms_up_to_renaming():
     # different bodies are different atoms (Lean's ring needs Finset.mul_sum here)
     assert not proves("(n : ℕ) : ∑ i in Finset.range n, i * 2 = 2 * ∑ j in Finset.range n, j", "ring")
     assert not proves("(n : ℕ) : ∑ i in Finset.range n, i = ∑ j in Finset.range (n + 1), j", "ring")
+
+
+def test_set_builder_membership_and_pow_mod():
+    assert proves(": (39 : ℕ) ∈ {x : ℕ | 30 * x ≡ 42 [MOD 47]}", "norm_num")
+    assert not proves(": (38 : ℕ) ∈ {x : ℕ | 30 * x ≡ 42 [MOD 47]}", "norm_num")
+    assert proves(": 5 ^ 999999 % 7 = 6", "norm_num")
+    assert not proves(": 5 ^ 999999 % 7 = 5", "norm_num")
+    assert proves(": (-5 : ℤ) ^ 999999 % 7 = 1", "norm_num")
+
+
+def test_simp_rewrites_forall_hints_under_sum_binders():
+    stmt = "(v : ℕ → ℕ) (h₀ : ∀ n, v n = 2 * n - 1) : (∑ k in Finset.Icc 1 100, v k) % 7 = {}"
+    assert proves(stmt.format(4), "norm_num [h₀]")
+    assert proves(stmt.format(4), "simp_all")
+    assert not proves(stmt.format(5), "norm_num [h₀]")
+    # the hint's free `k` would be captured by the binder `k`: not rewritten there
+    assert not proves("(k : ℕ) (v : ℕ → ℕ) (h₀ : ∀ n, v n = 2 * n - k) : (∑ k in Finset.Icc 1 3, v k) = 6",
+                      "simp [h₀]")
+
+
+def test_ring_symbolic_exponents():
+    assert proves("(k : ℕ) : (2 : ℤ) ^ k - 1 + 2 ^ k = 2 ^ (k + 1) - 1", "ring")
+    assert proves("(k : ℕ) (x : ℝ) : x ^ (2 * k + 3) = x ^ k * x ^ (k + 1) * x ^ 2", "ring")
+    assert not proves("(k : ℕ) (x : ℝ) : x ^ (2 * k + 3) = x ^ k * x ^ (k + 1) * x ^ 3", "ring")

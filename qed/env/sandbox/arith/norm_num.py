@@ -65,6 +65,7 @@ from qed.env.sandbox.ast import (
     Pred,
     Prop,
     Rel,
+    SetOf,
     Term,
     Ty,
     Var,
@@ -300,6 +301,11 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
         case Pred(fn=fn, args=args):
             q = Pred(fn, tuple(simp_term(a, rules) for a in args))
             return _ground(q, rules)
+        case Mem(elem=e, coll=SetOf(var=v, body=body), negated=neg) if rules.arith:
+            from qed.env.sandbox.tactics.subst import subst_prop as subst_binder
+
+            q = subst_binder(body, {v: e})  # Set.mem_setOf_eq (capture-avoiding)
+            return simp_prop(Not(q) if neg else q, rules)
         case Mem(elem=e, coll=c, negated=neg):
             return _ground(Mem(simp_term(e, rules), c, neg), rules)
         case ModEq(kind=kind, lhs=a, rhs=b, modulus=m):

@@ -41,8 +41,14 @@ from qed.env.sandbox.arith import (
 from qed.env.sandbox.ast import (
     INT,
     NAT,
+    Abs,
     And,
+    App,
+    BigOp,
+    BinOp,
     Bool_,
+    Cast,
+    Coll,
     Forall,
     HypDecl,
     Iff,
@@ -51,6 +57,7 @@ from qed.env.sandbox.ast import (
     Prop,
     Rel,
     SGoal,
+    Term,
     Var,
     VarDecl,
 )
@@ -59,7 +66,7 @@ from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_decl, find_hyp
 from qed.env.sandbox.tactics.intro import eliminate_var
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
 from qed.env.sandbox.tactics.rewrite import subterms
-from qed.env.sandbox.tactics.subst import map_prop_terms, match_term, subst_prop
+from qed.env.sandbox.tactics.subst import map_prop_terms, match_term, subst_prop, subst_term, term_vars
 
 _TRUE, _FALSE = Bool_(True), Bool_(False)
 MAX_INTERVAL_CASES = 200
@@ -197,11 +204,42 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
                     inst = subst_prop(body, binds)
                     if inst not in insts:
                         insts.append(inst)
+        if rules:
+            cur = map_prop_terms(cur, lambda t: _under_binders(t, rules, frozenset()))
         nxt = arith_norm_num(cur, plain + insts, arith=arith)
         if nxt == cur:
             break
         cur = nxt
     return cur
+
+
+def _under_binders(t: Term, rules: list, bound: frozenset[str]) -> Term:
+    """``t`` with the ``∀`` hint rules applied (bottom-up, once) at sub-terms under a ``∑``/``∏``
+    binder, which the instances collected by ``simp_with`` cannot reach (they would mention
+    the bound variable): simp rewrites under binders, ``∑ k ∈ s, v k`` with ``∀ n, v n = 2 * n``
+    becomes ``∑ k ∈ s, 2 * k``. A rule whose right side has a free variable the binder
+    would capture is not used there."""
+    k = type(t)
+    if k is BigOp:
+        return BigOp(t.op, t.var, t.vty, _under_binders(t.dom, rules, bound),
+                     _under_binders(t.body, rules, bound | {t.var}), t.ty)
+    if k is BinOp:
+        t = BinOp(t.op, _under_binders(t.lhs, rules, bound), _under_binders(t.rhs, rules, bound), t.ty)
+    elif k in (Neg, Abs, Cast):
+        t = k(_under_binders(t.arg, rules, bound), t.ty)
+    elif k is App:
+        t = App(t.fn, tuple(_under_binders(a, rules, bound) for a in t.args), t.ty)
+    elif k is Coll:
+        t = Coll(tuple(_under_binders(e, rules, bound) for e in t.elems), t.ty)
+    if not bound:
+        return t
+    for body, metas in rules:
+        binds: dict = {}
+        if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
+            if (term_vars(body.rhs) - metas) & bound:
+                continue
+            return subst_term(body.rhs, binds)
+    return t
 
 
 def _forall_rule(lem: Prop) -> tuple[Prop, frozenset[str]] | None:
