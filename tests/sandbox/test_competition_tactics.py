@@ -245,3 +245,12 @@ def test_ring_symbolic_exponents():
     assert proves("(k : ℕ) : (2 : ℤ) ^ k - 1 + 2 ^ k = 2 ^ (k + 1) - 1", "ring")
     assert proves("(k : ℕ) (x : ℝ) : x ^ (2 * k + 3) = x ^ k * x ^ (k + 1) * x ^ 2", "ring")
     assert not proves("(k : ℕ) (x : ℝ) : x ^ (2 * k + 3) = x ^ k * x ^ (k + 1) * x ^ 3", "ring")
+
+
+def test_conditional_forall_hints_discharged_by_deciding_the_condition():
+    stmt = ("(f : ℤ → ℤ) (h₀ : ∀ n, Odd n → f n = n ^ 2) (h₁ : ∀ n, Even n → f n = n ^ 2 - 4 * n - 1) : "
+            "f 4 = {}")
+    assert proves(stmt.format(-1), "norm_num [h₀, h₁]")
+    assert proves(stmt.format(-1), "simp_all")
+    assert not proves(stmt.format(16), "norm_num [h₀, h₁]")  # h₀'s condition Odd 4 is false
+    assert not proves(stmt.format(16), "simp_all")

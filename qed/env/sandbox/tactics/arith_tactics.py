@@ -52,6 +52,7 @@ from qed.env.sandbox.ast import (
     Forall,
     HypDecl,
     Iff,
+    Imp,
     Neg,
     Num,
     Prop,
@@ -196,13 +197,15 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
             for inst in named_instances(cur, named, plain + (context or []), timeout_s):
                 if inst not in insts:
                     insts.append(inst)
-        for body, metas in rules:
+        for body, metas, conds in rules:
             assert isinstance(body, Rel)
             for t in subterms(cur):
                 binds: dict = {}
                 if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
                     inst = subst_prop(body, binds)
-                    if inst not in insts:
+                    if inst not in insts and all(
+                        arith_norm_num(subst_prop(c, binds), plain) == _TRUE for c in conds
+                    ):  # a conditional rule: each hypothesis discharged (simp's discharger)
                         insts.append(inst)
         if rules:
             cur = map_prop_terms(cur, lambda t: _under_binders(t, rules, frozenset()))
@@ -233,7 +236,9 @@ def _under_binders(t: Term, rules: list, bound: frozenset[str]) -> Term:
         t = Coll(tuple(_under_binders(e, rules, bound) for e in t.elems), t.ty)
     if not bound:
         return t
-    for body, metas in rules:
+    for body, metas, conds in rules:
+        if conds:
+            continue
         binds: dict = {}
         if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
             if (term_vars(body.rhs) - metas) & bound:
@@ -242,14 +247,21 @@ def _under_binders(t: Term, rules: list, bound: frozenset[str]) -> Term:
     return t
 
 
-def _forall_rule(lem: Prop) -> tuple[Prop, frozenset[str]] | None:
+def _forall_rule(lem: Prop) -> tuple[Prop, frozenset[str], tuple[Prop, ...]] | None:
+    """``∀ x y, l = r`` (also ``∀ x, P x → l = r``, a conditional rule whose hypotheses must
+    simplify to ``True`` at each instance) as a rewrite rule with pattern variables."""
     metas: list[str] = []
-    while isinstance(lem, Forall):
+    conds: list[Prop] = []
+    while isinstance(lem, Forall) or (metas and isinstance(lem, Imp)):
+        if isinstance(lem, Imp):
+            conds.append(lem.lhs)
+            lem = lem.rhs
+            continue
         name = f"?{lem.var}{len(metas)}"
         metas.append(name)
         lem = subst_prop(lem.body, {lem.var: Var(name, lem.ty)})
     if isinstance(lem, Rel) and lem.op == "=" and not isinstance(lem.lhs, Var):
-        return lem, frozenset(metas)
+        return lem, frozenset(metas), tuple(conds)
     return None
 
 
