@@ -38,6 +38,7 @@ from qed.env.sandbox.arith import (
 from qed.env.sandbox.arith import (
     positivity as arith_positivity,
 )
+from qed.env.sandbox.arith.decide import prop_value as arith_decide_value
 from qed.env.sandbox.ast import (
     INT,
     NAT,
@@ -398,6 +399,9 @@ def decide(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
         return ()
     if v is False:
         raise TacticFailure(f"decide failed: the proposition\n  {show_prop(goal.target)}\nis false")
+    if arith_decide_value(goal.target) is not None:  # an instance exists, the kernel cannot reduce it (ℝ)
+        raise TacticFailure(f"tactic 'decide' failed for proposition\n  {show_prop(goal.target)}\nsince its "
+                            "'Decidable' instance did not reduce to 'isTrue' or 'isFalse'")
     raise TacticFailure(f"failed to synthesize\n  Decidable ({show_prop(goal.target)})")
 
 
