@@ -254,3 +254,18 @@ def test_conditional_forall_hints_discharged_by_deciding_the_condition():
     assert proves(stmt.format(-1), "simp_all")
     assert not proves(stmt.format(16), "norm_num [h₀, h₁]")  # h₀'s condition Odd 4 is false
     assert not proves(stmt.format(16), "simp_all")
+
+
+def test_hypotheses_are_not_used_on_bound_variables_of_the_same_name():
+    assert not proves("(k : ℕ) (h : Nat.Prime k) : ∀ k : ℕ, Nat.Prime k", "simp [h]")
+    assert not proves("(k : ℕ) (h : Nat.Prime k) : ∀ k : ℕ, Nat.Prime k", "norm_num [h]")
+    stmt = "(k : ℕ) (h : ∑ i in Finset.range k, i = 10) : "\
+           "∑ k in Finset.range 3, ∑ i in Finset.range k, i = 30"
+    assert not proves(stmt, "simp [h]")
+    assert not proves(stmt, "simp_all")
+    assert proves("(k : ℕ) (h : Nat.Prime k) : Nat.Prime k ∧ True", "simp [h]")
+
+
+def test_hypotheses_rewrite_inside_sum_domains():
+    assert proves("(a : ℕ) (h₀ : a = ∑ k in Nat.divisors 500, k) : "
+                  "∑ k in Finset.filter (fun x => Nat.Prime x) (Nat.divisors a), k = 25", "simp_all")

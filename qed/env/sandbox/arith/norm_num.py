@@ -48,9 +48,11 @@ from qed.env.sandbox.ast import (
     Abs,
     And,
     App,
+    BigOp,
     BinOp,
     Bool_,
     Cast,
+    Coll,
     Dvd,
     Exists,
     Forall,
@@ -110,22 +112,19 @@ def strip_prop(p: Prop) -> Prop:
     return p
 
 
-def mentions(x: Term | Prop, name: str) -> bool:
-    """Whether the name ``name`` occurs (free or bound) anywhere in ``x``."""
-    match x:
-        case Var(name=n):
-            return n == name
-        case App(fn=fn, args=args):
-            return fn == name or any(mentions(a, name) for a in args)
-        case BinOp(lhs=a, rhs=b) | Rel(lhs=a, rhs=b) | Dvd(lhs=a, rhs=b):
-            return mentions(a, name) or mentions(b, name)
-        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
-            return mentions(a, name) or mentions(b, name)
-        case Neg(arg=a) | Abs(arg=a) | Cast(arg=a) | Not(arg=a):
-            return mentions(a, name)
-        case Forall(var=v, body=b) | Exists(var=v, body=b):
-            return v == name or mentions(b, name)
-    return False
+def mentions(x: object, name: str) -> bool:
+    """Whether the name ``name`` occurs (free or bound) anywhere in ``x`` (every node kind:
+    ``∑``/``fun``/set-builder binders, predicates, memberships, congruences included)."""
+    if isinstance(x, Var):
+        return x.name == name
+    if isinstance(x, tuple):
+        return any(mentions(e, name) for e in x)
+    fields = getattr(x, "__dataclass_fields__", None)
+    if fields is None:
+        return False
+    if getattr(x, "var", None) == name or getattr(x, "fn", None) == name:
+        return True
+    return any(mentions(getattr(x, f), name) for f in fields if f not in ("ty", "vty"))
 
 
 def _occurs(t: Term, inside: Term) -> bool:
@@ -211,6 +210,10 @@ def simp_term(t: Term, rules: _Rules) -> Term:
             t = Cast(simp_term(a, rules), ty)
         case App(fn=fn, args=args, ty=ty):
             t = App(fn, tuple(simp_term(a, rules) for a in args), ty)
+        case BigOp(op=op, var=x, vty=vty, dom=d, body=b, ty=ty):
+            t = BigOp(op, x, vty, simp_term(d, rules), simp_term(b, rules.without(x)), ty)
+        case Coll(elems=es, ty=ty):
+            t = Coll(tuple(simp_term(e, rules) for e in es), ty)
     t = strip(t)
     for lhs, rhs in rules.terms:
         if t == lhs:
