@@ -264,6 +264,10 @@ def test_hypotheses_are_not_used_on_bound_variables_of_the_same_name():
     assert not proves(stmt, "simp [h]")
     assert not proves(stmt, "simp_all")
     assert proves("(k : ℕ) (h : Nat.Prime k) : Nat.Prime k ∧ True", "simp [h]")
+    g = "(k : ℕ) (g : ℕ → ℕ → ℕ) (h₀ : ∀ n, g k n = 0) : ∑ k in Finset.range 3, g k 1 = 0"
+    assert not proves(g, "simp [h₀]")
+    renamed = g.replace("(k : ℕ)", "(j : ℕ)").replace("g k n", "g j n").replace("g k 1", "g j k")
+    assert proves(renamed, "simp [h₀]")
 
 
 def test_hypotheses_rewrite_inside_sum_domains():

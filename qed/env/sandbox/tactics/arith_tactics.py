@@ -221,8 +221,8 @@ def _under_binders(t: Term, rules: list, bound: frozenset[str]) -> Term:
     """``t`` with the ``∀`` hint rules applied (bottom-up, once) at sub-terms under a ``∑``/``∏``
     binder, which the instances collected by ``simp_with`` cannot reach (they would mention
     the bound variable): simp rewrites under binders, ``∑ k ∈ s, v k`` with ``∀ n, v n = 2 * n``
-    becomes ``∑ k ∈ s, 2 * k``. A rule whose right side has a free variable the binder
-    would capture is not used there."""
+    becomes ``∑ k ∈ s, 2 * k``. A rule with a free variable named like an enclosing bound
+    variable is not used there."""
     k = type(t)
     if k is BigOp:
         return BigOp(t.op, t.var, t.vty, _under_binders(t.dom, rules, bound),
@@ -242,8 +242,8 @@ def _under_binders(t: Term, rules: list, bound: frozenset[str]) -> Term:
             continue
         binds: dict = {}
         if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
-            if (term_vars(body.rhs) - metas) & bound:
-                continue
+            if ((term_vars(body.lhs) | term_vars(body.rhs)) - metas) & bound:
+                continue  # the rule's own free variable would be confused with the bound one
             return subst_term(body.rhs, binds)
     return t
 
