@@ -273,3 +273,11 @@ def test_hypotheses_are_not_used_on_bound_variables_of_the_same_name():
 def test_hypotheses_rewrite_inside_sum_domains():
     assert proves("(a : ℕ) (h₀ : a = ∑ k in Nat.divisors 500, k) : "
                   "∑ k in Finset.filter (fun x => Nat.Prime x) (Nat.divisors a), k = 25", "simp_all")
+
+
+def test_norm_num_expands_small_ground_big_operators():
+    assert proves("(f : ℕ → ℕ) : ∑ i in Finset.range 3, f i = f 0 + f 1 + f 2", "simp")
+    assert proves("(x : ℝ) : ∑ i in Finset.range 3, x ^ i = 1 + x + x ^ 2", "norm_num")
+    assert proves("(x : ℝ) : ∏ i in Finset.Icc (1 : ℕ) 2, (x + i) = (x + 1) * (x + 2)", "norm_num")
+    assert not proves("(x : ℝ) : ∑ i in Finset.range 3, x ^ i = 1 + x + x ^ 3", "norm_num")
+    assert not proves("(f : ℕ → ℕ) : ∑ i in Finset.range 3, f i = f 1 + f 2 + f 3", "simp")

@@ -221,7 +221,29 @@ def simp_term(t: Term, rules: _Rules) -> Term:
     v = evaluate(t) if not isinstance(t, Num) and (rules.arith or t.ty in _LITERAL_TYPES) else None
     if v is not None:
         return numeral(v, t.ty)
+    if isinstance(t, BigOp) and rules.arith:
+        return _expand(t)
     return _identities(t)
+
+
+MAX_EXPAND = 12
+
+
+def _expand(t: BigOp) -> Term:
+    """``∑ x ∈ s, f x`` over a ground finset of at most ``MAX_EXPAND`` elements as
+    ``f a + f b + …`` (Mathlib's ``Finset.sum_range_succ``/``sum_range_zero`` norm_num
+    extension for big operators; ``∏`` likewise, empty ones ``0``/``1``)."""
+    from qed.env.sandbox.arith.special import collection, subst
+
+    elems = collection(t.dom)
+    if elems is None or len(elems) > MAX_EXPAND:
+        return t
+    op = "+" if t.op == "∑" else "*"
+    out: Term | None = None
+    for e in elems:
+        term = subst(t.body, t.var, Num(e, t.vty))
+        out = term if out is None else BinOp(op, out, term, t.ty)
+    return out if out is not None else Num(Fraction(0 if op == "+" else 1), t.ty)
 
 
 def _identities(t: Term) -> Term:
