@@ -21,6 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+from qed.data.rundir import atomic_write_text, is_done
+
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
 console = Console()
 err = Console(stderr=True)
@@ -133,7 +135,7 @@ def train_ebm_command(
     except (TrajectoryError, EbmTrainingError, EmbeddingCacheError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    (out / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    atomic_write_text(out / "resolved_config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     m = result.metrics
     if result.already_done:
         console.print(f"{out} is already finished (DONE present); --force retrains")
@@ -174,7 +176,7 @@ def eval_ebm_command(
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     ebm_dir = it_dir / "ebm"
-    if not (ebm_dir / "DONE").exists():
+    if not is_done(ebm_dir):
         err.print(f"[red]error:[/red] {ebm_dir} has no finished head (no DONE); run `qed train ebm` first")
         raise typer.Exit(2)
     encoder, encoder_id, _ = build_encoder(cfg)

@@ -38,6 +38,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 from rich.console import Console
 
+from qed.data.rundir import atomic_copy, atomic_dir, atomic_path, atomic_write_text, is_done, mark_done
+
 
 class StopAfter(Exception):
     """Raised after the stage named by the hidden ``--stop-after`` option (testing resume)."""
@@ -80,20 +82,12 @@ class Runner:
 
     def into(self, label: str, final: Path, args_for) -> None:
         """A stage whose child writes a whole directory: built at ``final.tmp``, renamed when done."""
-        tmp = final.with_name(final.name + ".tmp")
-
         def build() -> None:
-            shutil.rmtree(tmp, ignore_errors=True)
-            self.qed(args_for(tmp))
-            tmp.rename(final)
+            with atomic_dir(final) as tmp:
+                shutil.rmtree(tmp)
+                self.qed(args_for(tmp))
 
         self.stage(label, final, build=build)
-
-
-def _write_atomic(dest: Path, text: str) -> None:
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(dest)
 
 
 def found_proofs_as_theorems(search_run: Path, benchmark: str, split: str | None) -> list[dict]:
@@ -116,11 +110,9 @@ def _generate(r: Runner, label: str, dest: Path, n: int, seed: int, families, di
         args += ["--family", f]
     if difficulty:
         args += ["--difficulty", str(difficulty)]
-    tmp = dest.with_name(dest.name + ".tmp")
-
     def build() -> None:
-        r.qed([*args, "--out", str(tmp)])
-        tmp.replace(dest)
+        with atomic_path(dest) as tmp:
+            r.qed([*args, "--out", str(tmp)])
 
     r.stage(label, dest, build=build)
 
@@ -174,7 +166,7 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
             text += _traced_pairs(r, rows, data / "bootstrap_search_found")
         if not text:
             raise StageFailed("no bootstrap data: set iterate.bootstrap_pairs or iterate.bootstrap_n")
-        _write_atomic(pairs0, text)
+        atomic_write_text(pairs0, text)
 
     r.stage("data/pairs", pairs0, build=bootstrap)
     train = Path(it.train_benchmark) if it.train_benchmark else data / "train.jsonl"
@@ -193,7 +185,7 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
     for k in range(it.iterations):
         d = root / f"iter_{k}"
         d.mkdir(exist_ok=True)
-        if (d / "DONE").exists():
+        if is_done(d):
             out.print(f"[dim]skip (done): iter_{k}[/dim]")
             continue
         policy = d / "policy"
@@ -219,7 +211,7 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
                     seen.update(x["name"] for x in rows)
                     out.print(f"iter_{j}: {len(rows)} training theorems proved by search join the SFT data")
                     text += _traced_pairs(r, rows, d / f"found_iter_{j}")
-                _write_atomic(pairs, text)
+                atomic_write_text(pairs, text)
 
             r.stage(f"iter_{k}/pairs", pairs, build=build_pairs)
             r.stage(f"iter_{k}/joint", d / "joint" / "DONE", [
@@ -236,7 +228,7 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
             "prove", str(train), *train_split, *use, *search_value, f"search.runs_dir={d}",
             "--name", "search"])
         traj = d / "trajectories.parquet"
-        r.stage(f"iter_{k}/trajectories", traj, build=lambda d=d, traj=traj: _copy_atomic(
+        r.stage(f"iter_{k}/trajectories", traj, build=lambda d=d, traj=traj: atomic_copy(
             d / "search" / "trajectories.parquet", traj))
 
         out.rule(f"iteration {k}: decoupled EBM on this iteration's frozen embeddings, metrics")
@@ -260,18 +252,12 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
                 *prove, "value=ebm", f"search.ebm_dir={d / 'joint' / 'ebm'}", "--name", "C",
                 "--compare", "llm-only"])
         r.stage(f"iter_{k}/report", ev / "report.md", build=lambda k=k: write_iteration_report(root, k))
-        _write_atomic(d / "DONE", "done\n")
+        mark_done(d)
 
     print_table(root, it.iterations, out)
     out.print(f"\nreport: {root / f'iter_{it.iterations - 1}' / 'eval' / 'report.md'}")
     out.print(f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}")
     return 0
-
-
-def _copy_atomic(src: Path, dest: Path) -> None:
-    tmp = dest.with_name(dest.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
 
 
 def print_table(root: Path, iterations: int, out: Console) -> None:

@@ -20,6 +20,8 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from qed.data.rundir import atomic_write_text
+
 console = Console()
 err = Console(stderr=True)
 
@@ -110,7 +112,7 @@ def joint_command(overrides: list[str] = OVERRIDES) -> None:
     cfg = _setup(overrides)
     model, pairs, trajectories, out = inputs(cfg)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg.joint, resolve=True), encoding="utf-8")
+    atomic_write_text(out / "resolved_config.yaml", OmegaConf.to_yaml(cfg.joint, resolve=True))
     result = run_with_progress("joint", model, pairs, trajectories, out, joint_settings(cfg), cfg)
     m = result.metrics
     console.print(f"steps {m['steps']}: validation SFT loss {m['val_sft_loss']}, validation InfoNCE "

@@ -28,6 +28,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 from rich.console import Console
 
+from qed.data.rundir import atomic_write_json, atomic_write_text, mark_done
+
 
 def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, out: Path,
                 err: Console) -> Path:
@@ -65,10 +67,10 @@ def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, o
                            if k != "lambda_nce"},
               "lambda_nce": cfg.joint.lambda_nce, "arms": table, "data": runs["joint"].metrics["data"],
               "seconds": round(time.monotonic() - t0, 1)}
-    (out / "compare.json").write_text(json.dumps(result, indent=1))
+    atomic_write_json(out / "compare.json", result, indent=1)
     report = out / "report.md"
-    report.write_text(_markdown(result, cfg), encoding="utf-8")
-    (out / "DONE").write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n")
+    atomic_write_text(report, _markdown(result, cfg))
+    mark_done(out, time.strftime("%Y-%m-%dT%H:%M:%S"))
     return report
 
 

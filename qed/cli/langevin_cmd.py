@@ -32,6 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qed.cli.schema_langevin import LangevinSection
+from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_done
 
 langevin_app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console()
@@ -136,10 +137,10 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         raise typer.Exit(2) from exc
     out = Path(lc.out) / f"{data.name}_{lc.method}"
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "DONE").exists():
+    if is_done(out):
         console.print(f"{out} is complete: {(out / 'metrics.json').read_text(encoding='utf-8')}")
         return
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(lc), encoding="utf-8")
+    atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(lc))
     torch.manual_seed(lc.seed)
     model = build_energy(
         EnergyConfig("image", data.shape[0], classes=data.classes, levels=levels, width=tc.width)
@@ -149,7 +150,7 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         model, extra = load_energy(out)
         lines = (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines[: extra.get("epoch", 0)]]
-        (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
         console.print(f"resuming {out} after epoch {len(rows)}")
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     gen = torch.Generator().manual_seed(lc.seed + len(rows))
@@ -199,8 +200,8 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         "sample_steps": int(sample.steps.max()),
         "train_seconds": rows[-1]["seconds"] if rows else 0.0,
     }
-    (out / "metrics.json").write_text(json.dumps(final, indent=2) + "\n", encoding="utf-8")
-    (out / "DONE").write_text("done\n", encoding="utf-8")
+    atomic_write_json(out / "metrics.json", final)
+    mark_done(out)
     console.print(_table(f"{lc.method} on {data.name}: {out}", final))
 
 
@@ -335,7 +336,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
                     "proof_length": len(ps),
                 }
             )
-    (out / "steps.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    atomic_write_text(out / "steps.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     _steps_plot(rows, out / "steps.png")
     by_d = {
         d: [r["steps"] for r in rows if r["difficulty"] == d] for d in sorted({r["difficulty"] for r in rows})
@@ -347,8 +348,8 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
         steps_by_difficulty={str(d): sum(v) / len(v) for d, v in by_d.items()},
         seconds=time.perf_counter() - started,
     )
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    (out / "DONE").write_text("done\n", encoding="utf-8")
+    atomic_write_json(out / "metrics.json", metrics)
+    mark_done(out)
     console.print(_table(f"Langevin proposer ({t.method}) on held-out sandbox pairs: {out}", metrics))
 
 

@@ -14,8 +14,6 @@ resumes; rerunning with different search settings is refused.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qed.cli.config import ConfigError, load_config, to_yaml
+from qed.data.rundir import atomic_write_json, mark_done, write_run_config
 
 console = Console()
 err = Console(stderr=True)
@@ -48,20 +47,6 @@ class Arm:
     name: str
     alpha: float
     use_value: bool
-
-
-def git_revision() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
 def _compared(cfg: DictConfig) -> dict:
@@ -93,9 +78,7 @@ def write_config(root: Path, cfg: DictConfig, benchmark: str) -> None:
                 "use another --name or the same overrides to resume"
             )
         return
-    root.mkdir(parents=True, exist_ok=True)
-    head = f"# qed prove {benchmark}\n# git revision: {git_revision()}\n"
-    path.write_text(head + to_yaml(cfg), encoding="utf-8")
+    write_run_config(root, to_yaml(cfg), f"prove {benchmark}")
 
 
 @contextmanager
@@ -254,9 +237,9 @@ def prove_command(
         raise typer.Exit(2) from exc
     if compare:
         table = compare_arms(records)
-        (root / "compare.json").write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+        atomic_write_json(root / "compare.json", table)
         _print_compare(table)
-        (root / "DONE").write_text("done\n", encoding="utf-8")
+        mark_done(root)
     console.print(f"wrote {root}")
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qed.core import Env, Theorem
+from qed.data.rundir import atomic_path
 from qed.env.check import check_proof
 from qed.train.sft_data import SftPair, write_pairs
 
@@ -106,9 +107,8 @@ def sft_pairs(
             if traced.error:
                 failed.append(f"{traced.theorem}: {traced.error}")
             bar.advance(task)
-    tmp = out.with_name(out.name + ".tmp" + out.suffix)
-    count = write_pairs(pairs, tmp)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        count = write_pairs(pairs, tmp)
     console.print(f"wrote {count} pairs from {len({p.theorem for p in pairs})} theorems to {out} "
                   f"({len(failed)} proofs failed to trace)")
     for f in failed[:10]:

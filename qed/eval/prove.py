@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -36,6 +35,7 @@ import pyarrow.parquet as pq
 
 from qed.core import Theorem
 from qed.data.proofs import lean_source, proof_text, trajectory_table
+from qed.data.rundir import append_line, atomic_path, atomic_write_text, clear_done, is_done, mark_done
 from qed.eval.summary import category, summarize
 from qed.search.result import SearchResult
 
@@ -176,21 +176,8 @@ def prepare(paths: RunPaths) -> list[dict]:
             if name in proved and name not in seen:
                 seen.add(name)
                 kept.append(line)
-        _atomic_text(paths.proofs, "".join(k + "\n" for k in kept))
+        atomic_write_text(paths.proofs, "".join(k + "\n" for k in kept))
     return records
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _append_line(path: Path, record: dict) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def write_result(paths: RunPaths, result: SearchResult) -> dict:
@@ -198,18 +185,17 @@ def write_result(paths: RunPaths, result: SearchResult) -> dict:
     stem = file_stem(result.theorem.name)
     if result.nodes:
         paths.parts.mkdir(parents=True, exist_ok=True)
-        tmp = paths.parts / f"{stem}.parquet.tmp"
-        pq.write_table(trajectory_table([result]), tmp)
-        os.replace(tmp, paths.parts / f"{stem}.parquet")
+        with atomic_path(paths.parts / f"{stem}.parquet") as tmp:
+            pq.write_table(trajectory_table([result]), tmp)
     if result.proved:
         tactics = list(result.proof_tactics())
         paths.proofs_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
-        _append_line(
+        atomic_write_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
+        append_line(
             paths.proofs, {"name": result.theorem.name, "proof": proof_text(result), "tactics": tactics}
         )
     record = result_record(result)
-    _append_line(paths.results, record)
+    append_line(paths.results, record)
     return record
 
 
@@ -217,22 +203,21 @@ def consolidate(paths: RunPaths, names: Sequence[str]) -> int:
     """Write every finished theorem's part into ``trajectories.parquet``; return the row count."""
     parts = [paths.parts / f"{file_stem(n)}.parquet" for n in names]
     parts = [p for p in parts if p.exists()]
-    tmp = paths.trajectories.with_name(paths.trajectories.name + ".tmp")
     rows = 0
-    writer = None
-    try:
-        for p in parts:
-            table = pq.read_table(p)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-            rows += table.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        pq.write_table(trajectory_table([]), tmp)
-    os.replace(tmp, paths.trajectories)
+    with atomic_path(paths.trajectories) as tmp:
+        writer = None
+        try:
+            for p in parts:
+                table = pq.read_table(p)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            pq.write_table(trajectory_table([]), tmp)
     return rows
 
 
@@ -265,8 +250,8 @@ def run_prove(
         )
     finished = {r["name"] for r in records}
     todo = [t for t in theorems if t.name not in finished]
-    if paths.done.exists() and todo:
-        paths.done.unlink()
+    if is_done(paths.root) and todo:
+        clear_done(paths.root)
     if on_start is not None:
         on_start(records, len(todo))
     new = 0
@@ -288,6 +273,6 @@ def finish(paths: RunPaths, records: list[dict], order: Sequence[str]) -> dict:
     records = sorted(records, key=lambda r: rank.get(r["name"], len(rank)))
     consolidate(paths, [r["name"] for r in records])
     summary = summarize(records)
-    _atomic_text(paths.summary, json.dumps(summary, indent=2) + "\n")
-    paths.done.write_text("done\n", encoding="utf-8")
+    atomic_write_text(paths.summary, json.dumps(summary, indent=2) + "\n")
+    mark_done(paths.root)
     return summary

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from qed.data.rundir import atomic_write_text
 from qed.eval.summary import rate
 
 
@@ -208,12 +209,9 @@ def write_iteration_report(root: Path, k: int) -> Path:
     ev = root / f"iter_{k}" / "eval"
     ev.mkdir(parents=True, exist_ok=True)
     m = iteration_metrics(root, k)
-    (ev / "metrics.json").write_text(json.dumps(m, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write_text(ev / "metrics.json", json.dumps(m, indent=1, ensure_ascii=False) + "\n")
     rows = dict(m["proof_rates"])
     if k > 0:
         rows = {"A": m["A"]["proof_rate"], **rows}
     plot_rates(rows, ev / "proof_rates.png")
-    tmp = ev / "report.md.tmp"
-    tmp.write_text(render(m), encoding="utf-8")
-    tmp.replace(ev / "report.md")
-    return ev / "report.md"
+    return atomic_write_text(ev / "report.md", render(m))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from qed.data.rundir import atomic_write_json, is_done, mark_done
 from qed.policy.hf import HFPolicy
 from qed.policy.models import load_model
 from qed.train.sft_data import (
@@ -31,16 +32,7 @@ from qed.train.sft_data import (
     split_by_theorem,
     tokenize_pair,
 )
-from qed.train.sft_io import (
-    append_metrics,
-    exact_match,
-    latest_checkpoint,
-    load_checkpoint,
-    plot_losses,
-    read_metrics,
-    save_checkpoint,
-    truncate_metrics,
-)
+from qed.train.sft_io import append_metrics, exact_match, plot_losses, read_metrics, truncate_metrics
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -140,6 +132,8 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from qed.train import checkpoint
+
     run_dir.mkdir(parents=True, exist_ok=True)
     # 1. data: read, filter, split by theorem name
     pairs, dropped = drop_cheating_theorems(read_pairs(data))
@@ -152,12 +146,12 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     if split_file.exists() and json.loads(split_file.read_text())["val"] != split["val"]:
         raise ValueError(f"{run_dir}: data or split settings changed since this run started; "
                          "use a new run dir")
-    split_file.write_text(json.dumps(split, indent=1))
+    atomic_write_json(split_file, split, indent=1)
     assert not any(is_validation(p.theorem, settings.val_frac, settings.seed) for p in train)
-    (run_dir / "settings.json").write_text(json.dumps({**asdict(settings), "model": str(model_dir),
-                                                       "data": str(data)}, indent=1))
+    atomic_write_json(run_dir / "settings.json", {**asdict(settings), "model": str(model_dir),
+                                                  "data": str(data)}, indent=1)
     eval_pairs = _eval_pairs(val, settings.eval_states, settings.seed)
-    if (run_dir / "DONE").exists():
+    if is_done(run_dir):
         log(f"{run_dir} is complete (DONE); nothing to do")
         return _result(run_dir, len(train), len(val), len(dropped))
 
@@ -191,9 +185,9 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     # 3. resume or start
     step = 0
     em: dict = {}
-    ckpt = latest_checkpoint(run_dir)
+    ckpt = checkpoint.latest(run_dir)
     if ckpt is not None:
-        meta = load_checkpoint(ckpt, model, optimizer)
+        meta = checkpoint.load(ckpt, optimizer, model=model)
         step, em = meta["step"], meta.get("exact_match", {})
         truncate_metrics(run_dir, step)
         log(f"resumed from {ckpt} (step {step})")
@@ -227,7 +221,7 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
             append_metrics(run_dir, {"kind": "val", "step": step,
                                      "val_loss": validation_loss(model, val_ex, pad_id, settings.batch_size)})
         if step % settings.save_every == 0 and step < total:
-            save_checkpoint(run_dir, step, model, optimizer, {"exact_match": em})
+            checkpoint.save(run_dir, step, optimizer, {"exact_match": em}, model=model)
         if progress is not None:
             progress(step, total, row)
 
@@ -238,9 +232,9 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     if eval_pairs:
         em["after"] = measure_exact_match()
         log(f"exact match after: {em['after']}")
-    (run_dir / "exact_match.json").write_text(json.dumps(em, indent=1))
+    atomic_write_json(run_dir / "exact_match.json", em, indent=1)
     plot_losses(run_dir)
-    (run_dir / "DONE").write_text(f"steps {step}\n")
+    mark_done(run_dir, f"steps {step}")
     return _result(run_dir, len(train), len(val), len(dropped))
 
 
