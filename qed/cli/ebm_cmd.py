@@ -79,10 +79,10 @@ def build_encoder(cfg: DictConfig):
 
 
 def _head_config(cfg: DictConfig, dim: int):
-    from qed.value.ebm import HeadConfig
+    from qed.cli.schema_from import settings
+    from qed.value.settings import HeadConfig
 
-    h = OmegaConf.to_container(cfg.ebm.head, resolve=True)
-    return HeadConfig(dim=dim, **{**h, "hidden": tuple(h["hidden"])})
+    return settings(HeadConfig, cfg.ebm.head, dim=dim)
 
 
 def _load(overrides: list[str] | None) -> DictConfig:
@@ -105,6 +105,7 @@ def train_ebm_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """Train the energy head on frozen, cached embeddings (InfoNCE; resumable; DONE marker last)."""
+    from qed.cli.schema_from import settings as library_settings
     from qed.data.trajectory import TrajectoryError
     from qed.train.ebm import EbmTrainingError, EbmTrainSettings, TemperatureAbort, train_ebm
     from qed.value.cache import EmbeddingCacheError
@@ -117,7 +118,7 @@ def train_ebm_command(
     out = it_dir / "ebm"
     if force and out.exists():
         shutil.rmtree(out)
-    settings = EbmTrainSettings(**OmegaConf.to_container(cfg.ebm.train, resolve=True))
+    settings = library_settings(EbmTrainSettings, cfg.ebm.train)
     try:
         result = train_ebm(
             traj,
@@ -152,10 +153,11 @@ def train_ebm_command(
 
 
 def _write_synthetic(cfg: DictConfig, traj: Path) -> None:
+    from qed.cli.schema_from import settings
     from qed.data.synthetic import SyntheticSpec, synthetic_trajectories
     from qed.data.trajectory import write_trajectories
 
-    spec = SyntheticSpec(**OmegaConf.to_container(cfg.ebm.synthetic, resolve=True))
+    spec = settings(SyntheticSpec, cfg.ebm.synthetic)
     rows = synthetic_trajectories(spec)
     write_trajectories(traj, rows)
     err.print(f"wrote {len(rows)} synthetic rows ({spec.theorems} theorems, signal {spec.signal}) to {traj}")

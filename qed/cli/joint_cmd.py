@@ -26,7 +26,6 @@ console = Console()
 err = Console(stderr=True)
 
 OVERRIDES = typer.Argument(None, help="Hydra overrides: joint.key=value ...", show_default=False)
-_INPUTS = ("model", "pairs", "trajectories", "out", "probe_folds", "threads", "compare")
 
 
 def separation_probe(folds: int):
@@ -41,19 +40,28 @@ def separation_probe(folds: int):
 
 def joint_settings(cfg: DictConfig, **changes):
     """``JointSettings`` from ``cfg.joint`` (``changes`` replace fields, ``monitor`` a dict of fields)."""
-    from qed.train.joint import JointSettings
-    from qed.train.monitor import MonitorSettings
+    from qed.cli.schema_from import settings
+    from qed.train.settings import JointSettings, MonitorSettings
 
-    j = OmegaConf.to_container(cfg.joint, resolve=True)
-    monitor = {**j.pop("monitor"), **changes.pop("monitor", {})}
-    fields = {k: v for k, v in j.items() if k not in _INPUTS}
-    fields["target_modules"] = tuple(fields["target_modules"])
-    return JointSettings(**{**fields, **changes}, monitor=MonitorSettings(**monitor))
+    monitor = settings(MonitorSettings, cfg.joint.monitor, **changes.pop("monitor", {}))
+    return settings(JointSettings, cfg.joint, monitor=monitor, **changes)
+
+
+def head_config(cfg: DictConfig, dim: int):
+    """The energy head's ``HeadConfig`` from ``ebm.head`` for an encoder of width ``dim``."""
+    from qed.cli.schema_from import settings
+    from qed.value.settings import HeadConfig
+
+    return settings(HeadConfig, cfg.ebm.head, dim=dim)
 
 
 def head_options(cfg: DictConfig) -> dict:
-    h = OmegaConf.to_container(cfg.ebm.head, resolve=True)
-    return {**h, "hidden": tuple(h["hidden"])}
+    """``HeadConfig`` fields except ``dim`` (``run_joint`` sets it to the model's hidden size)."""
+    from dataclasses import asdict
+
+    options = asdict(head_config(cfg, 1))
+    del options["dim"]
+    return options
 
 
 def inputs(cfg: DictConfig, *, need_out: bool = True) -> tuple[Path, Path, Path, Path | None]:

@@ -76,13 +76,12 @@ def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, o
 
 def _evaluate_encoder(cfg: DictConfig, model: Path, adapter: Path | None, trajectories: Path, out: Path,
                       settings, *, joint_ebm: Path | None) -> dict:
-    from qed.cli.joint_cmd import head_options
+    from qed.cli.joint_cmd import head_config
     from qed.eval.ebm_metrics import evaluate_ebm
     from qed.eval.embedding_metrics import evaluate_embeddings
     from qed.policy.models import load_model
     from qed.train.ebm import EbmTrainSettings, train_ebm
     from qed.train.joint import encoder_id
-    from qed.value.ebm import HeadConfig
     from qed.value.encoder import HFEncoder
 
     c = cfg.joint.compare
@@ -99,8 +98,8 @@ def _evaluate_encoder(cfg: DictConfig, model: Path, adapter: Path | None, trajec
                                     eval_every=max(1, c.ebm_steps // 10), log_every=max(1, c.ebm_steps // 10),
                                     patience=10**6, seed=settings.seed,
                                     device="cpu")
-    head_config = HeadConfig(dim=enc.dim, **head_options(cfg))
-    train_ebm(trajectories, out / "decoupled_ebm", cache, enc, eid, head_config, ebm_settings,
+    head = head_config(cfg, enc.dim)
+    train_ebm(trajectories, out / "decoupled_ebm", cache, enc, eid, head, ebm_settings,
               console=Console(stderr=True, quiet=True))
     dec = evaluate_ebm(trajectories, out / "decoupled_ebm", cache, enc, eid, out / "decoupled_eval",
                        split="val")

@@ -129,6 +129,7 @@ def sft_command(
     from omegaconf import OmegaConf
 
     from qed.cli.main import _config
+    from qed.cli.schema_from import settings as library_settings
     from qed.policy.models import ModelNotFound
     from qed.train.sft import SftSettings, run_sft
     from qed.train.sft_data import SftDataError
@@ -142,10 +143,7 @@ def sft_command(
         err.print("[red]error:[/red] --data, --model and --out are required "
                   "(or sft.data=, sft.model=, sft.out=)")
         raise typer.Exit(2)
-    fields = {k: v for k, v in cfg.items() if k not in ("data", "model", "out")}
-    fields["target_modules"] = tuple(fields["target_modules"])
-    fields["modules_to_save"] = tuple(fields["modules_to_save"])
-    settings = SftSettings(**fields)
+    settings = library_settings(SftSettings, cfg)
     with Progress(TextColumn("sft"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("sft", total=None, info="")

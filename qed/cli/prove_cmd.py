@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qed.cli.config import ConfigError, load_config, to_yaml
+from qed.cli.schema_from import settings
 from qed.data.rundir import atomic_write_json, mark_done, write_run_config
 
 console = Console()
@@ -201,7 +202,7 @@ def prove_command(
         else [Arm("", s.alpha, True)]
     )
     try:
-        budget = Budget(s.max_expansions, s.max_seconds, s.candidates, s.temperature, s.max_depth)
+        budget = settings(Budget, s)
         if s.algorithm not in ("best_first", "mcts"):
             raise BuildError(f"unknown search.algorithm '{s.algorithm}': expected best_first or mcts")
         on_driver = cfg.dist.kind == "local"  # dist=ray: the actors build policy and value
@@ -216,12 +217,9 @@ def prove_command(
         summaries, records = {}, {}
         with build_provers(cfg, policy=policy, value=value, budget=budget) as make_prover:
             for arm in arms:
-                prover = make_prover(
-                    MctsSettings(s.c_puct)
-                    if s.algorithm == "mcts"
-                    else SearchSettings(arm.alpha, s.length_normalise, s.batch_expansions),
-                    arm.use_value,
-                )
+                knobs = (settings(MctsSettings, s) if s.algorithm == "mcts"
+                         else settings(SearchSettings, s, alpha=arm.alpha))
+                prover = make_prover(knobs, arm.use_value)
                 arm_root = root / arm.name if arm.name else root
                 label = f"{arm.name or 'prove'} α={arm.alpha:g}"
                 summary = _progress_run(label, theorems, prover, arm_root, stop_after or None)

@@ -38,6 +38,7 @@ from qed.data.contrastive import ContrastiveStats, GroupIndex, build_groups, ind
 from qed.data.rundir import Checkpoints, atomic_write_json, is_done, mark_done
 from qed.data.trajectory import read_trajectories, split_by_theorem
 from qed.train import checkpoint
+from qed.train.settings import EbmTrainSettings
 from qed.value.cache import DiskEmbeddingCache
 from qed.value.ebm import (
     GoalConditionedEnergyHead,
@@ -56,31 +57,6 @@ class EbmTrainingError(ValueError):
 
 class TemperatureAbort(RuntimeError):
     """The head's temperature sits at its floor or ceiling: training is not healthy."""
-
-
-@dataclass(frozen=True)
-class EbmTrainSettings:
-    """Training knobs (defaults in qed/cli/schema_value.py; these mirror them for library use)."""
-
-    k_negatives: int = 7
-    depth_window: int = 1
-    hard_fraction: float = 0.25
-    val_fraction: float = 0.2
-    loss: str = "info_nce"
-    margin: float = 1.0
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    batch_groups: int = 32
-    max_steps: int = 2000
-    warmup_steps: int = 50
-    log_every: int = 50
-    eval_every: int = 100
-    patience: int = 5
-    grad_clip: float = 1.0
-    seed: int = 0
-    device: str = "cpu"
-    encode_batch: int = 64
-    threads: int = 0  # torch CPU threads for this stage; 0 leaves torch's default
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +56,9 @@ from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_
 from qed.policy.models import load_model, resolve_device
 from qed.train import checkpoint
 from qed.train.joint_data import JointBatch, JointData, load_joint_data, make_batch
-from qed.train.monitor import Alarm, Monitor, MonitorSettings, SeparationProbe, plot_monitor
-from qed.train.sft import DEFAULT_TARGETS, SftSettings, batch_order, lr_at, validation_loss
+from qed.train.monitor import Alarm, Monitor, SeparationProbe, plot_monitor
+from qed.train.settings import JointSettings
+from qed.train.sft import SftSettings, batch_order, lr_at, validation_loss
 from qed.train.sft_io import append_metrics, plot_losses, read_metrics, truncate_metrics
 from qed.value.ebm import GoalConditionedEnergyHead, HeadConfig, save_head
 from qed.value.encoder import HFEncoder, pool
@@ -66,40 +67,6 @@ from qed.value.losses import info_nce, rank1
 
 class JointAbort(RuntimeError):
     """The monitor stopped the run; the message says which alarm and what to change."""
-
-
-@dataclass(frozen=True)
-class JointSettings:
-    """Hyper-parameters (defaults: LESSONS' joint training: r = 64, lambda 0.1, 2e-5 / 3e-5)."""
-
-    lora_r: int = 64
-    lora_alpha: int = 128
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = DEFAULT_TARGETS
-    lambda_nce: float = 0.1
-    lr_lora: float = 2e-5
-    lr_head: float = 3e-5
-    weight_decay: float = 0.0
-    warmup_steps: int = 50
-    max_steps: int = 6000
-    sft_batch: int = 8
-    groups_per_step: int = 4
-    k_negatives: int = 7
-    depth_window: int = 1
-    hard_fraction: float = 0.25
-    val_frac: float = 0.2
-    max_len: int = 1024
-    text_max_len: int = 512
-    layer: int = -1
-    grad_clip: float = 1.0
-    seed: int = 0
-    eval_every: int = 200
-    save_every: int = 200
-    val_groups: int = 256  # validation groups scored per evaluation (0: all)
-    eval_batch: int = 16
-    probe_states: int = 256
-    device: str = "auto"
-    monitor: MonitorSettings = field(default_factory=MonitorSettings)
 
 
 @dataclass(frozen=True)

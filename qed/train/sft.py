@@ -24,6 +24,7 @@ from pathlib import Path
 from qed.data.rundir import atomic_write_json, is_done, mark_done
 from qed.policy.hf import HFPolicy
 from qed.policy.models import load_model
+from qed.train.settings import DEFAULT_TARGETS, SftSettings  # noqa: F401 (re-exported)
 from qed.train.sft_data import (
     collate,
     drop_cheating_theorems,
@@ -33,35 +34,6 @@ from qed.train.sft_data import (
     tokenize_pair,
 )
 from qed.train.sft_io import append_metrics, exact_match, plot_losses, read_metrics, truncate_metrics
-
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
-@dataclass(frozen=True)
-class SftSettings:
-    """Hyper-parameters of one SFT run (defaults: LESSONS, iteration 0: LoRA r = 32)."""
-
-    lora_r: int = 32
-    lora_alpha: int = 64
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = DEFAULT_TARGETS
-    modules_to_save: tuple[str, ...] = ()
-    lr: float = 2e-4
-    weight_decay: float = 0.0
-    warmup_steps: int = 20
-    batch_size: int = 16
-    epochs: int = 1
-    max_steps: int = 0  # 0: epochs decide
-    max_len: int = 1024
-    grad_clip: float = 1.0
-    val_frac: float = 0.1
-    seed: int = 0
-    eval_every: int = 100
-    save_every: int = 100
-    eval_states: int = 64  # validation states for exact match (0: skip)
-    eval_n: int = 16
-    eval_temperature: float = 1.0
-    device: str = "auto"
 
 
 @dataclass(frozen=True)
