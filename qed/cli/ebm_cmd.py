@@ -21,6 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+from qed.cli.build import BuildError, build_encoder, head_config
+from qed.cli.config import load_or_exit
 from qed.data.rundir import atomic_write_text, is_done
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
@@ -45,50 +47,17 @@ def _paths(cfg: DictConfig, run: Path | None, iteration: int | None, trajectorie
     return it_dir, traj
 
 
-def build_encoder(cfg: DictConfig):
-    """(encoder, id, dim) for ``ebm.encoder``: the one swap point for the value encoder."""
-    e = cfg.ebm.encoder
-    match e.kind:
-        case "hashing":
-            from qed.value.hashing_encoder import HashingEncoder
-
-            enc = HashingEncoder(e.dim, ngram=e.ngram, seed=e.seed)
-            return enc, enc.id, e.dim
-        case "http":
-            from qed.value.http_encoder import HttpEncoder
-
-            if not e.url:
-                raise typer.BadParameter("ebm.encoder.kind=http needs ebm.encoder.url")
-            return HttpEncoder(e.url, model=e.model), f"http:{e.url}:{e.model}:d{e.dim}", e.dim
-        case "hf":  # the policy's backbone in-process (+ its LoRA adapter, e.g. from `qed train joint`)
-            from qed.policy.models import ModelNotFound, load_model
-            from qed.value.encoder import HFEncoder
-
-            p = cfg.policy
-            if not p.model:
-                raise typer.BadParameter("ebm.encoder.kind=hf needs policy.model (and policy.adapter)")
-            adapter = Path(p.adapter).resolve() if p.adapter else None
-            try:
-                model, tok = load_model(Path(p.model), adapter=adapter, device=p.device, dtype=p.dtype)
-            except ModelNotFound as exc:
-                raise typer.BadParameter(str(exc)) from exc
-            enc = HFEncoder(model, tok)
-            return enc, f"hf:{Path(p.model).resolve()}+{adapter or '-'}:layer-1", enc.dim
-        case other:
-            raise typer.BadParameter(f"unknown ebm.encoder.kind '{other}': expected hashing, http or hf")
-
-
-def _head_config(cfg: DictConfig, dim: int):
-    from qed.cli.schema_from import settings
-    from qed.value.settings import HeadConfig
-
-    return settings(HeadConfig, cfg.ebm.head, dim=dim)
-
-
 def _load(overrides: list[str] | None) -> DictConfig:
-    from qed.cli.main import _config
+    return load_or_exit(overrides, err)
 
-    return _config(overrides)
+
+def _encoder(cfg: DictConfig):
+    """``build_encoder`` for a command: a configuration error exits 2."""
+    try:
+        return build_encoder(cfg)
+    except BuildError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def train_ebm_command(
@@ -114,7 +83,7 @@ def train_ebm_command(
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     if synthetic and not traj.exists():
         _write_synthetic(cfg, traj)
-    encoder, encoder_id, dim = build_encoder(cfg)
+    encoder, encoder_id, dim = _encoder(cfg)
     out = it_dir / "ebm"
     if force and out.exists():
         shutil.rmtree(out)
@@ -126,7 +95,7 @@ def train_ebm_command(
             it_dir / "embeddings",
             encoder,
             encoder_id,
-            _head_config(cfg, dim),
+            head_config(cfg, dim),
             settings,
             console=err,
         )
@@ -181,7 +150,7 @@ def eval_ebm_command(
     if not is_done(ebm_dir):
         err.print(f"[red]error:[/red] {ebm_dir} has no finished head (no DONE); run `qed train ebm` first")
         raise typer.Exit(2)
-    encoder, encoder_id, _ = build_encoder(cfg)
+    encoder, encoder_id, _ = _encoder(cfg)
     try:
         m = evaluate_ebm(
             traj,
@@ -227,7 +196,7 @@ def eval_embeddings_command(
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
-    encoder, encoder_id, dim = build_encoder(cfg)
+    encoder, encoder_id, dim = _encoder(cfg)
     out = it_dir / "eval" / "embeddings"
     try:
         m = evaluate_embeddings(

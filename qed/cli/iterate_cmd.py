@@ -129,7 +129,7 @@ def _traced_pairs(r: Runner, theorem_rows: list[dict], work: Path) -> str:
 
 def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Console,
                 *, stop_after: str = "") -> int:
-    from qed.cli.prove_cmd import write_config
+    from qed.cli.config import write_config
     from qed.eval.report import write_iteration_report
 
     it = cfg.iterate

@@ -33,7 +33,8 @@ from qed.data.rundir import atomic_write_json, atomic_write_text, mark_done
 
 def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, out: Path,
                 err: Console) -> Path:
-    from qed.cli.joint_cmd import joint_settings, run_with_progress
+    from qed.cli.build import joint_settings
+    from qed.cli.joint_run import run_with_progress
     from qed.train.sft_io import read_metrics
 
     out.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,7 @@ def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, o
 
 def _evaluate_encoder(cfg: DictConfig, model: Path, adapter: Path | None, trajectories: Path, out: Path,
                       settings, *, joint_ebm: Path | None) -> dict:
-    from qed.cli.joint_cmd import head_config
+    from qed.cli.build import head_config
     from qed.eval.ebm_metrics import evaluate_ebm
     from qed.eval.embedding_metrics import evaluate_embeddings
     from qed.policy.models import load_model

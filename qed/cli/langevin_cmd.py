@@ -15,7 +15,7 @@ Owns the commands (compose config, build parts, run a plain loop, write outputs)
   state took (per difficulty). Writes ``<tactics.dir or <out>/tactics>/``: the network,
   ``library.json``, ``metrics.json``, ``steps.jsonl``, ``steps.png``, ``DONE``.
 
-``load_proposer(cfg)`` is what ``qed prove policy=langevin`` builds. Overrides may omit the
+``qed.cli.build.load_proposer(cfg)`` is what ``qed prove policy=langevin`` builds. Overrides may omit the
 ``langevin.`` prefix. Knows nothing about how the trainers or the sampler work inside.
 """
 
@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from qed.cli.build import proposer_config
 from qed.cli.schema_langevin import LangevinSection
 from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_done
 
@@ -44,7 +45,7 @@ _SECTION_KEYS = set(LangevinSection.__dataclass_fields__)
 
 
 def _config(overrides: list[str] | None) -> DictConfig:
-    from qed.cli.main import _config as load
+    from qed.cli.config import load_or_exit as load
 
     fixed = []
     for o in overrides or []:
@@ -238,25 +239,6 @@ def _encoder(t: DictConfig):
     return HashingEncoder(t.dim), {"kind": "hashing", "dim": t.dim}
 
 
-def _proposer_config(t: DictConfig):
-    from qed.langevin.proposer import ProposerConfig
-    from qed.langevin.sampler import LangevinConfig
-
-    sampler = LangevinConfig(
-        steps=t.max_steps,
-        step_size=t.step_size,
-        grad_clamp=None,
-        noise=0.0,
-        low=None,
-        high=None,
-        patience=t.patience,
-        tol=t.tol,
-    )
-    return ProposerConfig(
-        chains=t.chains, decode_k=t.decode_k, temperature=t.temperature, seed=t.seed, langevin=sampler
-    )
-
-
 def _steps_plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -319,7 +301,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
             raise typer.Exit(2) from exc
     library = TacticLibrary.build([tac for _, tac in pairs], encoder)
     save_tactic_run(out, model, library, enc_meta)
-    proposer = LangevinProposer(model, encoder, library, _proposer_config(t))
+    proposer = LangevinProposer(model, encoder, library, proposer_config(t))
     metrics = proposal_metrics(proposer, [p for _, _, ps in test for p in ps], 8)
     from qed.core import Query, Theorem
 
@@ -351,17 +333,3 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
     atomic_write_json(out / "metrics.json", metrics)
     mark_done(out)
     console.print(_table(f"Langevin proposer ({t.method}) on held-out sandbox pairs: {out}", metrics))
-
-
-def load_proposer(cfg: DictConfig):
-    """The ``LangevinProposer`` saved by ``qed langevin tactics`` (what ``policy=langevin`` builds)."""
-    from qed.langevin.proposer import LangevinProposer, TacticLibrary
-    from qed.langevin.tactics import load_tactic_run
-    from qed.value.hashing_encoder import HashingEncoder
-
-    t = cfg.langevin.tactics
-    model, enc, tactics = load_tactic_run(t.dir or Path(cfg.langevin.out) / "tactics")
-    if enc.get("kind") != "hashing":
-        raise ValueError(f"unsupported tactic-energy encoder {enc}")
-    encoder = HashingEncoder(int(enc["dim"]))
-    return LangevinProposer(model, encoder, TacticLibrary.build(tactics, encoder), _proposer_config(t))

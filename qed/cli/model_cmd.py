@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from qed.cli.build import quiet_transformers
+
 model_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
@@ -24,22 +26,14 @@ err = Console(stderr=True)
 OVERRIDES = typer.Argument(None, help="Hydra overrides: key=value ...", show_default=False)
 
 
-def _quiet_transformers() -> None:
-    """No per-shard progress bars or info logs from transformers in CLI output (ours show progress)."""
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    logging.set_verbosity_error()
-
-
 def default_corpus(n_generated: int = 1500, seed: int = 0) -> Iterator[str]:
     """Tokenizer training text: prompts + completions of traced sandbox proofs, miniF2F statements."""
-    from qed.cli.sft_pairs import _generated_theorems, trace_pairs
+    from qed.cli.tracing import generated_theorems, trace_pairs
     from qed.data.benchmarks import load_benchmark
     from qed.env.sandbox.env import SandboxEnv
     from qed.policy.prompt import format_completion, format_prompt
 
-    for traced in trace_pairs(SandboxEnv(), _generated_theorems(n_generated, seed, 2)):
+    for traced in trace_pairs(SandboxEnv(), generated_theorems(n_generated, seed, 2)):
         for p in traced.pairs:
             yield format_prompt(p.prompt_theorem(), p.state) + format_completion(p.tactic)
     for thm in load_benchmark("minif2f_v1"):
@@ -57,7 +51,7 @@ def init(
     """Create a randomly initialised Qwen2-style model with a freshly trained byte-level BPE tokenizer."""
     from qed.policy.models import SIZES, init_model, save_model, train_tokenizer
 
-    _quiet_transformers()
+    quiet_transformers()
     if size not in SIZES:
         err.print(f"[red]error:[/red] unknown size {size!r}: choose from {', '.join(SIZES)}")
         raise typer.Exit(2)
@@ -85,7 +79,7 @@ def merge(
     """Fold a LoRA adapter into its base model and save a plain HF model."""
     from qed.policy.models import ModelNotFound, merge_adapter
 
-    _quiet_transformers()
+    quiet_transformers()
     try:
         merge_adapter(model, adapter, out)
     except ModelNotFound as exc:
@@ -108,7 +102,7 @@ def serve_command(
     from qed.policy.models import ModelNotFound, load_model
     from qed.serve.app import Engine, ServeOptions, create_app, serve
 
-    _quiet_transformers()
+    quiet_transformers()
     try:
         m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
     except ModelNotFound as exc:
@@ -128,13 +122,13 @@ def sft_command(
     """LoRA SFT on (theorem, state, tactic) pairs; completion-only loss; split by theorem; resumable."""
     from omegaconf import OmegaConf
 
-    from qed.cli.main import _config
+    from qed.cli.config import load_or_exit as _config
     from qed.cli.schema_from import settings as library_settings
     from qed.policy.models import ModelNotFound
     from qed.train.sft import SftSettings, run_sft
     from qed.train.sft_data import SftDataError
 
-    _quiet_transformers()
+    quiet_transformers()
     cfg = OmegaConf.to_container(_config(overrides).sft, resolve=True)
     data = data or (Path(cfg["data"]) if cfg["data"] else None)
     model = model or (Path(cfg["model"]) if cfg["model"] else None)

@@ -14,21 +14,17 @@ resumes; rerunning with different search settings is refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
-from omegaconf import DictConfig, OmegaConf
 from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qed.cli.config import ConfigError, load_config, to_yaml
-from qed.cli.schema_from import settings
-from qed.data.rundir import atomic_write_json, mark_done, write_run_config
+from qed.cli.config import ConfigError, load_config, write_config
+from qed.data.rundir import atomic_write_json, mark_done
 
 console = Console()
 err = Console(stderr=True)
@@ -39,8 +35,6 @@ OVERRIDES = typer.Argument(
     "env=sandbox, search.max_expansions=200)",
     show_default=False,
 )
-_COMPARED = ("search", "policy", "env.kind", "ebm.encoder")
-_UNCOMPARED = ("concurrency", "runs_dir")
 
 
 @dataclass(frozen=True)
@@ -48,61 +42,6 @@ class Arm:
     name: str
     alpha: float
     use_value: bool
-
-
-def _compared(cfg: DictConfig) -> dict:
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    out = {}
-    for key in _COMPARED:
-        node = plain
-        for part in key.split("."):
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        if isinstance(node, dict):
-            node = {k: v for k, v in node.items() if k not in _UNCOMPARED}
-        out[key] = node
-    return out
-
-
-def write_config(root: Path, cfg: DictConfig, benchmark: str) -> None:
-    """Write ``config.yaml``, or check that an existing one has the same search settings."""
-    path = root / "config.yaml"
-    if path.exists():
-        try:
-            old = OmegaConf.load(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
-            raise ConfigError(f"{path}: unreadable ({exc}); remove it or use another --name") from exc
-        before, now = _compared(old), _compared(cfg)
-        diff = [k for k in now if before.get(k) != now[k]]
-        if diff:
-            raise ConfigError(
-                f"{root} was run with different settings ({', '.join(diff)}); "
-                "use another --name or the same overrides to resume"
-            )
-        return
-    write_run_config(root, to_yaml(cfg), f"prove {benchmark}")
-
-
-@contextmanager
-def env_source(cfg: DictConfig) -> Iterator[tuple]:
-    """(EnvSource, concurrency, threads): a shared sandbox, or one Lean pool lease per theorem."""
-    from qed.cli.build import build_env
-    from qed.dist.local import pooled, shared
-
-    conc = max(1, cfg.search.concurrency)
-    match cfg.env.kind:
-        case "sandbox":
-            with build_env(cfg.env) as env:
-                yield shared(env), conc, 1
-        case "pantograph" | "repl":
-            from qed.cli.lean_build import build_lean_pool
-
-            conc = min(conc, cfg.env.pool_size)
-            with build_lean_pool(cfg.env) as pool:
-                yield pooled(pool), conc, conc
-        case other:
-            from qed.cli.build import BuildError
-
-            raise BuildError(f"unknown env.kind '{other}': expected sandbox, pantograph or repl")
 
 
 def _progress_run(label: str, theorems, prover, root: Path, stop_after: int | None):
@@ -176,13 +115,18 @@ def prove_command(
     ),
 ) -> None:
     """Best-first proof search over a benchmark; writes results, trajectories, proofs, summary."""
-    from qed.cli.build import BuildError, build_policy, build_provers, build_value
+    from qed.cli.build import (
+        Backbones,
+        BuildError,
+        build_budget,
+        build_policy,
+        build_provers,
+        build_search,
+        build_value,
+    )
     from qed.data.benchmarks import BenchmarkError, load_benchmark
     from qed.eval.prove import RunError, read_records
     from qed.eval.summary import compare as compare_arms
-    from qed.search.best_first import SearchSettings
-    from qed.search.mcts import MctsSettings
-    from qed.search.result import Budget
 
     if compare not in ("", "llm-only"):
         err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{compare}'")
@@ -202,13 +146,13 @@ def prove_command(
         else [Arm("", s.alpha, True)]
     )
     try:
-        budget = settings(Budget, s)
-        if s.algorithm not in ("best_first", "mcts"):
-            raise BuildError(f"unknown search.algorithm '{s.algorithm}': expected best_first or mcts")
+        budget = build_budget(cfg)
+        build_search(cfg)  # an unknown algorithm fails here, before any work
         on_driver = cfg.dist.kind == "local"  # dist=ray: the actors build policy and value
-        policy = build_policy(cfg) if on_driver else None
-        value = build_value(cfg) if on_driver else None
-        write_config(root, cfg, benchmark)
+        backbones = Backbones()  # policy=hf and ebm.encoder.kind=hf share one model object
+        policy = build_policy(cfg, backbones) if on_driver else None
+        value = build_value(cfg, backbones) if on_driver else None
+        write_config(root, cfg, f"prove {benchmark}")
         if s.value == "none" and s.alpha > 0 and not compare:
             err.print(
                 f"[yellow]note:[/yellow] search.value=none: alpha={s.alpha} has no energy to weigh; "
@@ -217,9 +161,7 @@ def prove_command(
         summaries, records = {}, {}
         with build_provers(cfg, policy=policy, value=value, budget=budget) as make_prover:
             for arm in arms:
-                knobs = (settings(MctsSettings, s) if s.algorithm == "mcts"
-                         else settings(SearchSettings, s, alpha=arm.alpha))
-                prover = make_prover(knobs, arm.use_value)
+                prover = make_prover(build_search(cfg, alpha=arm.alpha), arm.use_value)
                 arm_root = root / arm.name if arm.name else root
                 label = f"{arm.name or 'prove'} α={arm.alpha:g}"
                 summary = _progress_run(label, theorems, prover, arm_root, stop_after or None)

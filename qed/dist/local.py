@@ -24,8 +24,7 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 
 from qed.core import Env, Policy, Theorem, ValueFn
-from qed.search.best_first import Propose, Reply, Request, Score, SearchSettings, Steps, search_steps
-from qed.search.mcts import MctsSettings, mcts_steps
+from qed.search.best_first import Propose, Reply, Request, Score, SearchSettings, Steps
 from qed.search.result import Budget, SearchResult
 
 EnvSource = Callable[[Theorem], AbstractContextManager[Env]]
@@ -64,7 +63,11 @@ class BatchStats:
 
 
 class LocalProver:
-    """Proves theorems with best-first search, ``concurrency`` at a time, batching model calls.
+    """Proves theorems, ``concurrency`` at a time, batching model calls.
+
+    ``settings`` is the search algorithm: any object with ``steps(theorem, *, env, budget,
+    scored)`` (``SearchSettings``: best-first; ``MctsSettings``: MCTS); the choice is made
+    by the caller (``qed.cli.build.build_search``), never here.
 
     ``value=None`` searches by log-probability alone (no score requests). The policy must
     already sample at ``budget.temperature`` (the search records it; see ``Budget``).
@@ -129,10 +132,7 @@ class LocalProver:
     def _open(self, theorem: Theorem) -> _Active:
         stack = ExitStack()
         env = stack.enter_context(self.envs(theorem))
-        make = mcts_steps if isinstance(self.settings, MctsSettings) else search_steps
-        steps = make(
-            theorem, env=env, budget=self.budget, settings=self.settings, scored=self.value is not None
-        )
+        steps = self.settings.steps(theorem, env=env, budget=self.budget, scored=self.value is not None)
         return _Active(theorem, steps, stack)
 
     def _answer(self, active: list[_Active]) -> list[tuple[_Active, Reply]]:

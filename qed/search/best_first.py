@@ -62,6 +62,10 @@ class SearchSettings:
         if self.batch_expansions < 1:
             raise ValueError(f"batch_expansions must be >= 1, got {self.batch_expansions}")
 
+    def steps(self, theorem: Theorem, *, env: Env, budget: Budget, scored: bool = True) -> Steps:
+        """Best-first search of ``theorem`` as a request generator (``search_steps``)."""
+        return search_steps(theorem, env=env, budget=budget, settings=self, scored=scored)
+
 
 @dataclass(frozen=True)
 class Propose:

@@ -66,6 +66,10 @@ class MctsSettings:
         if not self.prior_temperature > 0 or not self.value_scale > 0:
             raise ValueError("prior_temperature and value_scale must be positive")
 
+    def steps(self, theorem: Theorem, *, env: Env, budget: Budget, scored: bool = True) -> Steps:
+        """MCTS of ``theorem`` as a request generator (``mcts_steps``)."""
+        return mcts_steps(theorem, env=env, budget=budget, settings=self, scored=scored)
+
 
 @dataclass
 class _Stats:

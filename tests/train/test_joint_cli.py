@@ -40,7 +40,8 @@ def test_cli_joint_then_prove_with_its_policy_and_value(tmp_path):
     thms = tmp_path / "thms.jsonl"
     run("sandbox", "generate", "--n", "40", "--seed", "3", "--out", str(thms), "--workers", "1")
     run("data", "sft-pairs", "--theorems", str(thms), "--out", str(tmp_path / "pairs.jsonl"))
-    write_trajectories(tmp_path / "traj.parquet", synthetic_trajectories(SyntheticSpec(theorems=30, seed=1)))
+    spec = SyntheticSpec(theorems=30, signal=0.8, seed=1)
+    write_trajectories(tmp_path / "traj.parquet", synthetic_trajectories(spec))
     inputs = [f"joint.model={tmp_path / 'm'}", f"joint.pairs={tmp_path / 'pairs.jsonl'}",
               f"joint.trajectories={tmp_path / 'traj.parquet'}"]
     run_dir = tmp_path / "joint"
