@@ -61,7 +61,7 @@ def test_no_import_cycle_inside_qed_cli_and_build_imports_no_command():
     cli = {m for m in graph.modules if m.startswith("qed.cli.")}
     edges = {m: {x for x in graph.find_modules_directly_imported_by(m) if x in cli} for m in cli}
     assert not {m for m in edges["qed.cli.build"] if m.endswith("_cmd") or m == "qed.cli.main"}
-    seen, done = set(), set()
+    done = set()
 
     def visit(m, path):
         assert m not in path, "import cycle: " + " -> ".join([*path, m])
