@@ -270,10 +270,11 @@ def build_search(cfg: DictConfig, *, alpha: float | None = None):
 
 
 @contextmanager
-def build_provers(cfg: DictConfig, *, policy, value, budget) -> Iterator:
+def build_provers(cfg: DictConfig, *, policy, value, budget, open_envs=None) -> Iterator:
     """``make(search, use_value) -> Prover`` for ``dist.kind``, its envs or Ray open meanwhile.
 
-    ``local``: a ``LocalProver`` over this process's env source (``search.concurrency``).
+    ``local``: a ``LocalProver`` over this process's env source (``search.concurrency``);
+    ``open_envs(cfg)`` replaces ``env_source`` (a caller with its own env, e.g. a test).
     ``ray``: a ``RayProver``; each prover actor builds its envs, policy and value from ``cfg``
     itself (``dist.model_actor``: policy and value built once, in a shared model actor).
     """
@@ -281,7 +282,7 @@ def build_provers(cfg: DictConfig, *, policy, value, budget) -> Iterator:
         case "local":
             from qed.dist.local import LocalProver
 
-            with env_source(cfg) as (envs, conc, threads):
+            with (open_envs or env_source)(cfg) as (envs, conc, threads):
                 yield lambda search, use_value: LocalProver(
                     envs=envs, policy=policy, value=value if use_value else None, budget=budget,
                     settings=search, concurrency=conc, threads=threads,

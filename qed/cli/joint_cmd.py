@@ -14,13 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from rich.console import Console
 
-from qed.cli.build import joint_settings, quiet_transformers
+from qed.cli.build import quiet_transformers
 from qed.cli.config import load_or_exit
-from qed.cli.joint_run import run_with_progress
-from qed.data.rundir import atomic_write_text
 
 console = Console()
 err = Console(stderr=True)
@@ -50,11 +48,11 @@ def _setup(overrides: list[str] | None) -> DictConfig:
 
 def joint_command(overrides: list[str] = OVERRIDES) -> None:
     """Joint training: SFT + lambda * InfoNCE through one LoRA adapter, monitored for embedding collapse."""
+    from qed.cli.stages import joint
+
     cfg = _setup(overrides)
     model, pairs, trajectories, out = inputs(cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "resolved_config.yaml", OmegaConf.to_yaml(cfg.joint, resolve=True))
-    result = run_with_progress("joint", model, pairs, trajectories, out, joint_settings(cfg), cfg)
+    result = joint(cfg, model, pairs, trajectories, out)
     m = result.metrics
     console.print(f"steps {m['steps']}: validation SFT loss {m['val_sft_loss']}, validation InfoNCE "
                   f"{m['val_nce_loss']}, rank-1 {m['val_rank1']}, centroid_l2 {m['centroid_l2']} (first "

@@ -55,3 +55,15 @@ def generated_theorems(n: int, seed: int, difficulty: int) -> Iterator[Theorem]:
         if item.row is not None:
             yield theorem_from_row(item.row)
 
+
+def default_corpus(n_generated: int = 1500, seed: int = 0) -> Iterator[str]:
+    """Tokenizer training text: prompts + completions of traced sandbox proofs, miniF2F statements."""
+    from qed.data.benchmarks import load_benchmark
+    from qed.env.sandbox.env import SandboxEnv
+    from qed.policy.prompt import format_completion, format_prompt
+
+    for traced in trace_pairs(SandboxEnv(), generated_theorems(n_generated, seed, 2)):
+        for p in traced.pairs:
+            yield format_prompt(p.prompt_theorem(), p.state) + format_completion(p.tactic)
+    for thm in load_benchmark("minif2f_v1"):
+        yield format_prompt(thm, thm.goal or "")

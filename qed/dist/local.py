@@ -24,7 +24,8 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 
 from qed.core import Env, Policy, Theorem, ValueFn
-from qed.search.best_first import Propose, Reply, Request, Score, SearchSettings, Steps
+from qed.search.best_first import SearchSettings
+from qed.search.requests import Propose, Reply, Request, Score, SearchAlgorithm, Steps
 from qed.search.result import Budget, SearchResult
 
 EnvSource = Callable[[Theorem], AbstractContextManager[Env]]
@@ -80,7 +81,7 @@ class LocalProver:
         policy: Policy,
         value: ValueFn | None,
         budget: Budget,
-        settings: SearchSettings = SearchSettings(),
+        settings: SearchAlgorithm = SearchSettings(),
         concurrency: int = 1,
         threads: int = 1,
     ):

@@ -6,6 +6,7 @@ Owns the layout of one run directory and its crash-safe, resumable writing::
     <run>/trajectories/NAME.parquet   one part per searched theorem (trajectory schema + timings)
     <run>/proofs.jsonl           {"name", "proof", "tactics"} per proved theorem
     <run>/proofs/NAME.lean       header + statement + proof, per proved theorem
+    <run>/sft_pairs.jsonl        the (state, tactic) pairs of each proof, read off its SearchResult
     <run>/trajectories.parquet   all parts in one file (written at the end)
     <run>/summary.json           ``qed.eval.summary.summarize`` of the records
     <run>/DONE                   written last
@@ -16,7 +17,7 @@ On start (``prepare``) a torn last line is cut off, and parts, proofs and proof 
 theorems without a result line are removed; finished theorems are skipped. A run with
 ``DONE`` is complete and is not searched again.
 
-Knows nothing about how searches run: a ``Prover`` (``qed.dist.local.LocalProver``) turns
+Knows nothing about how searches run: a ``qed.core.Prover`` (``qed.dist.local.LocalProver``) turns
 theorems into ``SearchResult`` values; nothing about config or printing (callbacks report).
 """
 
@@ -25,27 +26,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pyarrow.parquet as pq
 
-from qed.core import Theorem
-from qed.data.proofs import lean_source, proof_text, trajectory_table
+from qed.core import Prover, Theorem
+from qed.data.proofs import lean_source, proof_text, sft_pairs, trajectory_table
 from qed.data.rundir import append_line, atomic_path, atomic_write_text, clear_done, is_done, mark_done
 from qed.eval.summary import category, summarize
 from qed.search.result import SearchResult
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.'-]")
-
-
-class Prover(Protocol):
-    """Searches theorems, yielding one result per theorem as each finishes (any order)."""
-
-    def prove(self, theorems: Iterable[Theorem]) -> Iterator[SearchResult]: ...
 
 
 class RunError(ValueError):
@@ -63,6 +57,10 @@ class RunPaths:
     @property
     def proofs(self) -> Path:
         return self.root / "proofs.jsonl"
+
+    @property
+    def pairs(self) -> Path:
+        return self.root / "sft_pairs.jsonl"
 
     @property
     def proofs_dir(self) -> Path:
@@ -166,18 +164,26 @@ def prepare(paths: RunPaths) -> list[dict]:
             for f in directory.iterdir():
                 if f.suffix == suffix and f.stem not in finished or f.name.endswith(".tmp"):
                     f.unlink()
-    if paths.proofs.exists():
-        kept, seen = [], set()
-        for line in paths.proofs.read_text(encoding="utf-8").splitlines():
-            try:
-                name = json.loads(line)["name"]
-            except (ValueError, KeyError, TypeError):
-                continue
-            if name in proved and name not in seen:
-                seen.add(name)
-                kept.append(line)
-        atomic_write_text(paths.proofs, "".join(k + "\n" for k in kept))
+    _keep_lines(paths.proofs, "name", proved, once=True)
+    _keep_lines(paths.pairs, "theorem", proved, once=False)
     return records
+
+
+def _keep_lines(path: Path, key: str, names: set[str], *, once: bool) -> None:
+    """Keep the JSON lines of ``path`` whose ``key`` is in ``names`` (torn or stray lines go);
+    ``once``: only the first line of each name."""
+    if not path.exists():
+        return
+    kept, seen = [], set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            name = json.loads(line)[key]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if name in names and not (once and name in seen):
+            seen.add(name)
+            kept.append(line)
+    atomic_write_text(path, "".join(k + "\n" for k in kept))
 
 
 def write_result(paths: RunPaths, result: SearchResult) -> dict:
@@ -191,6 +197,8 @@ def write_result(paths: RunPaths, result: SearchResult) -> dict:
         tactics = list(result.proof_tactics())
         paths.proofs_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
+        for step in sft_pairs(result):
+            append_line(paths.pairs, asdict(step))
         append_line(
             paths.proofs, {"name": result.theorem.name, "proof": proof_text(result), "tactics": tactics}
         )
@@ -223,7 +231,7 @@ def consolidate(paths: RunPaths, names: Sequence[str]) -> int:
 
 def run_prove(
     theorems: Sequence[Theorem],
-    prover: Prover,
+    prover: Prover[SearchResult],
     root: Path,
     *,
     on_start: Callable[[list[dict], int], None] | None = None,
