@@ -117,8 +117,9 @@ def plot_rates(rows: dict, dest: Path) -> None:
     names = [n for n, r in rows.items() if r and r["rate"] is not None]
     fig, ax = plt.subplots(figsize=(1.6 * max(len(names), 2) + 1, 3.2))
     vals = [rows[n]["rate"] for n in names]
-    err = [[v - rows[n]["ci95"][0] for n, v in zip(names, vals, strict=True)],
-           [rows[n]["ci95"][1] - v for n, v in zip(names, vals, strict=True)]]
+    # max(0, …): at a rate of 0 or 1 the Wilson bound equals the rate up to rounding
+    err = [[max(0.0, v - rows[n]["ci95"][0]) for n, v in zip(names, vals, strict=True)],
+           [max(0.0, rows[n]["ci95"][1] - v) for n, v in zip(names, vals, strict=True)]]
     ax.bar(names, vals, yerr=err, capsize=4, color="#4c72b0")
     ax.set_ylabel("held-out proof rate (95% Wilson)")
     ax.set_ylim(0, 1)

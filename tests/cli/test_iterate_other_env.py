@@ -7,6 +7,7 @@ them. The pairs must come from the ``SearchResult``s themselves.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Sequence
@@ -50,7 +51,7 @@ def dialect_envs(cfg):
 
 
 def _dialect_theorems(path, n):
-    stages.generate(path, n=n, seed=7, families=["linear_system", "case_split"], difficulty=1)
+    stages.generate(path, n=n, seed=7, families=["case_split", "linear_system"], difficulty=2)
     rows = [json.loads(x) for x in path.read_text().splitlines()]
     for r in rows:
         r["formal_statement"] = DIALECT + r["formal_statement"].removeprefix("theorem")
@@ -70,13 +71,14 @@ def test_iterate_on_another_env_puts_every_found_proof_in_the_next_sft_data(tmp_
     _dialect_theorems(held, 10)
     overrides = [
         "experiment=sandbox_tiny", f"search.runs_dir={tmp_path / 'runs'}", "policy=scripted",
+        'search.scripted.tactics=["rcases h₀ with h | h",norm_num,linarith,nlinarith,simp,omega]',
         f"iterate.train_benchmark={train}", f"iterate.eval_benchmark={held}", "iterate.bootstrap_search=",
         "iterate.bootstrap_n=120", "sft.epochs=1", "sft.max_steps=6", "sft.eval_states=0",
         "ebm.train.max_steps=20", "search.max_expansions=12", "iterate.max_states=200",
     ]
-    devnull = Console(file=open(os.devnull, "w"))
-    code = iterate_main(overrides, devnull, devnull, stop_after="iter_1/pairs", open_envs=dialect_envs)
-    assert code == 3  # stopped (cleanly) after building iteration 1's SFT data
+    devnull, errors = Console(file=open(os.devnull, "w")), Console(file=io.StringIO(), width=200)
+    code = iterate_main(overrides, devnull, errors, stop_after="iter_1/pairs", open_envs=dialect_envs)
+    assert code == 3, errors.file.getvalue()  # stopped (cleanly) after building iteration 1's SFT data
     root = tmp_path / "runs" / "sandbox_tiny"
     results = [json.loads(x) for x in (root / "iter_0" / "search" / "results.jsonl").read_text().splitlines()]
     proved = {r["name"]: r["proof"] for r in results if r["status"] == "proved"}
