@@ -17,13 +17,13 @@ import shutil
 from pathlib import Path
 
 import typer
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 
-from qed.cli.build import BuildError, build_encoder, head_config
+from qed.cli.build import BuildError
 from qed.cli.config import load_or_exit
-from qed.data.rundir import atomic_write_text, is_done
+from qed.data.rundir import is_done
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
 console = Console()
@@ -51,15 +51,6 @@ def _load(overrides: list[str] | None) -> DictConfig:
     return load_or_exit(overrides, err)
 
 
-def _encoder(cfg: DictConfig):
-    """``build_encoder`` for a command: a configuration error exits 2."""
-    try:
-        return build_encoder(cfg)
-    except BuildError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
 def train_ebm_command(
     run: Path = RUN,
     iteration: int = ITER,
@@ -74,38 +65,26 @@ def train_ebm_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """Train the energy head on frozen, cached embeddings (InfoNCE; resumable; DONE marker last)."""
-    from qed.cli.schema_from import settings as library_settings
+    from qed.cli.stages import embed_and_train_ebm
     from qed.data.trajectory import TrajectoryError
-    from qed.train.ebm import EbmTrainingError, EbmTrainSettings, TemperatureAbort, train_ebm
+    from qed.train.ebm import EbmTrainingError, TemperatureAbort
     from qed.value.cache import EmbeddingCacheError
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     if synthetic and not traj.exists():
         _write_synthetic(cfg, traj)
-    encoder, encoder_id, dim = _encoder(cfg)
     out = it_dir / "ebm"
     if force and out.exists():
         shutil.rmtree(out)
-    settings = library_settings(EbmTrainSettings, cfg.ebm.train)
     try:
-        result = train_ebm(
-            traj,
-            out,
-            it_dir / "embeddings",
-            encoder,
-            encoder_id,
-            head_config(cfg, dim),
-            settings,
-            console=err,
-        )
+        result = embed_and_train_ebm(cfg, traj, it_dir)
     except TemperatureAbort as exc:
         err.print(f"[red]aborted:[/red] {exc}")
         raise typer.Exit(3) from exc
-    except (TrajectoryError, EbmTrainingError, EmbeddingCacheError) as exc:
+    except (TrajectoryError, EbmTrainingError, EmbeddingCacheError, BuildError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    atomic_write_text(out / "resolved_config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     m = result.metrics
     if result.already_done:
         console.print(f"{out} is already finished (DONE present); --force retrains")
@@ -141,8 +120,8 @@ def eval_ebm_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """EBM metrics of <run>/iter_<k>/ebm: rank-1 by depth, energy gap, sibling discrimination, dead units."""
+    from qed.cli.stages import evaluate_ebm
     from qed.data.trajectory import TrajectoryError
-    from qed.eval.ebm_metrics import evaluate_ebm
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
@@ -150,19 +129,9 @@ def eval_ebm_command(
     if not is_done(ebm_dir):
         err.print(f"[red]error:[/red] {ebm_dir} has no finished head (no DONE); run `qed train ebm` first")
         raise typer.Exit(2)
-    encoder, encoder_id, _ = _encoder(cfg)
     try:
-        m = evaluate_ebm(
-            traj,
-            ebm_dir,
-            it_dir / "embeddings",
-            encoder,
-            encoder_id,
-            it_dir / "eval" / "ebm",
-            split=split,
-            device=cfg.ebm.train.device,
-        )
-    except (TrajectoryError, ValueError, FileNotFoundError) as exc:
+        m = evaluate_ebm(cfg, traj, it_dir, split=split)
+    except (TrajectoryError, ValueError, FileNotFoundError) as exc:  # BuildError is a ValueError
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     table = Table(title=f"EBM metrics ({split} split, {m['groups']} groups)")
@@ -191,28 +160,15 @@ def eval_embeddings_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """Embedding health: centroid_l2, linear probe, norm gap, sibling_l2, spectrum, depth clustering."""
+    from qed.cli.stages import evaluate_embeddings
     from qed.data.trajectory import TrajectoryError
-    from qed.eval.embedding_metrics import evaluate_embeddings
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
-    encoder, encoder_id, dim = _encoder(cfg)
     out = it_dir / "eval" / "embeddings"
     try:
-        m = evaluate_embeddings(
-            traj,
-            it_dir / "embeddings",
-            encoder,
-            encoder_id,
-            dim,
-            out,
-            split=split,
-            val_fraction=cfg.ebm.train.val_fraction,
-            seed=cfg.ebm.train.seed,
-            max_states=max_states,
-            tsne=tsne,
-        )
-    except (TrajectoryError, ValueError) as exc:
+        m = evaluate_embeddings(cfg, traj, it_dir, tsne=tsne, max_states=max_states, split=split)
+    except (TrajectoryError, ValueError) as exc:  # BuildError is a ValueError
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}

@@ -243,6 +243,7 @@ def embed_and_train_ebm(cfg: DictConfig, trajectories: Path, it_dir: Path):
     encoder, encoder_id, dim = build_encoder(cfg)
     result = train_ebm(trajectories, it_dir / "ebm", it_dir / "embeddings", encoder, encoder_id,
                        head_config(cfg, dim), settings(EbmTrainSettings, cfg.ebm.train), console=err)
+    atomic_write_text(it_dir / "ebm" / "resolved_config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     m = result.metrics
     out.print(f"EBM: val rank-1 {m['val_rank1']:.3f} (chance {m['chance']:.3f}), best step {m['best_step']} "
               f"of {m['steps']}, temperature {m['temperature']:.3f}")
