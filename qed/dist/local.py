@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qed.core import Env, Policy, Theorem, ValueFn
 from qed.search.best_first import SearchSettings
@@ -149,14 +149,9 @@ class LocalProver:
             if len(answer) != len(queries):
                 raise ValueError(f"the policy answered {len(answer)} results for {len(queries)} queries")
             s = self.batch_stats
-            self.batch_stats = BatchStats(
-                s.policy_calls + 1,
-                s.policy_queries + len(queries),
-                s.policy_seconds + seconds,
-                s.value_calls,
-                s.value_queries,
-                s.value_seconds,
-            )
+            self.batch_stats = replace(s, policy_calls=s.policy_calls + 1,
+                                       policy_queries=s.policy_queries + len(queries),
+                                       policy_seconds=s.policy_seconds + seconds)
             replies += _split(group, answer, seconds)
         scores = [a for a in active if isinstance(a.request, Score)]
         if scores:
@@ -171,14 +166,9 @@ class LocalProver:
                     f"the value function answered {len(answer)} energies for {len(queries)} queries"
                 )
             s = self.batch_stats
-            self.batch_stats = BatchStats(
-                s.policy_calls,
-                s.policy_queries,
-                s.policy_seconds,
-                s.value_calls + 1,
-                s.value_queries + len(queries),
-                s.value_seconds + seconds,
-            )
+            self.batch_stats = replace(s, value_calls=s.value_calls + 1,
+                                       value_queries=s.value_queries + len(queries),
+                                       value_seconds=s.value_seconds + seconds)
             replies += _split(scores, answer, seconds)
         return replies
 
