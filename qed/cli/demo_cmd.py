@@ -15,6 +15,7 @@ marker exists, so an interrupted demo resumes. Trailing overrides go to every st
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 EXPERIMENT = "sandbox_tiny"
 
@@ -23,5 +24,5 @@ def run_demo(overrides: list[str], out: Console, err: Console) -> int:
     from qed.cli.iterate_cmd import iterate_main
 
     out.rule("[bold]qed demo[/bold]: expert iteration on the sandbox (SFT, search, EBM, joint, A/B/C)")
-    out.print(f"[bold cyan]$ qed iterate experiment={EXPERIMENT} {' '.join(overrides)}[/bold cyan]")
+    out.print(f"[bold cyan]$ qed iterate experiment={EXPERIMENT} {escape(' '.join(overrides))}[/bold cyan]")
     return iterate_main([f"experiment={EXPERIMENT}", *overrides], out, err)

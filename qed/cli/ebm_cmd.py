@@ -19,6 +19,7 @@ from pathlib import Path
 import typer
 from omegaconf import DictConfig
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from qed.cli.build import BuildError
@@ -80,15 +81,15 @@ def train_ebm_command(
     try:
         result = embed_and_train_ebm(cfg, traj, it_dir)
     except TemperatureAbort as exc:
-        err.print(f"[red]aborted:[/red] {exc}")
+        err.print(f"[red]aborted:[/red] {escape(str(exc))}")
         raise typer.Exit(3) from exc
     except (TrajectoryError, EbmTrainingError, EmbeddingCacheError, BuildError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     m = result.metrics
     if result.already_done:
-        console.print(f"{out} is already finished (DONE present); --force retrains")
-    table = Table(title=f"EBM training: {out}")
+        console.print(f"{out} is already finished (DONE present); --force retrains", markup=False)
+    table = Table(title=f"EBM training: {escape(str(out))}")
     for col in ("split", "groups", "rank-1", "chance"):
         table.add_column(col, justify="right")
     table.add_row("train", str(m["groups"]["train"]), f"{m['train_rank1']:.3f}", f"{m['chance']:.3f}")
@@ -96,7 +97,7 @@ def train_ebm_command(
     console.print(table)
     console.print(
         f"best step {m['best_step']} of {m['steps']} ({m['stopped']}), temperature "
-        f"{m['temperature']:.3f}, {m['seconds']:.1f} s. Plot: {out / 'loss.png'}"
+        f"{m['temperature']:.3f}, {m['seconds']:.1f} s. Plot: {out / 'loss.png'}", markup=False
     )
 
 
@@ -108,7 +109,10 @@ def _write_synthetic(cfg: DictConfig, traj: Path) -> None:
     spec = settings(SyntheticSpec, cfg.ebm.synthetic)
     rows = synthetic_trajectories(spec)
     write_trajectories(traj, rows)
-    err.print(f"wrote {len(rows)} synthetic rows ({spec.theorems} theorems, signal {spec.signal}) to {traj}")
+    err.print(
+        f"wrote {len(rows)} synthetic rows ({spec.theorems} theorems, signal {spec.signal}) to {traj}",
+        markup=False,
+    )
 
 
 @eval_app.command("ebm")
@@ -127,14 +131,17 @@ def eval_ebm_command(
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     ebm_dir = it_dir / "ebm"
     if not is_done(ebm_dir):
-        err.print(f"[red]error:[/red] {ebm_dir} has no finished head (no DONE); run `qed train ebm` first")
+        err.print(
+            f"[red]error:[/red] {escape(str(ebm_dir))} has no finished head (no DONE); "
+            "run `qed train ebm` first"
+        )
         raise typer.Exit(2)
     try:
         m = evaluate_ebm(cfg, traj, it_dir, split=split)
     except (TrajectoryError, ValueError, FileNotFoundError) as exc:  # BuildError is a ValueError
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    table = Table(title=f"EBM metrics ({split} split, {m['groups']} groups)")
+    table = Table(title=escape(f"EBM metrics ({split} split, {m['groups']} groups)"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("rank-1", f"{m['rank1']:.3f} (chance {m['chance']:.3f})")
@@ -146,7 +153,7 @@ def eval_ebm_command(
     table.add_row("active-unit ratio", f"{m['active_unit_ratio']:.3f}")
     table.add_row("temperature", f"{m['temperature']:.3f}")
     console.print(table)
-    console.print(f"wrote {it_dir / 'eval' / 'ebm'}/metrics.json, energy_hist.png")
+    console.print(f"wrote {it_dir / 'eval' / 'ebm'}/metrics.json, energy_hist.png", markup=False)
 
 
 @eval_app.command("embeddings")
@@ -169,14 +176,15 @@ def eval_embeddings_command(
     try:
         m = evaluate_embeddings(cfg, traj, it_dir, tsne=tsne, max_states=max_states, split=split)
     except (TrajectoryError, ValueError) as exc:  # BuildError is a ValueError
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}
-    table = Table(title=f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)")
+    title = f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)"
+    table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in shown.items():
-        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+        table.add_row(escape(k), escape(f"{v:.3f}" if isinstance(v, float) else str(v)))
     console.print(table)
-    console.print("depth clustering: " + json.dumps(m["depth_clustering"]))
-    console.print(f"wrote {out}/metrics.json and plots")
+    console.print("depth clustering: " + json.dumps(m["depth_clustering"]), markup=False)
+    console.print(f"wrote {out}/metrics.json and plots", markup=False)

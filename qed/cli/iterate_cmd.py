@@ -40,6 +40,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 
 from qed.data.rundir import RunLayout, atomic_copy, atomic_dir, atomic_write_text, is_done, mark_done
 
@@ -65,9 +66,9 @@ class Runner:
         ``build`` must leave ``done`` behind; an exception in it stops the run with its error.
         """
         if done.exists():
-            self.out.print(f"[dim]skip (done): {label}[/dim]")
+            self.out.print(f"[dim]skip (done): {escape(label)}[/dim]")
         else:
-            self.out.print(f"[bold cyan]▶ stage {label}[/bold cyan]")
+            self.out.print(f"[bold cyan]▶ stage {escape(label)}[/bold cyan]")
             try:
                 build()
             except (StopAfter, KeyboardInterrupt):
@@ -155,7 +156,7 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
                 benchmark=it.bootstrap_search, open_envs=envs))
             found = stages.found_pairs(boot)
             out.print(f"{len({json.loads(x)['theorem'] for x in found.splitlines()})} proofs found by "
-                      f"scripted search on {it.bootstrap_search} join the data")
+                      f"scripted search on {it.bootstrap_search} join the data", markup=False)
             text += found
         if not text:
             raise StageFailed("no bootstrap data: set iterate.bootstrap_pairs or iterate.bootstrap_n")
@@ -196,7 +197,7 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
                     before = len(seen)
                     text += stages.found_pairs(run.iteration(j).search, skip=seen)
                     out.print(f"iter_{j}: {len(seen) - before} training theorems proved by search join "
-                              "the SFT data")
+                              "the SFT data", markup=False)
                 atomic_write_text(d.pairs, text)
 
             r.stage(f"iter_{k}/pairs", d.pairs, build_pairs)
@@ -240,8 +241,9 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
         mark_done(d.dir)
 
     print_table(root, it.iterations, out)
-    out.print(f"\nreport: {run.iteration(it.iterations - 1).report}")
-    out.print(f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}")
+    out.print(f"\nreport: {run.iteration(it.iterations - 1).report}", markup=False)
+    out.print(f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}",
+              markup=False)
     return 0
 
 
@@ -290,16 +292,16 @@ def iterate_main(overrides: list[str], out: Console, err: Console, stop_after: s
     try:
         cfg = load_config([f"+experiment={names[0]}", *rest])
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     _threads()
     try:
         return run_iterate(cfg, names[0], out, stop_after=stop_after, open_envs=open_envs)
     except StopAfter as exc:
-        err.print(f"stopped after stage {exc}; rerun the same command to resume")
+        err.print(f"stopped after stage {exc}; rerun the same command to resume", markup=False)
         return 3
     except (StageFailed, ConfigError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 4
 
 

@@ -58,10 +58,10 @@ def joint_command(overrides: list[str] = OVERRIDES) -> None:
                   f"{m['val_nce_loss']}, rank-1 {m['val_rank1']}, centroid_l2 {m['centroid_l2']} (first "
                   f"{m['first_centroid_l2']}), linear probe {m['probe_accuracy']}, "
                   f"temperature {m['temperature']}")
-    console.print(f"policy:  policy=hf policy.model={model} policy.adapter={result.adapter}")
+    console.print(f"policy:  policy=hf policy.model={model} policy.adapter={result.adapter}", markup=False)
     if result.ebm_dir is not None:
-        console.print(f"value:   value=ebm search.ebm_dir={result.ebm_dir} ebm.encoder.kind=hf")
-    console.print(f"curves:  {out / 'joint.png'}, {out / 'loss.png'}")
+        console.print(f"value:   value=ebm search.ebm_dir={result.ebm_dir} ebm.encoder.kind=hf", markup=False)
+    console.print(f"curves:  {out / 'joint.png'}, {out / 'loss.png'}", markup=False)
 
 
 def joint_compare_command(overrides: list[str] = OVERRIDES) -> None:
@@ -72,4 +72,4 @@ def joint_compare_command(overrides: list[str] = OVERRIDES) -> None:
     model, pairs, trajectories, out = inputs(cfg)
     report = run_compare(cfg, model, pairs, trajectories, out, err)
     console.print(report.read_text(encoding="utf-8"), markup=False)
-    console.print(f"wrote {report}")
+    console.print(f"wrote {report}", markup=False)

@@ -50,7 +50,7 @@ def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, o
     encoders = {"base": None, "sft": runs["sft"].adapter, "joint": runs["joint"].adapter}
     evals = {}
     for name, adapter in encoders.items():
-        err.print(f"evaluating encoder {name}")
+        err.print(f"evaluating encoder {name}", markup=False)
         evals[name] = _evaluate_encoder(cfg, model, adapter, trajectories, out / "eval" / name, settings,
                                         joint_ebm=runs["joint"].ebm_dir if name == "joint" else None)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from omegaconf import DictConfig
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qed.cli.build import head_options
@@ -48,12 +49,16 @@ def run_with_progress(label: str, model: Path, pairs: Path, trajectories: Path, 
         try:
             probe = separation_probe(cfg.joint.probe_folds)
             return run_joint(model, pairs, trajectories, out, settings, probe, head_options=head_options(cfg),
-                             progress=progress, log=bar.console.print)
+                             progress=progress,
+                             log=lambda line: bar.console.print(line, markup=False, highlight=False))
         except JointAbort as exc:
-            err.print(f"[red]aborted by the monitor:[/red] {exc}\ncurves: {out / 'joint.png'}")
+            err.print(
+                f"[red]aborted by the monitor:[/red] {escape(str(exc))}\n"
+                f"curves: {escape(str(out / 'joint.png'))}"
+            )
             raise typer.Exit(3) from exc
         except (ModelNotFound, SftDataError, JointDataError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
 
 

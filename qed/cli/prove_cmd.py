@@ -19,6 +19,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qed.cli.config import ConfigError, load_config
 
@@ -55,13 +56,13 @@ def prove_command(
     from qed.eval.prove import RunError
 
     if compare not in ("", "llm-only"):
-        err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{compare}'")
+        err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{escape(compare)}'")
         raise typer.Exit(2)
     try:
         cfg = load_config(list(overrides or []))
         theorems = load_benchmark(benchmark, split=split or None)
     except (ConfigError, BenchmarkError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     theorems = theorems[:limit] if limit > 0 else theorems
     root = Path(cfg.search.runs_dir) / (name or f"prove_{Path(benchmark).name.removesuffix('.jsonl')}")
@@ -69,9 +70,9 @@ def prove_command(
         summaries = search(cfg, theorems, root, compare=bool(compare), benchmark=benchmark,
                            stop_after=stop_after or None)
     except (BuildError, ConfigError, RunError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if not summaries:
-        err.print(f"stopped after {stop_after} theorems; rerun the command to resume")
+        err.print(f"stopped after {stop_after} theorems; rerun the command to resume", markup=False)
         raise typer.Exit(3)
-    console.print(f"wrote {root}")
+    console.print(f"wrote {root}", markup=False)

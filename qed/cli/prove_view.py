@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,21 +55,23 @@ def progress_run(label: str, theorems, prover, root: Path, stop_after: int | Non
 
 
 def summary_table(title: str, s: dict) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    """The per-category table of a run's summary; ``title`` and category names are shown as plain text."""
+    table = Table(title=escape(title), box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("category", "proved", "tried", "rate", "95% CI", "unsupp.", "crashed"):
         table.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
 
-    def row(name: str, r: dict) -> None:
+    def row(name: str, r: dict, *, markup: bool = False) -> None:
         rate = "-" if r["rate"] is None else f"{100 * r['rate']:.1f}%"
         ci = f"{100 * r['ci95'][0]:.1f}–{100 * r['ci95'][1]:.1f}%"
         crashed = r.get("errors", r.get("infrastructure_errors", ""))
         table.add_row(
-            name, str(r["proved"]), str(r["attempted"]), rate, ci, str(r["unsupported"]), str(crashed)
+            name if markup else escape(name), str(r["proved"]), str(r["attempted"]), rate, ci,
+            str(r["unsupported"]), str(crashed),
         )
 
     for cat, r in s["categories"].items():
         row(cat, r)
-    row("[bold]all", s)
+    row("[bold]all", s, markup=True)
     return table
 
 
@@ -88,10 +91,10 @@ def print_compare(table: dict) -> None:
     t = Table(title="comparison at the same budget")
     t.add_column("category")
     for arm in table:
-        t.add_column(arm, justify="right")
+        t.add_column(escape(arm), justify="right")
     cats = sorted({c for v in table.values() for c in v["categories"]})
     for cat in cats:
-        t.add_row(cat, *(_pct(v["categories"].get(cat)) for v in table.values()))
+        t.add_row(escape(cat), *(_pct(v["categories"].get(cat)) for v in table.values()))
     t.add_row("[bold]all", *(f"{_pct(v['rate'])} ({v['proved']}/{v['attempted']})" for v in table.values()))
     t.add_row("only this arm", *(str(len(v["only_this_arm"])) for v in table.values()))
     console.print(t)

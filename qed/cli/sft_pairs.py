@@ -16,6 +16,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qed.cli.tracing import generated_theorems as _generated_theorems
@@ -50,7 +51,7 @@ def sft_pairs(
     from qed.env.sandbox.env import SandboxEnv
 
     if theorems is not None and not theorems.exists():
-        err.print(f"[red]error:[/red] {theorems}: no such file "
+        err.print(f"[red]error:[/red] {escape(str(theorems))}: no such file "
                   "(make one with `qed sandbox generate --out ...`)")
         raise typer.Exit(2)
     source = _file_theorems(theorems) if theorems is not None else _generated_theorems(n, seed, difficulty)
@@ -69,6 +70,6 @@ def sft_pairs(
     with atomic_path(out) as tmp:
         count = write_pairs(pairs, tmp)
     console.print(f"wrote {count} pairs from {len({p.theorem for p in pairs})} theorems to {out} "
-                  f"({len(failed)} proofs failed to trace)")
+                  f"({len(failed)} proofs failed to trace)", markup=False)
     for f in failed[:10]:
-        console.print(f"  [yellow]failed:[/yellow] {f}")
+        console.print(f"  [yellow]failed:[/yellow] {escape(str(f))}")

@@ -74,7 +74,7 @@ def generate(dest: Path, *, n: int, seed: int, families: Sequence[str] = (), dif
             if item.row is not None:
                 fh.write(json.dumps(item.row, ensure_ascii=False) + "\n")
                 rows += 1
-    out.print(f"wrote {rows} verified theorems to {dest}")
+    out.print(f"wrote {rows} verified theorems to {dest}", markup=False)
     return rows
 
 
@@ -92,7 +92,7 @@ def trace(theorems: Path, dest: Path) -> int:
     with atomic_path(dest) as tmp:
         count = write_pairs(pairs, tmp)
     out.print(f"wrote {count} pairs from {len({p.theorem for p in pairs})} theorems to {dest} "
-              f"({failed} proofs failed to trace)")
+              f"({failed} proofs failed to trace)", markup=False)
     return count
 
 
@@ -136,7 +136,7 @@ def init_model(dest: Path, *, size: str, seed: int = 0, corpus: Path | None = No
     model = init(spec, tok, seed=seed)
     save_model(model, tok, dest)
     n_params = sum(p.numel() for p in model.parameters())
-    out.print(f"wrote {size} model ({n_params:,} parameters, vocabulary {len(tok)}) to {dest}")
+    out.print(f"wrote {size} model ({n_params:,} parameters, vocabulary {len(tok)}) to {dest}", markup=False)
     return dest
 
 
@@ -146,7 +146,7 @@ def merge(base: Path, adapter: Path, dest: Path) -> Path:
 
     quiet_transformers()
     merge_adapter(base, adapter, dest)
-    out.print(f"wrote merged model to {dest}")
+    out.print(f"wrote merged model to {dest}", markup=False)
     return dest
 
 
@@ -164,9 +164,11 @@ def sft(pairs: Path, base: Path, run: Path, settings) -> object:
         def progress(step: int, total: int, row: dict) -> None:
             bar.update(task, completed=step, total=total, info=f"loss {row['loss']:.3f}")
 
-        result = run_sft(base, pairs, run, settings, progress=progress, log=err.print)
+        result = run_sft(base, pairs, run, settings, progress=progress,
+                         log=lambda line: err.print(line, markup=False, highlight=False))
     out.print(f"adapter: {result.adapter}  steps: {result.steps}  train pairs: {result.train_pairs}  "
-              f"validation pairs: {result.val_pairs}  final validation loss: {result.final_val_loss}")
+              f"validation pairs: {result.val_pairs}  final validation loss: {result.final_val_loss}",
+              markup=False)
     return result
 
 
