@@ -28,6 +28,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
@@ -49,6 +50,12 @@ from qed.cli.config import write_config
 from qed.cli.prove_view import print_compare, print_times, progress_run, summary_table
 from qed.core import Theorem
 from qed.data.rundir import atomic_path, atomic_write_json, atomic_write_text, is_done, mark_done
+from qed.train.settings import SftSettings
+
+if TYPE_CHECKING:  # the results of torch stages, imported lazily at run time
+    from qed.train.ebm import EbmTrainResult
+    from qed.train.joint import JointResult
+    from qed.train.sft import SftResult
 
 out = Console()
 err = Console(stderr=True)
@@ -150,7 +157,7 @@ def merge(base: Path, adapter: Path, dest: Path) -> Path:
     return dest
 
 
-def sft(pairs: Path, base: Path, run: Path, settings) -> object:
+def sft(pairs: Path, base: Path, run: Path, settings: SftSettings) -> SftResult:
     """LoRA SFT of ``base`` on ``pairs`` into ``run`` (``qed.train.sft.run_sft``; resumable)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -236,7 +243,7 @@ def search(cfg: DictConfig, theorems: Sequence[Theorem], root: Path, *, benchmar
 # ---- value and embeddings ----------------------------------------------------------------
 
 
-def embed_and_train_ebm(cfg: DictConfig, trajectories: Path, it_dir: Path):
+def embed_and_train_ebm(cfg: DictConfig, trajectories: Path, it_dir: Path) -> EbmTrainResult:
     """Embed the trajectories' states with the configured encoder (cached in ``it_dir/embeddings``)
     and train the decoupled energy head into ``it_dir/ebm`` (resumable; DONE last)."""
     from qed.cli.schema_from import settings
@@ -282,7 +289,7 @@ def evaluate_embeddings(cfg: DictConfig, trajectories: Path, it_dir: Path, *, ts
 # ---- joint training and the report --------------------------------------------------------
 
 
-def joint(cfg: DictConfig, base: Path, pairs: Path, trajectories: Path, run: Path):
+def joint(cfg: DictConfig, base: Path, pairs: Path, trajectories: Path, run: Path) -> JointResult:
     """Joint training (SFT + InfoNCE through one LoRA) of ``base`` into ``run`` (resumable; DONE last)."""
     import torch
 
