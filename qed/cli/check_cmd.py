@@ -7,11 +7,30 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from qed.core import EnvCrashed, StatementError, Theorem
 from qed.env.check import CheckResult, ScriptError, check_proof, split_statement
 
-_DECL = re.compile(r"^(theorem|lemma|example)\b", re.MULTILINE)
+
+def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file.
+
+    Block comments (``/- … -/``, ``/-- … -/``) are dropped, keeping line numbers; a
+    declaration ends where the next top-level command (``def``, ``end``, ``namespace``,
+    another theorem …) starts, and modifiers (``private``, ``@[simp]``) are dropped; see
+    ``qed.env.sandbox.fidelity.declarations``.
+    """
+    from qed.env.sandbox.fidelity import declarations
+
+    decls = declarations(text)
+    if not decls:
+        return _blank_comments(text), []
+    header = "\n".join(_blank_comments(text).split("\n")[: decls[0][0] - 1])
+    if header:
+        header += "\n"
+    return header, [(line, decl) for line, _, decl in decls]
 
 
 _BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
@@ -22,23 +41,6 @@ def _blank_comments(text: str) -> str:
     return _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
 
-def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file.
-
-    Block comments (``/- … -/``, ``/-- … -/``) are dropped, keeping line numbers.
-    """
-    text = _blank_comments(text)
-    starts = [m.start() for m in _DECL.finditer(text)]
-    if not starts:
-        return text, []
-    header = text[: starts[0]]
-    decls = []
-    for i, s in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        decls.append((text.count("\n", 0, s) + 1, text[s:end]))
-    return header, decls
-
-
 def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
     """Exit code: 0 all proofs check, 1 some failed, 2 unusable input or environment."""
     from qed.cli.build import BuildError, build_env
@@ -46,16 +48,18 @@ def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[red]error:[/red] cannot read {file}: {exc}")
+        err.print(f"[red]error:[/red] cannot read {escape(str(file))}: {escape(str(exc))}")
         return 2
     header, decls = split_lean_file(text)
     if not decls:
-        err.print(f"[red]error:[/red] {file}: no 'theorem', 'lemma' or 'example' declaration found")
+        err.print(
+            f"[red]error:[/red] {escape(str(file))}: no 'theorem', 'lemma' or 'example' declaration found"
+        )
         return 2
     try:
         return _check_all(build_env, header, decls, cfg, out, err)
     except BuildError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
 
 
@@ -75,28 +79,60 @@ def _check_all(
                 first = line + statement.count("\n")
                 result = check_proof(env, Theorem(name, statement, header=header), proof, first_line=first)
             except (StatementError, ScriptError) as exc:
-                out.print(f"[red]✗[/red] {name} (line {line}): {exc}")
+                out.print(f"[red]✗[/red] {escape(name)} (line {line}): {escape(str(exc))}")
                 failed += 1
                 continue
             except EnvCrashed as exc:
-                err.print(f"[red]environment crashed[/red] on {name}: {exc}")
+                err.print(f"[red]environment crashed[/red] on {escape(name)}: {escape(str(exc))}")
                 return 2
             failed += not result.ok
-            _report(result, out)
+            _report(result, out, sandbox=cfg.env.get("kind") == "sandbox")
     total = len(decls)
     out.print(f"{total - failed}/{total} proofs check")
     return 1 if failed else 0
 
 
-def _report(result: CheckResult, out: Console) -> None:
+def _message_lines(message: str, goal: str) -> list[str]:
+    """The message's lines, without a trailing copy of the goal (printed after it)."""
+    lines = message.splitlines() or [""]
+    first_goal = goal.splitlines()[0] if goal.strip() else None
+    if first_goal is not None and first_goal in lines[1:]:
+        lines = lines[: lines.index(first_goal, 1)]
+    return lines
+
+
+def _sandbox_hint(tactic: str, message: str) -> str | None:
+    """A line naming what the sandbox lacks, for an unknown tactic or lemma."""
+    from qed.env.sandbox.fidelity import UNKNOWN_LEMMA, UNKNOWN_TACTIC, classify
+
+    if "lemma table" in message or "does not implement" in message:
+        return None  # the message says it already
+    kind, cause = classify(tactic, message)
+    if kind == UNKNOWN_TACTIC:
+        return f"{cause.removeprefix('unknown tactic ')} is a tactic the sandbox does not implement"
+    if kind == UNKNOWN_LEMMA:
+        name = cause.removeprefix("unknown lemma ")
+        return f"{name} is not in the sandbox's lemma table"
+    return None
+
+
+def _report(result: CheckResult, out: Console, *, sandbox: bool = False) -> None:
     if result.ok:
-        out.print(f"[green]✓[/green] {result.theorem} ({result.steps} tactics)")
+        out.print(Text.assemble(("✓", "green"), f" {result.theorem} ({result.steps} tactics)"))
         return
     f = result.failure
     assert f is not None
-    out.print(f"[red]✗[/red] {result.theorem}: line {f.line}: [bold]{f.tactic or '(end of proof)'}[/bold]")
-    for m in f.message.splitlines()[:1] or [""]:
-        out.print(f"  {m}", markup=False)
+    out.print(
+        Text.assemble(
+            ("✗", "red"), f" {result.theorem}: line {f.line}: ", (f.tactic or "(end of proof)", "bold")
+        ),
+        soft_wrap=True,
+    )
+    for m in _message_lines(f.message, f.goal):
+        out.print(f"  {m}", markup=False, highlight=False, soft_wrap=True)
+    hint = _sandbox_hint(f.tactic, f.message) if sandbox else None
+    if hint:
+        out.print(f"  ({hint})", markup=False, highlight=False, soft_wrap=True)
     if f.goal:
         out.print("  goal:", markup=False)
         for g in f.goal.splitlines():

@@ -28,6 +28,7 @@ from pathlib import Path
 import typer
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -134,12 +135,14 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         trainer, levels = build_trainer(lc)
         data = _load_images(lc)
     except (typer.BadParameter, FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     out = Path(lc.out) / f"{data.name}_{lc.method}"
     out.mkdir(parents=True, exist_ok=True)
     if is_done(out):
-        console.print(f"{out} is complete: {(out / 'metrics.json').read_text(encoding='utf-8')}")
+        console.print(
+            f"{out} is complete: {(out / 'metrics.json').read_text(encoding='utf-8')}", markup=False
+        )
         return
     atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(lc))
     torch.manual_seed(lc.seed)
@@ -152,7 +155,7 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         lines = (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines[: extra.get("epoch", 0)]]
         atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-        console.print(f"resuming {out} after epoch {len(rows)}")
+        console.print(f"resuming {out} after epoch {len(rows)}", markup=False)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     gen = torch.Generator().manual_seed(lc.seed + len(rows))
     n = len(data.train_y)
@@ -160,7 +163,8 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
     started = time.perf_counter()
     with _progress() as bar:
         task = bar.add_task(
-            f"{lc.method} {data.name}", total=tc.epochs * batches, info="", completed=len(rows) * batches
+            escape(f"{lc.method} {data.name}"), total=tc.epochs * batches, info="",
+            completed=len(rows) * batches
         )
         for epoch in range(len(rows) + 1, tc.epochs + 1):
             perm = torch.randperm(n, generator=gen)
@@ -207,11 +211,11 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
 
 
 def _table(title: str, values: dict) -> Table:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in values.items():
-        table.add_row(k, f"{v:.3f}" if isinstance(v, float) else str(v))
+        table.add_row(escape(k), escape(f"{v:.3f}" if isinstance(v, float) else str(v)))
     return table
 
 
@@ -289,7 +293,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
         cfg.langevin.seed,
     )
     with _progress() as bar:
-        task = bar.add_task(f"tactic energy ({t.method})", total=t.train_steps, info="")
+        task = bar.add_task(escape(f"tactic energy ({t.method})"), total=t.train_steps, info="")
 
         def tick(step: int, m: dict) -> None:
             bar.update(task, advance=1, info=f"loss {m['loss']:.4f}")
@@ -297,7 +301,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
         try:
             model = train_tactic_energy(pairs, encoder, t.dim, settings, on_step=tick)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
     library = TacticLibrary.build([tac for _, tac in pairs], encoder)
     save_tactic_run(out, model, library, enc_meta)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qed.cli.config import ConfigError, load_config, to_yaml
 
@@ -25,7 +26,7 @@ def _config(overrides: list[str] | None):
     try:
         return load_config(overrides)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 

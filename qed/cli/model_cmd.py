@@ -14,6 +14,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from qed.cli.build import quiet_transformers
 
@@ -36,12 +38,12 @@ def init(
     from qed.cli.stages import StageError, init_model
 
     if corpus is not None and not corpus.exists():
-        err.print(f"[red]error:[/red] corpus {corpus} does not exist")
+        err.print(f"[red]error:[/red] corpus {escape(str(corpus))} does not exist")
         raise typer.Exit(2)
     try:
         init_model(out, size=size, seed=seed, corpus=corpus)
     except StageError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -58,8 +60,15 @@ def merge(
     try:
         merge_stage(model, adapter, out)
     except ModelNotFound as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+
+
+def _start_failure(message: str) -> typer.Exit:
+    """Print ``error: message`` as one plain line on stderr; the exit (code 2) to raise."""
+    line = " ".join(message.split())
+    err.print(Text.assemble(("error:", "red"), " ", line), soft_wrap=True, highlight=False)
+    return typer.Exit(2)
 
 
 def serve_command(
@@ -71,20 +80,59 @@ def serve_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
     dtype: str = typer.Option("auto", "--dtype", help="auto, float32, bfloat16, float16."),
     layer: int = typer.Option(-1, "--layer", help="Hidden layer pooled for /v1/embeddings (-1: last)."),
+    max_request_tokens: int = typer.Option(
+        None, "--max-request-tokens", help="Most tokens one completion request may ask for "
+        "(prompts x n x max_tokens); default in ServeOptions."),
+    max_request_mb: int = typer.Option(
+        None, "--max-request-mb", help="Estimated memory one completion request may need (MiB)."),
+    max_batch_mb: int = typer.Option(
+        None, "--max-batch-mb", help="Estimated memory one batched model call may need (MiB)."),
 ) -> None:
-    """Serve a model over an OpenAI-compatible API: /v1/completions, /v1/embeddings, /v1/models, /health."""
-    from qed.policy.models import ModelNotFound, load_model
-    from qed.serve.app import Engine, ServeOptions, create_app, serve
+    """Serve a model over an OpenAI-compatible API: /v1/completions, /v1/embeddings, /v1/models, /health.
 
-    quiet_transformers()
+    Start-up failures (missing or unreadable model files, a bad or busy port) print one line
+    and exit 2. Limits and guarantees: docs/reliability.md.
+    """
+    from qed.policy.models import ModelNotFound, load_model
+    from qed.serve.app import Engine, MiB, ServeOptions, ServeStartError, bind, create_app, serve
+
+    limits = {k: v for k, v in (("max_request_tokens", max_request_tokens),
+                                ("max_request_bytes", max_request_mb and max_request_mb * MiB),
+                                ("max_batch_bytes", max_batch_mb and max_batch_mb * MiB)) if v is not None}
     try:
-        m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
-    except ModelNotFound as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    app = create_app(Engine(m, tok, ServeOptions(served_name=served_name), layer=layer))
-    err.print(f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on http://{host}:{port}")
-    serve(app, host=host, port=port)
+        defaults = ServeOptions()
+        if "max_request_bytes" in limits and "max_batch_bytes" not in limits:
+            limits["max_batch_bytes"] = max(defaults.max_batch_bytes, limits["max_request_bytes"])
+        options = ServeOptions(served_name=served_name, **limits)
+    except ValueError as exc:
+        raise _start_failure(str(exc)) from None
+    try:
+        sock = bind(host, port)  # before the (slow) model load: a busy port fails at once
+    except ServeStartError as exc:
+        raise _start_failure(str(exc)) from None
+    with sock:
+        quiet_transformers()
+        try:
+            m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
+        except ModelNotFound as exc:
+            raise _start_failure(str(exc)) from None
+        except Exception as exc:  # truncated weights, broken config or tokenizer: say so in one line
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise _start_failure(f"cannot load the model in {model}"
+                                 f"{' with adapter ' + str(adapter) if adapter else ''}: "
+                                 f"{type(exc).__name__}: {first}") from None
+        try:
+            engine = Engine(m, tok, options, layer=layer)
+        except ValueError as exc:
+            raise _start_failure(str(exc)) from None
+        app = create_app(engine)
+        bound = sock.getsockname()[1]
+        err.print(
+            f"serving {model}{' + ' + str(adapter) if adapter else ''} as {served_name!r} on "
+            f"http://{host}:{bound}",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+        serve(app, host=host, port=bound, sock=sock)
 
 
 def sft_command(
@@ -116,12 +164,12 @@ def sft_command(
     try:
         result = sft_stage(data, model, out, settings)
     except (ModelNotFound, SftDataError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     em = result.exact_match
     for when in ("before", "after"):
         if when in em:
             console.print(f"exact match {when}: top-1 {em[when]['top1']:.3f}  top-8 {em[when]['top8']:.3f} "
                           f"({em[when]['states']} validation states, {em[when]['n']} samples)")
-    console.print(f"loss curve: {out / 'loss.png'}")
+    console.print(f"loss curve: {out / 'loss.png'}", markup=False)
 

@@ -1,4 +1,4 @@
-"""``qed sandbox coverage`` and ``qed sandbox generate``."""
+"""``qed sandbox coverage``, ``qed sandbox fidelity`` and ``qed sandbox generate``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 sandbox_app = typer.Typer(no_args_is_help=True)
@@ -63,11 +64,14 @@ def generate(
                 if item.index % 500 == 0:
                     fh.flush()
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
-    console.print(f"wrote {written} verified theorems to {out} ({len(failures)} drafts failed verification)")
+    console.print(
+        f"wrote {written} verified theorems to {out} ({len(failures)} drafts failed verification)",
+        markup=False,
+    )
     for f in failures[:10]:
-        console.print(f"  [yellow]failed:[/yellow] {f}", markup=True)
+        console.print(f"  [yellow]failed:[/yellow] {escape(f)}")
     raise typer.Exit(1 if failures else 0)
 
 
@@ -108,3 +112,36 @@ def coverage(
     from qed.cli.coverage_view import show_coverage
 
     raise typer.Exit(show_coverage(benchmark, examples=examples, json_out=json_out, out=console, err=err))
+
+
+@sandbox_app.command()
+def fidelity(
+    file: Path = typer.Argument(
+        ..., help="JSONL of real Lean proofs: 'full_proof', or 'proof' (+ 'header', 'preamble'), "
+        "or 'formal_statement' + 'proof'."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    records: bool = typer.Option(False, "--records", help="With --json: every record's outcome too."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Only the first N usable records."),
+    timeout: float = typer.Option(
+        20.0, "--timeout", min=0.001, help="Seconds for a whole proof (its tactics together)."
+    ),
+    tactic_timeout: float = typer.Option(5.0, "--tactic-timeout", min=0.001, help="Seconds per tactic."),
+    top: int = typer.Option(30, "--top", min=1, help="Groups shown per table."),
+) -> None:
+    """How many real proofs the sandbox replays, and for the rest the first failing step by cause."""
+    from qed.cli.fidelity_view import run_fidelity
+
+    raise typer.Exit(
+        run_fidelity(
+            file,
+            json_out=json_out,
+            records=records,
+            limit=limit,
+            tactic_timeout_s=tactic_timeout,
+            proof_timeout_s=timeout,
+            top=top,
+            out=console,
+            err=err,
+        )
+    )

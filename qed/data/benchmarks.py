@@ -67,7 +67,9 @@ def load_goals(path: Path) -> dict[str, str]:
 def load_benchmark(spec: str | Path, *, split: str | None = None, goals: Path | None = None) -> list[Theorem]:
     """Load theorems from a miniF2F-schema JSONL file (path or shipped name).
 
-    ``split`` keeps only rows with that ``split`` value. Recorded initial goals come from
+    ``split`` keeps only rows with that ``split`` value. A name that occurs in several
+    splits of the file is keyed by split (``"valid/exercise_1_2"``); a name repeated within
+    one split is an error. Recorded initial goals come from
     ``goals`` or, if absent, from a ``<stem>_goals.jsonl`` file beside the benchmark.
     Raises ``BenchmarkError`` naming the file and line of any malformed row.
     """
@@ -76,13 +78,20 @@ def load_benchmark(spec: str | Path, *, split: str | None = None, goals: Path | 
     recorded = load_goals(companion) if companion.exists() else {}
     theorems: list[Theorem] = []
     seen: set[str] = set()
-    for lineno, row in _read_jsonl(path):
+    rows = list(_read_jsonl(path))
+    splits_of: dict[str, set[str]] = {}
+    for lineno, row in rows:
         missing = [k for k in REQUIRED if not isinstance(row.get(k), str)]
         if missing:
             raise BenchmarkError(f"{path}:{lineno}: missing or non-string field(s) {', '.join(missing)}")
+        splits_of.setdefault(row["name"], set()).add(row.get("split") or "")
+    for lineno, row in rows:
         if split is not None and row.get("split") != split:
             continue
         name = row["name"]
+        if len(splits_of[name]) > 1:
+            # the same name in several splits (ProofNet reuses exercise numbers): key by split
+            name = f"{row.get('split') or ''}/{name}"
         if name in seen:
             raise BenchmarkError(f"{path}:{lineno}: duplicate theorem name '{name}'")
         seen.add(name)

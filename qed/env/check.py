@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from qed.core import Env, Goals, ProofState, Proved, TacticError, TacticTimeout, Theorem
 
 _BULLET = re.compile(r"^([·.])(?:\s+|$)")
+_COMMENT = re.compile(r"/-.*?-/|--[^\n]*", re.DOTALL)
+_OPEN, _CLOSE = "([{⟨", ")]}⟩"
 
 
 @dataclass(frozen=True)
@@ -84,17 +86,44 @@ def split_statement(text: str) -> tuple[str, str]:
     return text[: m.end()], text[m.end() :]
 
 
+def blank_comments(text: str) -> str:
+    """``--`` and ``/- … -/`` comments blanked out; newlines (so line numbers) are kept."""
+    return _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _depth(text: str) -> int:
+    depth = 0
+    for c in text:
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+    return depth
+
+
+def _continues(parts: list[str], indent: int, nxt_indent: int, nxt_text: str) -> bool:
+    """Whether the next line belongs to the tactic in ``parts`` (started at ``indent``):
+    indented deeper; inside an open bracket; or, at the same indentation, a line that
+    starts with ``<;>``, an alternative ``|`` or a closing bracket, or follows a line
+    ending in ``<;>`` (Lean reads the tactic on in each case)."""
+    if nxt_indent > indent or _depth("\n".join(parts)) > 0:
+        return True
+    if nxt_indent < indent:
+        return False
+    return nxt_text.startswith(("<;>", "|")) or nxt_text[0] in _CLOSE or parts[-1].rstrip().endswith("<;>")
+
+
 def parse_script(proof: str, first_line: int = 1) -> Block:
     """Parse proof text (the part after ``:= by``) into a ``Block``.
 
-    Tactics on the ``by`` line itself are allowed (``:= by norm_num``). Raises
-    ``ScriptError`` for a bullet with no tactic.
+    Tactics on the ``by`` line itself are allowed (``:= by norm_num``). Comments are
+    dropped. Raises ``ScriptError`` for a bullet with no tactic.
     """
-    lines = [(first_line + i, raw) for i, raw in enumerate(proof.split("\n"))]
+    lines = [(first_line + i, raw) for i, raw in enumerate(blank_comments(proof).split("\n"))]
     entries: list[tuple[int, int, str]] = []  # (line, indent, text)
     for lineno, raw in lines:
         stripped = raw.strip()
-        if not stripped or stripped.startswith("--"):
+        if not stripped:
             continue
         indent = len(raw) - len(raw.lstrip(" "))
         entries.append((lineno, indent, raw.rstrip()))
@@ -121,21 +150,42 @@ def _parse_block(entries: list[tuple[int, int, str]], start_line: int) -> tuple[
         if m:
             content_col = indent + m.end()
             inner = [(lineno, content_col, " " * content_col + text[m.end() :])]
+            if not text[m.end() :].strip():
+                # ``·`` alone on its line: the block is the lines indented deeper below it
+                if j >= len(entries) or entries[j][1] <= indent:
+                    raise ScriptError(f"line {lineno}: empty bullet")
+                content_col = entries[j][1]
+                inner = []
             while j < len(entries) and entries[j][1] >= content_col:
                 inner.append(entries[j])
                 j += 1
-            if not text[m.end() :].strip():
-                raise ScriptError(f"line {lineno}: empty bullet")
             sub, _ = _parse_block(inner, lineno)
             items.append(Block(sub.items, lineno))
         else:
             parts = [text]
-            while j < len(entries) and entries[j][1] > indent:
+            while j < len(entries) and _continues(parts, indent, entries[j][1], entries[j][2].strip()):
                 parts.append(entries[j][2][indent:] if entries[j][1] >= indent else entries[j][2].strip())
                 j += 1
             items.append(Step(lineno, "\n".join(parts)))
         i = j
     return Block(tuple(items), start_line), entries[i:]
+
+
+_EACH = re.compile(r"^(all_goals|any_goals)\s+")
+_CASE = re.compile(r"^case'?\s+([^\s=]+)")
+
+
+def _case_offset(tactic: str, goals) -> int:
+    """For ``case tag … => …``, the offset of the goal ``tag`` names among ``goals`` (Lean
+    selects it among all goals; a tag matches exactly or as a ``.``-suffix); else 0."""
+    m = _CASE.match(tactic)
+    if m is None or m.group(1) == "_":
+        return 0
+    tag = m.group(1)
+    for k, g in enumerate(goals):
+        if g.tag == tag or (g.tag or "").endswith("." + tag):
+            return k
+    return 0
 
 
 def check_proof(env: Env, theorem: Theorem, proof: str, *, first_line: int = 1) -> CheckResult:
@@ -181,17 +231,54 @@ class _Runner:
                     return state, count, Failure(item.line, "·", "unsolved goals", goal)
                 count += len(state.goals) - before
                 continue
-            goal_text = state.goals[lo].text
-            before = len(state.goals)
-            outcome = self.env.apply(state, lo, item.tactic)
-            self.steps += 1
-            match outcome:
-                case Goals(state=new) | Proved(state=new):
-                    self.trace.append(TraceStep(goal_text, state.text, item.tactic))
-                    state = new
-                    count += len(state.goals) - before
-                case TacticError(message=msg):
-                    return state, count, Failure(item.line, item.tactic, msg, goal_text)
-                case TacticTimeout(seconds=s):
-                    return state, count, Failure(item.line, item.tactic, f"timeout after {s:g} s", goal_text)
+            m = _EACH.match(item.tactic)
+            if m:
+                state, count, failure = self._each(item, m.group(1), item.tactic[m.end() :], state, lo, count)
+                if failure is not None:
+                    return state, count, failure
+                continue
+            at = lo + _case_offset(item.tactic, state.goals[lo : lo + count])
+            state, delta, failure = self._apply(item, item.tactic, state, at)
+            if failure is not None:
+                return state, count, failure
+            count += delta
         return state, count, None
+
+    def _apply(self, item: Step, tactic: str, state: ProofState, at: int):
+        """Apply ``tactic`` to goal ``at``: (new state, change in goal count, failure)."""
+        goal_text = state.goals[at].text
+        before = len(state.goals)
+        outcome = self.env.apply(state, at, tactic)
+        self.steps += 1
+        match outcome:
+            case Goals(state=new) | Proved(state=new):
+                self.trace.append(TraceStep(goal_text, state.text, tactic))
+                return new, len(new.goals) - before, None
+            case TacticError(message=msg):
+                return state, 0, Failure(item.line, item.tactic, msg, goal_text)
+            case TacticTimeout(seconds=s):
+                return state, 0, Failure(item.line, item.tactic, f"timeout after {s:g} s", goal_text)
+        raise TypeError(f"unexpected outcome {outcome!r}")
+
+    def _each(self, item: Step, kind: str, body: str, state: ProofState, lo: int, count: int):
+        """``all_goals t`` / ``any_goals t`` over the block's goals, as Lean runs them: every
+        goal of the window in turn (``all_goals`` fails on the first failure, ``any_goals``
+        only when ``t`` failed on every goal)."""
+        at, end, succeeded = lo, lo + count, 0
+        last: Failure | None = None
+        while at < end:
+            new_state, delta, failure = self._apply(item, body, state, at)
+            if failure is not None:
+                if kind == "all_goals":
+                    return state, end - lo, failure
+                last = failure
+                at += 1
+                continue
+            succeeded += 1
+            state = new_state
+            at += 1 + delta
+            end += delta
+        if kind == "any_goals" and not succeeded and last is not None:
+            return state, end - lo, Failure(item.line, item.tactic, "any_goals failed on every goal: "
+                                            + last.message, last.goal)
+        return state, end - lo, None

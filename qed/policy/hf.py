@@ -11,11 +11,18 @@ the token that completed the stop string (or EOS); ``Candidate.logprob`` is thei
 ``Candidate.n_tokens`` their count. Identical tactics (after ``normalize_tactic``) are merged,
 keeping the most probable; candidates are sorted best first.
 
+Memory contract: sampling keeps only what it returns. The log-probability of each sampled
+token is taken step by step (one vocabulary-sized row per sequence alive at a time, never the
+logits of every step), and the KV cache is dropped as soon as a chunk is decoded.
+``sampling_bytes`` estimates the peak a call adds, so callers (the server) can refuse or split
+what would not fit; ``generate(max_batch_bytes=...)`` keeps each chunk within such a budget.
+
 Knows nothing about environments, search, the EBM or HTTP.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,9 +47,16 @@ class Completion:
         return float(sum(self.token_logprobs))
 
 
+GREEDY_BELOW = 1e-5
+
+
 @dataclass(frozen=True)
 class SamplingParams:
-    """How to sample: ``temperature`` 0 means greedy; ``seed`` fixes torch's RNG for the call."""
+    """How to sample: ``temperature`` 0 means greedy; ``seed`` fixes torch's RNG for the call.
+
+    A temperature below ``GREEDY_BELOW`` is greedy too (its limit): dividing float32 logits by
+    less can overflow to infinity, and sampling from that is undefined.
+    """
 
     n: int = 1
     temperature: float = 1.0
@@ -98,17 +112,109 @@ def _cut(tokenizer, ids: list[int], logprobs: list[float], stop: Sequence[str], 
     return Completion(text, tuple(ids[:end]), tuple(logprobs[:end]), finish)
 
 
-def _chunks(lengths: list[int], per_row: int, max_sequences: int, max_tokens: int) -> list[list[int]]:
-    """Prompt indices grouped shortest first, each group within the sequence and padded-token budgets."""
+def _model_config(model):
+    config = getattr(model, "config", None)
+    if config is None or not hasattr(config, "num_hidden_layers"):
+        config = model.get_base_model().config  # PEFT-wrapped
+    return config
+
+
+def sampling_bytes(model, prompts: int, n: int, prompt_tokens: int, new_tokens: int) -> int:
+    """Estimated peak bytes one ``generate`` chunk adds: ``prompts`` prompts of ``prompt_tokens``
+    (padded) tokens, ``n`` samples each, up to ``new_tokens`` new tokens.
+
+    Counts the KV cache of every sequence (keys and values, every layer, in the model's dtype),
+    the per-token bookkeeping (ids, mask, log-probs), eight vocabulary-sized float32 rows per
+    sequence for one decoding step (logits, log-softmax, sampling probabilities, top-p sort),
+    and one layer's activations of the prompt pass (run once per prompt). Deliberately
+    conservative; it is a budget, not a measurement.
+    """
+    cfg = _model_config(model)
+    heads = int(cfg.num_attention_heads)
+    kv_heads = int(getattr(cfg, "num_key_value_heads", None) or heads)
+    head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // heads)
+    elem = next(model.parameters()).element_size()
+    per_token = 2 * int(cfg.num_hidden_layers) * kv_heads * head_dim * elem + 24
+    step = 8 * int(cfg.vocab_size) * 4
+    width = 8 * int(cfg.hidden_size) + 4 * int(getattr(cfg, "intermediate_size", 0) or 0)
+    prefill = prompts * prompt_tokens * (width * 4 + heads * prompt_tokens * 4)
+    rows = prompts * n
+    return rows * ((prompt_tokens + new_tokens) * per_token + step) + prefill
+
+
+def _chunks(lengths: list[int], per_row: int, max_sequences: int, max_tokens: int,
+            fits=None) -> list[list[int]]:
+    """Prompt indices grouped shortest first, each group within the sequence and padded-token budgets
+    (and ``fits(n_prompts, width)``, when given)."""
     chunks: list[list[int]] = []
     cur: list[int] = []
     for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
         rows = (len(cur) + 1) * per_row
-        if cur and (rows > max_sequences or rows * lengths[i] > max_tokens):
+        if cur and (rows > max_sequences or rows * lengths[i] > max_tokens
+                    or (fits is not None and not fits(len(cur) + 1, lengths[i]))):
             chunks.append(cur)
             cur = []
         cur.append(i)
     return chunks + [cur] if cur else chunks
+
+
+class _StepLogprobs:
+    """The raw log-probability of each sampled token, taken one decoding step at a time.
+
+    Two hooks around ``model.generate``: the output head's forward hook keeps the log-softmax
+    of the newest position's raw logits (one row per sequence, replaced every step); the input
+    embedding's pre-hook sees the token sampled from it (the next step's input) and keeps only
+    that token's log-probability. Memory: one vocabulary-sized row per sequence plus one float
+    per sequence and step, instead of the full logits of every step. Hooks fire for every
+    forward pass of the model, so only those in the thread that made the recorder count (another
+    thread may be using the same model meanwhile).
+    """
+
+    def __init__(self, model):
+        self.thread = threading.get_ident()
+        self.pending = None  # (rows, vocab) log-softmax of the last step's raw logits
+        self.taken: list = []  # one (rows,) tensor per step: the sampled tokens' log-probs
+        head, embed = model.get_output_embeddings(), model.get_input_embeddings()
+        if head is None or embed is None:
+            raise ValueError("sampling needs a model with input and output embeddings")
+        self._handles = [
+            head.register_forward_hook(self._after_head),
+            embed.register_forward_pre_hook(self._before_embed, with_kwargs=True),
+        ]
+
+    def _after_head(self, _module, _args, output) -> None:
+        import torch
+
+        if threading.get_ident() != self.thread:
+            return
+        self.pending = torch.log_softmax(output[:, -1].float(), dim=-1)
+
+    def _before_embed(self, _module, args, kwargs) -> None:
+        if self.pending is None or threading.get_ident() != self.thread:
+            return
+        ids = args[0] if args else kwargs["input"]
+        self.taken.append(self.pending.gather(-1, ids[:, -1:]).squeeze(-1))
+        self.pending = None
+
+    def close(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def for_tokens(self, new):
+        """(rows, steps) log-probs of ``new`` (rows, steps), the generated ids."""
+        import torch
+
+        steps = new.shape[1]
+        cols = self.taken[:steps]
+        if len(cols) < steps and self.pending is not None:  # the last token: no step fed it back
+            cols.append(self.pending.gather(-1, new[:, len(cols):len(cols) + 1]).squeeze(-1))
+        self.pending, self.taken = None, []
+        if len(cols) != steps:
+            raise RuntimeError(f"recorded {len(cols)} log-prob steps for {steps} generated tokens")
+        if not cols:
+            return torch.zeros((new.shape[0], 0))
+        return torch.stack(cols, dim=1)
 
 
 def _shared_prefix_cache(model, ids, mask, copies: int):
@@ -129,34 +235,44 @@ def _shared_prefix_cache(model, ids, mask, copies: int):
     return cache
 
 
-def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *,
+def context_length(model, max_length: int | None = None) -> int:
+    """The longest sequence (prompt + completion) ``generate`` lets the model see."""
+    return max_length or getattr(_model_config(model), "max_position_embeddings", None) or 4096
+
+
+def encode_prompt(tokenizer, prompt: str | Sequence[int], keep: int) -> list[int]:
+    """Token ids of ``prompt`` (no special tokens), keeping its last ``keep``; ids pass through."""
+    if isinstance(prompt, str):
+        return tokenizer(prompt, add_special_tokens=False)["input_ids"][-keep:]
+    return list(prompt)[-keep:]
+
+
+def generate(model, tokenizer, prompts: Sequence[str | Sequence[int]], params: SamplingParams, *,
              max_batch_sequences: int = 256, max_batch_tokens: int = 16384,
-             max_length: int | None = None) -> list[list[Completion]]:
+             max_length: int | None = None, max_batch_bytes: int | None = None) -> list[list[Completion]]:
     """``params.n`` completions for each prompt, in prompt order.
 
-    Prompts are tokenized without special tokens, sorted by length (so little padding is
-    computed), left-padded, and run in chunks of at most ``max_batch_sequences`` sequences
-    (prompts x n) and ``max_batch_tokens`` padded prompt tokens (a single prompt may exceed
-    the latter). A prompt longer than ``max_length - max_new_tokens`` tokens keeps its end
+    Prompts (text, or token ids already encoded) are tokenized without special tokens, sorted
+    by length (so little padding is computed), left-padded, and run in chunks of at most
+    ``max_batch_sequences`` sequences (prompts x n), ``max_batch_tokens`` padded prompt tokens
+    and ``max_batch_bytes`` estimated bytes (``sampling_bytes``); a single prompt may exceed
+    the latter two. A prompt longer than ``max_length - max_new_tokens`` tokens keeps its end
     (where the state and the closing fence are).
     """
     import torch
 
     if not prompts:
         return []
-    limit = max_length or getattr(model.config, "max_position_embeddings", None) or 4096
-    keep = max(1, limit - params.max_new_tokens)
-    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"][-keep:] for p in prompts]
+    keep = max(1, context_length(model, max_length) - params.max_new_tokens)
+    encoded = [encode_prompt(tokenizer, p, keep) for p in prompts]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    sample = params.temperature > 0
+    sample = params.temperature >= GREEDY_BELOW
     n_gen = params.n if sample else 1  # greedy: one decode, repeated n times
     device = next(model.parameters()).device
     kwargs = dict(
         max_new_tokens=params.max_new_tokens,
         do_sample=sample,
         num_return_sequences=n_gen,
-        return_dict_in_generate=True,
-        output_logits=True,
         pad_token_id=pad_id,
         eos_token_id=tokenizer.eos_token_id,
     )
@@ -168,24 +284,34 @@ def generate(model, tokenizer, prompts: Sequence[str], params: SamplingParams, *
         kwargs.update(stop_strings=list(params.stop), tokenizer=tokenizer)
     if params.seed is not None:
         torch.manual_seed(params.seed)
+    fits = None
+    if max_batch_bytes is not None:
+        def fits(n_prompts: int, width: int) -> bool:
+            return sampling_bytes(model, n_prompts, n_gen, width, params.max_new_tokens) <= max_batch_bytes
     out: list[list[Completion]] = [[] for _ in encoded]
-    for members in _chunks([len(e) for e in encoded], n_gen, max_batch_sequences, max_batch_tokens):
+    for members in _chunks([len(e) for e in encoded], n_gen, max_batch_sequences, max_batch_tokens, fits):
         chunk = [encoded[i] for i in members]
         ids, mask = _left_pad(chunk, pad_id)
         ids, mask = ids.to(device), mask.to(device)
-        with torch.inference_mode():
-            cache = _shared_prefix_cache(model, ids, mask, n_gen)
-            if cache is not None:
-                ids, mask = ids.repeat_interleave(n_gen, 0), mask.repeat_interleave(n_gen, 0)
-                res = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache,
-                                     **{**kwargs, "num_return_sequences": 1})
-            else:
-                res = model.generate(input_ids=ids, attention_mask=mask, **kwargs)
-        new = res.sequences[:, ids.shape[1]:]
-        steps = torch.stack(res.logits, dim=1).float()  # (rows, steps, vocab), raw logits
-        logprobs = torch.log_softmax(steps, dim=-1).gather(-1, new[:, : steps.shape[1]].unsqueeze(-1))
-        logprobs = logprobs.squeeze(-1).cpu().tolist()
+        recorder = None
+        try:
+            with torch.inference_mode():
+                cache = _shared_prefix_cache(model, ids, mask, n_gen)
+                recorder = _StepLogprobs(model)
+                if cache is not None:
+                    ids, mask = ids.repeat_interleave(n_gen, 0), mask.repeat_interleave(n_gen, 0)
+                    sequences = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache,
+                                               **{**kwargs, "num_return_sequences": 1})
+                else:
+                    sequences = model.generate(input_ids=ids, attention_mask=mask, **kwargs)
+                del cache  # the grown KV cache: nothing of it is returned
+                new = sequences[:, ids.shape[1]:]
+                logprobs = recorder.for_tokens(new).cpu().tolist()
+        finally:
+            if recorder is not None:
+                recorder.close()
         new_ids = new.cpu().tolist()
+        del sequences, new, ids, mask
         for i, index in enumerate(members):
             rows = [r for r in range(i * n_gen, (i + 1) * n_gen) for _ in range(params.n // n_gen)]
             out[index] = [_cut(tokenizer, new_ids[r], logprobs[r], params.stop, tokenizer.eos_token_id,

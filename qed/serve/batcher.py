@@ -4,8 +4,10 @@ Owns the collection policy: the worker waits for a first item, then keeps collec
 ``window_s`` seconds or until ``max_items`` items are queued, groups the items by their key
 (items with different sampling parameters never share a call), and runs
 ``run(key, payloads) -> results`` once per group in ``executor`` (a single-thread executor
-keeps the model single-user). Each submitter awaits its own result; an exception in a
-group's call is delivered to every submitter of that group, and the worker keeps going.
+keeps the model single-user). Each submitter awaits its own result. When a group's call
+raises, every item of the group is run again on its own, so only the items that fail alone
+get the exception and the innocent ones sharing the call still get their results (callers
+validate items before submitting; this is the second line of defence). The worker keeps going.
 
 Knows nothing about models, HTTP or what keys and payloads mean.
 """
@@ -37,6 +39,7 @@ class Batcher:
         self._queue: asyncio.Queue[_Item] | None = None
         self._task: asyncio.Task | None = None
         self.calls = 0  # model calls made (for tests and benchmarks)
+        self.isolated = 0  # calls that failed with several items and were rerun item by item
 
     async def start(self) -> None:
         """Start the worker on the running loop."""
@@ -96,15 +99,22 @@ class Batcher:
                 live = [it for it in group if not it.future.done()]
                 if not live:
                     continue
-                try:
-                    self.calls += 1
-                    results = await loop.run_in_executor(self._executor, self._run, key,
-                                                         [it.payload for it in live])
-                except Exception as exc:  # delivered to the callers, the worker survives
-                    for it in live:
-                        if not it.future.done():
-                            it.future.set_exception(exc)
-                    continue
-                for it, res in zip(live, results, strict=True):
-                    if not it.future.done():
-                        it.future.set_result(res)
+                await self._run_group(loop, key, live)
+
+    async def _run_group(self, loop, key: Hashable, live: list[_Item]) -> None:
+        try:
+            self.calls += 1
+            results = await loop.run_in_executor(self._executor, self._run, key, [it.payload for it in live])
+        except Exception as exc:  # delivered to the callers, the worker survives
+            if len(live) == 1:
+                if not live[0].future.done():
+                    live[0].future.set_exception(exc)
+                return
+            self.isolated += 1
+            for it in live:  # find the culprit: each item alone
+                if not it.future.done():
+                    await self._run_group(loop, key, [it])
+            return
+        for it, res in zip(live, results, strict=True):
+            if not it.future.done():
+                it.future.set_result(res)

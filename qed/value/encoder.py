@@ -17,6 +17,7 @@ model and tokenizer (loading lives with the caller).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 
@@ -26,6 +27,21 @@ def pool(hidden, content_mask):
     total = (hidden * mask).sum(dim=1).float()
     count = mask.sum(dim=1).float().clamp(min=1.0)
     return total / count
+
+
+def _skip_logits(model) -> dict:
+    """``{"logits_to_keep": 1}`` when the model's forward takes it, else ``{}``.
+
+    Embeddings read hidden states only; without this the output head would compute a
+    vocabulary-sized row for every token of the batch (batch x length x ~150k floats on a real
+    vocabulary), the largest allocation of the call, for nothing.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        params = inspect.signature(type(base).forward).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"logits_to_keep": 1} if "logits_to_keep" in params else {}
 
 
 def content_mask(tokenizer, input_ids, attention_mask):
@@ -93,7 +109,7 @@ class HFEncoder:
                 continue
             with torch.inference_mode():
                 out = self.model(input_ids=ids, attention_mask=attn, output_hidden_states=True,
-                                 use_cache=False)
+                                 use_cache=False, **_skip_logits(self.model))
             rows.append(pool(out.hidden_states[self.layer], content_mask(self.tokenizer, ids, attn)).cpu())
         out = torch.empty((len(texts), rows[0].shape[1]), dtype=torch.float32)
         out[torch.tensor(order)] = torch.cat(rows, dim=0)

@@ -63,10 +63,11 @@ def test_coverage_command_prints_counts_and_reasons(tmp_path):
     r = runner.invoke(app, ["sandbox", "coverage", "minif2f_v1", "--json", str(out)])
     assert r.exit_code == 0, r.output
     assert "accepts" in r.output and "/488" in r.output
-    assert "Finset.sum" in r.output
     import json
 
     report = json.loads(out.read_text(encoding="utf-8"))
+    # the reasons shown are the report's (which ones remain changes as the sandbox grows)
+    assert all(rej["category"].split()[0] in r.output for rej in report["rejected"][:3])
     assert len(report["accepted"]) >= 240
     assert report["matched"] >= 0.9 * report["compared"]
 

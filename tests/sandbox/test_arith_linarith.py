@@ -46,6 +46,10 @@ def nlin(hyps: list[str], goal: str, hints: list[str] = ()) -> bool:  # type: ig
         (["(a : ℤ) + 3 = m"], "m ≥ 3"),
         (["a - b = 3"], "a - b > 2"),  # ℕ subtraction as an atom is fine when consistent
         (["x ≤ y"], "¬ (y < x)"),
+        (["0 < x ∧ x < 1"], "x < 2"),  # conjunctions are split (Linarith.splitConjunctions)
+        ([], "(a : ℝ) ≥ 0"),  # ↑a of a ℕ gets 0 ≤ ↑a (Mathlib's natToInt, any target type)
+        (["(a : ℝ) * x = 3", "x = 1"], "(a : ℝ) + x ≥ 1"),
+        (["x > 0 ∧ x + y + z = 1", "y > 0 ∧ (z > 0 ∧ z < 1)"], "0 < 1 - x"),
     ],
 )
 def test_linarith_proves(hyps: list[str], goal: str) -> None:
@@ -58,11 +62,11 @@ def test_linarith_proves(hyps: list[str], goal: str) -> None:
         (["x < 3"], "x < 2"),
         (["x ≤ y"], "x < y"),
         (["x ≠ 0"], "x > 0"),
-        (["0 < x ∧ x < 1"], "x < 2"),  # conjunctions are not split (as in Lean)
+        (["0 < x ∧ x < 1"], "x < 0"),  # split conjunctions give no contradiction
         (["x * y = 1"], "x ≠ 0"),  # needs nonlinear reasoning
         (["x ^ 2 = 4"], "x = 2"),
         (["a - b = 0"], "a ≤ b + 0 ∧ False"),
-        ([], "(a : ℝ) ≥ 0"),  # over ℝ, casts of ℕ get no nonnegativity fact
+        ([], "(a : ℝ) ≥ 0 ∧ True"),  # the nonneg fact for ↑a comes only from comparisons
         (["a - b < 3"], "a < b + 3"),  # truncated subtraction: a - b is opaque
         (["m < n"], "m + 2 ≤ n"),
         (["q > 0"], "x > 0"),  # hypotheses of another type do not help

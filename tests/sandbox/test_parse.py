@@ -34,6 +34,7 @@ from qed.env.sandbox.ast import (
     VarDecl,
 )
 from qed.env.sandbox.parse import ParseError, parse_prop, parse_statement, parse_term
+from qed.env.sandbox.printer import print_goal
 
 CTX = (
     VarDecl("x", REAL),
@@ -99,24 +100,29 @@ def test_unterminated_binder_names_where_it_opened():
     assert "opened at line 2, column 3" in info.value.message
 
 
-def test_abbrev_placeholder_is_rejected_with_reason():
+def test_answer_placeholder_is_an_opaque_constant_outside_the_context():
+    name, goal = parse_statement("noncomputable abbrev s : ℕ := sorry\n\ntheorem t (n : ℕ) : s = n + 1 := by")
+    assert name == "t"
+    assert goal.context == (VarDecl("n", NAT),)
+    assert print_goal(goal).text == "n : ℕ\n⊢ s = n + 1"
+    # a predicate answer is applied like a function to Prop
+    _, goal = parse_statement("abbrev P : ℝ → ℝ → Prop := sorry\ntheorem t (x : ℝ) : P x 1 := by")
+    assert print_goal(goal).text == "x : ℝ\n⊢ P x 1"
     with pytest.raises(StatementError) as info:
-        parse_statement("abbrev s : ℕ := sorry\ntheorem t : s = 1 := by")
-    assert "abbrev" in info.value.message
-    assert info.value.__cause__.category == "answer placeholder (abbrev)"
+        parse_statement("def f (n : ℕ) : ℕ := n + 1\ntheorem t : f 1 = 2 := by")
+    assert info.value.__cause__.category == "answer placeholder with parameters"
 
 
 @pytest.mark.parametrize(
     ("stmt", "category"),
     [
-        ("theorem t (n : ℕ) : ∑ k in Finset.range n, k = 0 := by", "Finset.sum (∑)"),
-        ("theorem t (z : ℂ) : z = z := by", "type ℂ"),
-        ("theorem t (x : ℝ) : Real.log x = 0 := by", "Real.log"),
-        ("theorem t : Nat.succ 1 = 2 := by", "Nat.succ"),
-        ("theorem t (x : ℝ) : Int.floor x = 0 := by", "Int.floor ⌊⌋"),
-        ("theorem t (x : ℝ) : x ^ (x : ℝ) = 1 := by", "real/integer exponents"),
-        ("theorem t : IsLeast {n : ℕ | 0 < n} 1 := by", "set-builder notation"),
-        ("theorem t (n : ℕ) : Even n := by", "Even/Odd"),
+        ("theorem t : ∑ k : Fin 3, (k : ℕ) = 3 := by", "type Fin"),
+        ("theorem t (z : ℂ) : z < 1 := by", "order on ℂ"),
+        ("theorem t (P : Polynomial ℝ) : P = P := by", "type Polynomial"),
+        ("theorem t (n : ℕ) : n ^ (2 : ℝ) = 1 := by", "real/integer exponents"),
+        ("theorem t (x : ℤ) : Int.floor x = 0 := by", "FloorRing ℤ"),
+        ("theorem t (x : ZMod 7) : 3 ∣ x := by", "divisibility on ℝ/ℚ"),
+        ("theorem t (x : ℝ) : Real.cosh x = 1 := by", "function Real.cosh"),
     ],
 )
 def test_unsupported_constructs_have_categories(stmt, category):
@@ -158,7 +164,7 @@ def test_power_exponent_is_nat_and_outside_unification():
     # The base joins the tree: (n ^ 2 : ℝ) casts n, not n ^ 2.
     assert parse_term("(n ^ 2 : ℝ)", CTX) == BinOp("^", Cast(n, REAL), num(2), REAL)
     with pytest.raises(ParseError, match="rpow"):
-        parse_prop("x ^ y = 1", CTX)
+        parse_prop("n ^ y = 1", CTX)
 
 
 def test_dvd_is_elaborated_like_an_application():

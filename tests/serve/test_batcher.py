@@ -43,3 +43,27 @@ def test_submit_before_start_is_an_error():
     b = Batcher(lambda k, p: p, ThreadPoolExecutor(1))
     with pytest.raises(RuntimeError, match="start"):
         asyncio.run(b.submit(None, 1))
+
+
+def test_a_failing_item_fails_alone_and_the_items_sharing_its_call_still_get_results():
+    calls: list[list[int]] = []
+
+    def run(_key, payloads):
+        calls.append(list(payloads))
+        if 13 in payloads:
+            raise ValueError("poisoned")
+        return [p * 10 for p in payloads]
+
+    async def main():
+        b = Batcher(run, ThreadPoolExecutor(1), window_s=0.05, max_items=100)
+        await b.start()
+        try:
+            out = await asyncio.gather(*(b.submit("k", p) for p in (1, 2, 13, 4)), return_exceptions=True)
+        finally:
+            await b.stop()
+        return out, b.isolated
+
+    out, isolated = asyncio.run(main())
+    assert out[:2] == [10, 20] and out[3] == 40
+    assert isinstance(out[2], ValueError)
+    assert calls[0] == [1, 2, 13, 4] and isolated == 1  # one shared call, then each item alone

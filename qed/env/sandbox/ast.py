@@ -50,7 +50,59 @@ class FunTy:
     cod: Ty
 
 
-Ty = Union[BaseTy, FunTy]
+@dataclass(frozen=True)
+class SetTy:
+    """``Set α``, ``Finset α`` or ``List α`` (``kind``), of elements of type ``elem``."""
+
+    kind: str  # "Set" | "Finset" | "List"
+    elem: Ty
+
+
+# Number types beyond ℕ ℤ ℚ ℝ (statement language of competition mathematics). ``ZMod n``
+# types are ``BaseTy("ZMod n")`` (see ``zmod``); their arithmetic is modular.
+CPLX = BaseTy("ℂ")
+NNREAL = BaseTy("NNReal")
+PNAT = BaseTy("ℕ+")
+
+
+def zmod(modulus_text: str) -> BaseTy:
+    """The type ``ZMod n``; ``modulus_text`` is ``n`` as Lean prints it (``31``, ``(11 ^ 2)``)."""
+    return BaseTy("ZMod " + modulus_text)
+
+
+def zmod_modulus(ty: object) -> int | None:
+    """``n`` for ``ZMod n`` with a literal (or literal-power) modulus, else ``None``."""
+    if not isinstance(ty, BaseTy) or not ty.name.startswith("ZMod "):
+        return None
+    text = ty.name[5:].strip("()").replace(" ", "")
+    try:
+        if "^" in text:
+            b, e = text.split("^", 1)
+            if int(b).bit_length() * int(e) > 1_000_000:
+                return None  # too large to work with: treated as an unknown modulus
+            return int(b) ** int(e)
+        return int(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class EquivTy:
+    """``dom ≃ cod`` (``Equiv dom cod``): ``σ.toFun``/``σ.invFun`` (``σ.1``/``σ.2``) are functions."""
+
+    dom: Ty
+    cod: Ty
+
+
+@dataclass(frozen=True)
+class ProdTy:
+    """``fst × snd``; a tuple ``(a, b, c)`` is ``App("Prod.mk", (a, App("Prod.mk", (b, c))))``."""
+
+    fst: Ty
+    snd: Ty
+
+
+Ty = Union[BaseTy, FunTy, SetTy, EquivTy, ProdTy]
 
 
 # ---- terms ---------------------------------------------------------------------------
@@ -102,7 +154,50 @@ class App:
     ty: Ty
 
 
-Term = Union[Num, Var, BinOp, Neg, Abs, Cast, App]
+@dataclass(frozen=True)
+class Lam:
+    """``fun var => body``; ``body`` is a term or (for predicates) a proposition.
+
+    ``ty`` is ``FunTy((vty,), body type)`` (``PROP`` for a predicate).
+    """
+
+    var: str
+    vty: Ty
+    body: object  # Term | Prop
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class BigOp:
+    """``∑ var ∈ dom, body`` (``op`` ``"∑"``) or ``∏`` (``Finset.sum``/``Finset.prod``)."""
+
+    op: str
+    var: str
+    vty: Ty
+    dom: Term
+    body: Term
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class SetOf:
+    """Set-builder notation ``{var | body}`` of type ``Set vty``."""
+
+    var: str
+    vty: Ty
+    body: object  # Prop
+    ty: Ty
+
+
+@dataclass(frozen=True)
+class Coll:
+    """A literal collection: ``{a, b, c}`` (``Set``/``Finset``, by ``ty``) or ``[a, b]`` (``List``)."""
+
+    elems: tuple[Term, ...]
+    ty: Ty
+
+
+Term = Union[Num, Var, BinOp, Neg, Abs, Cast, App, Lam, BigOp, SetOf, Coll]
 
 
 # ---- propositions --------------------------------------------------------------------
@@ -171,7 +266,43 @@ class Exists:
     bounded: bool = field(default=False, compare=False)
 
 
-Prop = Union[Bool_, Rel, Dvd, And, Or, Not, Imp, Iff, Forall, Exists]
+@dataclass(frozen=True)
+class Mem:
+    """``elem ∈ coll`` (``elem ∉ coll`` when ``negated``; Lean's ``¬a ∈ s`` prints so)."""
+
+    elem: Term
+    coll: Term
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Pred:
+    """A named predicate applied to terms: ``Nat.Prime p``, ``Even n``, ``IsLeast S x``."""
+
+    fn: str
+    args: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class ModEq:
+    """``a ≡ b [MOD n]`` (``kind`` ``"MOD"``, ℕ) or ``a ≡ b [ZMOD n]`` (``"ZMOD"``, ℤ)."""
+
+    kind: str
+    lhs: Term
+    rhs: Term
+    modulus: Term
+
+
+@dataclass(frozen=True)
+class ExistsUnique:
+    """``∃! var : ty, body``."""
+
+    var: str
+    ty: Ty
+    body: object  # Prop
+
+
+Prop = Union[Bool_, Rel, Dvd, And, Or, Not, Imp, Iff, Forall, Exists, Mem, Pred, ModEq, ExistsUnique]
 
 
 # ---- local context -------------------------------------------------------------------

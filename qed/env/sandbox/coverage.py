@@ -3,10 +3,12 @@ many of its printed initial goals match the goals Lean recorded.
 
 Owns ``coverage`` and the frozen ``CoverageReport``/``Rejection``. Each theorem's statement
 goes through ``parse.parse_statement``; a rejection is grouped by the category the parser
-attached (``"Finset.sum (∑)"``, ``"type ℂ"``, ``"Real.log"``, …; plain syntax or typing
-errors fall under ``"error: <message>"``). For accepted theorems with a recorded ``goal``
-(``Theorem.goal``, e.g. merged from ``minif2f_v1_goals.jsonl``), the printed goal is
-compared with it after collapsing runs of whitespace.
+attached (``"type Equiv"``, ``"set image/preimage"``, ``"order on ℂ"``, …; plain syntax or
+typing errors fall under ``"error: <message>"``; an unexpected exception in the parser is
+reported as ``"sandbox internal error: <exception>"`` instead of stopping the report). For
+accepted theorems with a recorded ``goal`` (``Theorem.goal``, e.g. merged from
+``minif2f_v1_goals.jsonl``), the printed goal is compared with it after collapsing runs of
+whitespace.
 
 Does not read files (callers load the benchmark) and knows nothing about tactics.
 """
@@ -88,6 +90,11 @@ def coverage(theorems: Iterable[Theorem]) -> CoverageReport:
             cat = category_of(err)
             groups.setdefault(cat, []).append(thm.name)
             examples.setdefault(cat, str(err))
+            continue
+        except Exception as err:  # noqa: BLE001 - a parser bug must not stop the report
+            cat = f"sandbox internal error: {type(err).__name__}"
+            groups.setdefault(cat, []).append(thm.name)
+            examples.setdefault(cat, f"{type(err).__name__}: {err}")
             continue
         accepted.append(thm.name)
         if thm.goal is None:

@@ -51,7 +51,7 @@ def parse_prop(src: str, context: tuple[Decl, ...]) -> Prop:
 
 
 def parse_statement(text: str) -> tuple[str, SGoal]:
-    """``theorem NAME binders : P := by`` -> ``(NAME, initial goal)``.
+    """``theorem NAME binders : P := by`` (or ``:= sorry``) -> ``(NAME, initial goal)``.
 
     Accepts ``theorem``/``lemma``/``example`` (named ``"example"``), explicit, implicit and
     instance binders (all treated as explicit), several names per binder, hypothesis
@@ -69,13 +69,15 @@ def parse_statement(text: str) -> tuple[str, SGoal]:
 
 def _statement(text: str) -> tuple[str, SGoal]:
     p = Parser(text)
+    names: dict[str, Decl] = {}
     head = p.advance()
-    if head.text in ("abbrev", "def", "noncomputable"):
-        raise p.error(
-            head,
-            "unsupported answer placeholder before the theorem (abbrev/def)",
-            "answer placeholder (abbrev)",
-        )
+    while head.kind == "ident" and head.text in ("abbrev", "def", "noncomputable"):
+        if head.text == "noncomputable":
+            head = p.advance()
+            continue
+        decl = _answer_placeholder(p, head)
+        names[decl.name] = decl
+        head = p.advance()
     if head.kind != "ident" or head.text not in ("theorem", "lemma", "example"):
         raise p.error(head, "expected 'theorem', 'lemma' or 'example'")
     if head.text == "example":
@@ -86,7 +88,6 @@ def _statement(text: str) -> tuple[str, SGoal]:
             raise p.error(tok, "expected the theorem's name")
         name = tok.text
     context: list[Decl] = []
-    names: dict[str, Decl] = {}
     while p.peek().kind == "sym" and p.peek().text in ("(", "{", "["):
         opener = p.advance()
         close = {"(": ")", "{": "}", "[": "]"}[opener.text]
@@ -104,8 +105,9 @@ def _statement(text: str) -> tuple[str, SGoal]:
         else:
             raw = p.parse_expr(0)
             p.expect(close, opener)
-            elab = Elaborator(text, names)
+            elab = Elaborator(text, names, auto_bound=True)
             prop = elab.finish_prop(elab.prop(raw))
+            _auto_bound(elab, context, names)
             for n, _ in binder_names:
                 decl = HypDecl(_ANONYMOUS if n == "_" else n, prop)
                 context.append(decl)
@@ -121,14 +123,58 @@ def _statement(text: str) -> tuple[str, SGoal]:
     raw = p.parse_expr(0)
     p.expect(":=")
     by = p.peek()
-    if by.text != "by":
+    if by.text == "sorry" and by.kind == "ident":
+        p.advance()  # ``:= sorry`` (PutnamBench, ProofNet): the statement to prove, as ``:= by``
+        if p.peek().kind != "eof":
+            raise p.error(p.peek(), "unexpected text after ':= sorry'")
+    elif by.text != "by":
         raise p.error(by, "expected 'by' after ':='")
-    p.advance()
-    if p.peek().kind != "eof" and p.peek().text != "sorry":
-        raise p.error(p.peek(), "unexpected text after ':= by'")
-    elab = Elaborator(text, names)
+    else:
+        p.advance()
+        if p.peek().kind != "eof" and p.peek().text != "sorry":
+            raise p.error(p.peek(), "unexpected text after ':= by'")
+    elab = Elaborator(text, names, auto_bound=True)
     target = elab.finish_prop(elab.prop(raw))
+    _auto_bound(elab, context, names)
     return name, SGoal(tuple(context), target)
+
+
+def _auto_bound(elab: Elaborator, context: list[Decl], names: dict[str, Decl]) -> None:
+    """Lean's auto-bound implicits: unknown names become variables at the front of the context."""
+    found = elab.auto_bound_decls()
+    context[0:0] = found
+    for decl in found:
+        names.setdefault(decl.name, decl)
+
+
+def _answer_placeholder(p: Parser, head: Token) -> VarDecl:
+    """``abbrev NAME : T := sorry`` (or ``def``) before the theorem: an opaque constant.
+
+    The name is in scope in the theorem but not in the goal's context (Lean shows it as a
+    global constant). Its value is never unfolded, so the sandbox proves a statement about
+    it only if the statement holds for every value of the answer (sound; filling in the
+    answer is left to whoever supplies the definition). Definitions with parameters are
+    rejected.
+    """
+    tok = p.advance()
+    if tok.kind != "ident" or tok.text in KEYWORDS:
+        raise p.error(tok, f"expected a name after '{head.text}'")
+    colon = p.peek()
+    if colon.text != ":" or colon.kind != "sym":
+        raise p.error(
+            colon, f"unsupported '{head.text}' with parameters", "answer placeholder with parameters"
+        )
+    p.advance()
+    if not p.starts_type():
+        raise p.error(p.peek(), f"unsupported type of '{tok.text}'", "answer placeholder type")
+    ty = to_ty(p.parse_type())
+    p.expect(":=")
+    while p.peek().kind != "eof" and not (
+        p.peek().kind == "ident"
+        and p.peek().text in ("theorem", "lemma", "example", "abbrev", "def", "noncomputable")
+    ):
+        p.advance()
+    return VarDecl(tok.text, ty)
 
 
 def _binder_names(p: Parser) -> list[tuple[str, int]]:

@@ -91,7 +91,78 @@ class RBinder:
     pos: int
 
 
-Raw = Union[RNum, RName, RBin, RPre, RAbs, RApp, RAscr, RBinder]
+@dataclass(frozen=True, slots=True)
+class RBig:
+    """``∑ name ∈ dom, body`` / ``∏`` (``∑ x in s, f`` is the same); ``ty`` the binder's type if given."""
+
+    op: str
+    name: str
+    ty: RTy | None
+    dom: Raw
+    body: Raw
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class RLam:
+    """``fun x y => body`` (``λ``, ``↦``); each binder ``(name, type or None)``."""
+
+    binders: tuple[tuple[str, RTy | None], ...]
+    body: Raw
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class RSetOf:
+    """``{name | body}`` or ``{name : ty | body}``."""
+
+    name: str
+    ty: RTy | None
+    body: Raw
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class RColl:
+    """``{a, b, c}`` (``kind`` ``"{"``) or ``[a, b, c]`` (``"["``)."""
+
+    kind: str
+    elems: tuple[Raw, ...]
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class RPost:
+    """Postfix ``n !`` (factorial) and ``x⁻¹``."""
+
+    op: str
+    arg: Raw
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class RBrack:
+    """``⌊x⌋ ⌈x⌉ ⌊x⌋₊ ⌈x⌉₊ ‖x‖`` (``kind`` is the opening and closing symbols)."""
+
+    kind: str
+    arg: Raw
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class RModEq:
+    """``a ≡ b [MOD n]`` / ``[ZMOD n]``."""
+
+    kind: str
+    lhs: Raw
+    rhs: Raw
+    modulus: Raw
+    pos: int
+
+
+Raw = Union[
+    RNum, RName, RBin, RPre, RAbs, RApp, RAscr, RBinder, RBig, RLam, RSetOf, RColl, RPost, RBrack, RModEq
+]
 
 # op -> (precedence, lhs precedence, rhs precedence), as in Lean's infixl/infixr/infix.
 TRAILING: dict[str, tuple[int, int, int]] = {
@@ -106,6 +177,14 @@ TRAILING: dict[str, tuple[int, int, int]] = {
     "≤": (50, 51, 51),
     "≥": (50, 51, 51),
     "∣": (50, 51, 51),
+    "∈": (50, 51, 51),
+    "∉": (50, 51, 51),
+    "⊆": (50, 51, 51),
+    "⊂": (50, 51, 51),
+    "∪": (65, 65, 66),
+    "∩": (70, 70, 71),
+    "\\": (70, 71, 71),
+    "/.": (70, 70, 71),
     "+": (65, 65, 66),
     "-": (65, 65, 66),
     "*": (70, 70, 71),
@@ -115,6 +194,9 @@ TRAILING: dict[str, tuple[int, int, int]] = {
 }
 BINDER_PREDS = ("<", "≤", ">", "≥", "≠")
 BASE_TYPES = {"ℕ": "ℕ", "ℤ": "ℤ", "ℚ": "ℚ", "ℝ": "ℝ", "Nat": "ℕ", "Int": "ℤ", "Rat": "ℚ", "Real": "ℝ"}
+# Further type atoms (printed name); ``ℝ≥0`` and ``ℕ+`` are read from their symbols.
+EXTRA_TYPES = {"ℂ": "ℂ", "Complex": "ℂ", "NNReal": "NNReal", "PNat": "ℕ+", "Prop": "Prop"}
+COLLECTION_TYPES = ("Set", "Finset", "List")
 # Identifiers that begin a type (so a binder ``(x : T)`` declares a variable, not a hypothesis).
 TYPE_HEADS = {
     "Nat",
@@ -168,18 +250,8 @@ KEYWORDS = {
 
 # Tokens outside the fragment, with the rejection category they fall under.
 _UNSUPPORTED_LEADING = {
-    "∑": "Finset.sum (∑)",
-    "∏": "Finset.prod (∏)",
-    "⌊": "Int.floor ⌊⌋",
-    "⌈": "Int.ceil ⌈⌉",
-    "{": "set-builder notation",
-    "[": "lists",
-    "λ": "lambda (fun)",
-    "π": "Real.pi",
     "⟨": "anonymous constructor ⟨⟩",
-    "∃!": "unique existence ∃!",
     "∅": "sets",
-    "‖": "norm ‖·‖",
     "∫": "integrals",
     "𝓝": "filters/limits",
     "·": "lambda (fun)",
@@ -187,23 +259,10 @@ _UNSUPPORTED_LEADING = {
     "@": "explicit @",
 }
 _UNSUPPORTED_TRAILING = {
-    "∈": "set membership ∈",
-    "∉": "set membership ∈",
-    "⊆": "sets",
-    "⊂": "sets",
-    "∩": "sets",
-    "∪": "sets",
-    "\\": "sets",
-    "≡": "modular congruence ≡ [MOD]",
-    "!": "factorial !",
-    "⁻¹": "inverse ⁻¹",
     "∘": "function composition",
     "•": "scalar action •",
-    "/.": "Rat.divInt /.",
     "×": "products ×",
     "'": "set image/preimage",
-    "⌋₊": "Nat.floor",
-    "⌉₊": "Nat.ceil",
 }
 
 
@@ -259,9 +318,25 @@ class Parser:
 
     def parse_expr(self, min_prec: int = 0) -> Raw:
         left, lp = self.leading(min_prec)
+        if lp >= MAX:
+            left = self.postfix(left, min_prec <= LEAD)
         toks = self.toks
         while True:
             tok = toks[self.i]
+            if tok.kind == "sym" and tok.text == "≡" and min_prec <= 50 and lp >= 51:
+                left = self.modeq(left, tok)
+                lp = 50
+                continue
+            if tok.kind == "sym" and tok.text in ("⁻¹", "'") and self._image_op() is not None:
+                # ``f ⁻¹' s`` (preimage) and ``f '' s`` (image): ``infixl:80`` in Mathlib
+                if min_prec > 80 or lp < 80:
+                    break
+                op = self._image_op()
+                self.i += 2
+                right = self.parse_expr(81)
+                left = RBin(op, left, right, tok.pos)  # type: ignore[arg-type]
+                lp = 80
+                continue
             if tok.kind != "sym":
                 if tok.kind == "ident" and tok.text not in KEYWORDS and lp >= LEAD:
                     raise self.error(tok, "unsupported application of a non-identifier", "syntax")
@@ -291,11 +366,11 @@ class Parser:
         if kind == "ident":
             if text in KEYWORDS:
                 if text == "fun":
-                    raise self.error(tok, "unsupported lambda 'fun'", "lambda (fun)")
+                    return self.lam(tok), LEAD
                 raise self.unexpected(tok)
             if text in BASE_TYPES:
                 return self.arrow(tok), 25
-            if text in TYPE_HEADS:
+            if text in TYPE_HEADS and text not in ("Set", "Finset", "Complex", "Nat", "Int", "Real", "Rat"):
                 raise self.error(tok, f"unexpected type '{text}' in a term", "syntax")
             if min_prec <= LEAD:
                 args = self.app_args()
@@ -315,13 +390,42 @@ class Parser:
                 self.expect(")", tok)
                 return RAscr(inner, ty, tok.pos), MAX
             if nxt.text == "," and nxt.kind == "sym":
-                raise self.error(nxt, "unsupported tuple '(a, b)'", "tuples")
+                items = [inner]
+                while self.peek().text == "," and self.peek().kind == "sym":
+                    self.advance()
+                    items.append(self.parse_expr(0))
+                self.expect(")", tok)
+                return RColl("(", tuple(items), tok.pos), MAX
             self.expect(")", tok)
+            if type(inner) is RApp and min_prec <= LEAD:
+                more = self.app_args()  # ``(f a) b`` is ``f a b``
+                if more:
+                    return RApp(inner.fn, (*inner.args, *more), inner.pos), LEAD
             return inner, MAX
         if text == "|":
             inner = self.parse_expr(0)
             self.expect("|", tok)
             return RAbs(inner, tok.pos), MAX
+        if text in ("∑", "∏"):
+            return self.bigop(tok), MAX
+        if text == "λ":
+            return self.lam(tok), LEAD
+        if text == "π":
+            return RName("Real.pi", tok.pos), MAX
+        if text == "{":
+            return self.braces(tok), MAX
+        if text == "[":
+            return self.list_lit(tok), MAX
+        if text in ("⌊", "⌈", "‖"):
+            inner = self.parse_expr(0)
+            close = self.peek()
+            closers = {"⌊": ("⌋", "⌋₊"), "⌈": ("⌉", "⌉₊"), "‖": ("‖",)}[text]
+            if close.kind != "sym" or close.text not in closers:
+                self.expect(closers[0], tok)
+            self.advance()
+            return RBrack(text + close.text, inner, tok.pos), MAX
+        if text == "∃!":
+            return self.binders(tok), LEAD
         if text == "-":
             return RPre("-", self.parse_expr(75), tok.pos), 75
         if text == "¬":
@@ -359,12 +463,18 @@ class Parser:
             if k == "num" or (k == "ident" and t not in KEYWORDS and t not in TYPE_HEADS):
                 pass
             elif k == "sym" and (
-                t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "[", "∅") or (t == "|" and tok.ws)
+                t in ("(", "↑", "√", "π", "⌊", "⌈", "⟨", "{", "∅")
+                or (t in ("|", "‖") and tok.ws)
+                or (t == "[" and toks[self.i + 1].text not in ("MOD", "ZMOD"))
             ):
                 pass
+            elif k == "sym" and t in TYPE_SYMS:
+                raise self.error(tok, f"unsupported explicit type argument '{t}'", "explicit type arguments")
             else:
                 return args
-            arg, _ = self.leading(MAX)
+            arg, lp = self.leading(MAX)
+            if lp >= MAX:
+                arg = self.postfix(arg, False)
             args.append(arg)
 
     def binders(self, qtok: Token) -> Raw:
@@ -376,6 +486,10 @@ class Parser:
                 opener = self.advance()
                 close = {"(": ")", "{": "}", "[": "]"}[opener.text]
                 names = self.binder_names()
+                if self.peek().text == close and close == ")":
+                    self.advance()
+                    groups.append((names, None, None))  # ``(y)``: type to infer
+                    continue
                 if self.peek().text == close:
                     raise self.error(opener, "unsupported binder without a type", "binder without type")
                 self.expect(":")
@@ -390,7 +504,7 @@ class Parser:
             if nxt.kind == "sym" and nxt.text == ":":
                 self.advance()
                 groups.append((names, self.parse_type(), None))
-            elif nxt.kind == "sym" and nxt.text in BINDER_PREDS:
+            elif nxt.kind == "sym" and nxt.text in BINDER_PREDS + ("∈", "∉"):
                 if len(names) != 1:
                     raise self.error(nxt, "unsupported binder predicate over several variables", "syntax")
                 self.advance()
@@ -409,6 +523,166 @@ class Parser:
                 body = RBinder(q, name, ty, pred, body, pos)
                 pred = None
         return body
+
+    # ---- postfix, big operators, lambdas, sets ------------------------------------------
+
+    def postfix(self, left: Raw, allow_args: bool) -> Raw:
+        """``x !``, ``x⁻¹`` and field notation ``e.f args`` after an atom (tighter than application)."""
+        toks = self.toks
+        while True:
+            tok = toks[self.i]
+            if tok.kind != "sym":
+                return left
+            if tok.text == "!":
+                self.i += 1
+                left = RPost("!", left, tok.pos)
+            elif tok.text == "⁻¹":
+                if toks[self.i + 1].text == "'" and not toks[self.i + 1].ws:
+                    return left  # ``f ⁻¹' s``: the preimage, a binary operator
+                self.i += 1
+                left = RPost("⁻¹", left, tok.pos)
+            elif (
+                tok.text == "."
+                and not tok.ws
+                and toks[self.i + 1].kind == "num"
+                and toks[self.i + 1].text in ("1", "2")
+                and not toks[self.i + 1].ws
+            ):
+                proj = toks[self.i + 1]
+                self.i += 2
+                args = self.app_args() if allow_args else []
+                left = RApp("." + proj.text, (left, *args), proj.pos)
+                if args:
+                    return left
+            elif (
+                tok.text == "."
+                and not tok.ws
+                and toks[self.i + 1].kind == "ident"
+                and not toks[self.i + 1].ws
+            ):
+                field = toks[self.i + 1]
+                self.i += 2
+                parts = field.text.split(".")
+                took = False
+                for j, part in enumerate(parts):
+                    args = self.app_args() if (j == len(parts) - 1 and allow_args) else []
+                    took = bool(args)
+                    left = RApp("." + part, (left, *args), field.pos)
+                if took:
+                    return left
+            else:
+                return left
+
+    def _image_op(self) -> str | None:
+        tok, nxt = self.toks[self.i], self.toks[min(self.i + 1, len(self.toks) - 1)]
+        if nxt.kind == "sym" and nxt.text == "'" and not nxt.ws:
+            if tok.text == "⁻¹":
+                return "⁻¹'"
+            if tok.text == "'":
+                return "''"
+        return None
+
+    def modeq(self, left: Raw, tok: Token) -> Raw:
+        self.advance()
+        rhs = self.parse_expr(51)
+        opener = self.expect("[")
+        kind = self.advance()
+        if kind.text not in ("MOD", "ZMOD"):
+            raise self.error(kind, "expected 'MOD' or 'ZMOD' in a congruence", "modular congruence ≡ [MOD]")
+        modulus = self.parse_expr(0)
+        self.expect("]", opener)
+        return RModEq(kind.text, left, rhs, modulus, tok.pos)
+
+    def bigop(self, tok: Token) -> Raw:
+        paren = self.peek().text == "("
+        if paren:
+            opener = self.advance()
+        name_tok = self.advance()
+        if name_tok.kind != "ident" or name_tok.text in KEYWORDS or "." in name_tok.text:
+            raise self.error(name_tok, "expected a bound variable after the big operator")
+        ty = None
+        if self.peek().text == ":":
+            self.advance()
+            ty = self.parse_type()
+        if paren:
+            self.expect(")", opener)
+        nxt = self.peek()
+        if nxt.text not in ("in", "∈"):
+            what = "Finset.sum (∑)" if tok.text == "∑" else "Finset.prod (∏)"
+            raise self.error(
+                nxt, f"unsupported '{tok.text}' over a whole type (only '∈ s')", f"{what} over a type"
+            )
+        self.advance()
+        dom = self.parse_expr(0)
+        self.expect(",")
+        body = self.parse_expr(67)
+        return RBig(tok.text, name_tok.text, ty, dom, body, tok.pos)
+
+    def lam(self, tok: Token) -> Raw:
+        binders: list[tuple[str, RTy | None]] = []
+        while True:
+            nxt = self.peek()
+            if nxt.text == "(" and nxt.kind == "sym":
+                opener = self.advance()
+                names = self.binder_names()
+                self.expect(":")
+                ty = self.parse_type()
+                self.expect(")", opener)
+                binders.extend((n, ty) for n, _ in names)
+            elif nxt.kind == "ident" and nxt.text not in KEYWORDS and "." not in nxt.text:
+                self.advance()
+                binders.append((nxt.text, None))
+            else:
+                break
+        if not binders:
+            raise self.error(self.peek(), "expected a binder name after 'fun'")
+        if self.peek().text == ":":
+            self.advance()
+            ty = self.parse_type()
+            binders = [(n, ty) for n, _ in binders]
+        arrow = self.peek()
+        if arrow.text not in ("=>", "↦"):
+            raise self.error(arrow, "expected '=>' in 'fun'", "lambda (fun)")
+        self.advance()
+        body = self.parse_expr(0)
+        return RLam(tuple(binders), body, tok.pos)
+
+    def braces(self, tok: Token) -> Raw:
+        a, b = self.peek(), self.toks[min(self.i + 1, len(self.toks) - 1)]
+        if a.kind == "ident" and a.text not in KEYWORDS and b.kind == "sym" and b.text in ("|", ":"):
+            start = self.i
+            self.advance()
+            ty = None
+            if b.text == ":":
+                self.advance()
+                if not self.starts_type():
+                    self.i = start
+                    return self.coll(tok, "}")
+                ty = self.parse_type()
+            if self.peek().text != "|":
+                raise self.error(self.peek(), "unsupported set notation", "set-builder notation")
+            self.advance()
+            body = self.parse_expr(0)
+            self.expect("}", tok)
+            return RSetOf(a.text, ty, body, tok.pos)
+        if a.kind == "sym" and a.text == "(":
+            raise self.error(a, "unsupported set-builder pattern", "set-builder notation")
+        return self.coll(tok, "}")
+
+    def list_lit(self, tok: Token) -> Raw:
+        return self.coll(tok, "]")
+
+    def coll(self, tok: Token, close: str) -> Raw:
+        elems: list[Raw] = []
+        if self.peek().text != close:
+            while True:
+                elems.append(self.parse_expr(0))
+                if self.peek().text == ",":
+                    self.advance()
+                    continue
+                break
+        self.expect(close, tok)
+        return RColl("{" if close == "}" else "[", tuple(elems), tok.pos)
 
     def binder_names(self) -> list[tuple[str, int]]:
         names: list[tuple[str, int]] = []
@@ -433,11 +707,80 @@ class Parser:
             return tok.text in TYPE_SYMS
         return tok.kind == "ident" and tok.text in TYPE_HEADS
 
+    def type_atom(self, tok: Token) -> str | None:
+        """The printed name of the type starting at ``tok`` (already consumed), or ``None``."""
+        text = tok.text
+        if tok.kind not in ("sym", "ident"):
+            return None
+        nxt = self.peek()
+        if text in ("ℝ", "ℕ") and nxt.kind == "sym" and not nxt.ws:
+            if text == "ℝ" and nxt.text == "≥":
+                self.advance()
+                zero = self.peek()
+                if zero.text == "0" and not zero.ws:
+                    self.advance()
+                    return "NNReal"
+                raise self.error(tok, "unsupported type 'ℝ≥'", "type ℝ≥")
+            if text == "ℕ" and nxt.text == "+":
+                self.advance()
+                return "ℕ+"
+        if text in BASE_TYPES:
+            return BASE_TYPES[text]
+        if text in EXTRA_TYPES:
+            return EXTRA_TYPES[text]
+        if text == "ZMod":
+            m = self.peek()
+            if m.kind == "num" and m.text.isdigit():
+                self.advance()
+                return f"ZMod {m.text}"
+            if m.text == "(":
+                start = self.i
+                self.advance()
+                b = self.advance()
+                op = self.advance()
+                e = self.advance()
+                close = self.advance()
+                if b.kind == "num" and op.text == "^" and e.kind == "num" and close.text == ")":
+                    return f"ZMod ({b.text} ^ {e.text})"
+                self.i = start
+            raise self.error(tok, "unsupported type 'ZMod' with a non-literal modulus", "type ZMod")
+        if text == "Equiv":
+            a, b = self.type_atom(self.advance()), self.type_atom(self.advance())
+            if a is None or b is None or " " in a or " " in b:
+                raise self.error(tok, "unsupported type 'Equiv' of compound types", "type Equiv")
+            return f"Equiv {a} {b}"
+        if text in COLLECTION_TYPES:
+            inner_tok = self.advance()
+            if inner_tok.text == "(" and inner_tok.kind == "sym":
+                product = self.product_type(inner_tok)
+                self.expect(")", inner_tok)
+                return f"{text} ({product})"
+            inner = self.type_atom(inner_tok)
+            if inner is None or inner.startswith(COLLECTION_TYPES) or inner == "Prop":
+                raise self.error(tok, f"unsupported type '{text} {inner_tok.text}'", f"type {text}")
+            return f"{text} {inner}"
+        return None
+
+    def product_type(self, start: Token) -> str:
+        """``A × B × C`` of type atoms from the next token (``×`` is right-associative)."""
+        parts = []
+        while True:
+            tok = self.advance()
+            atom = self.type_atom(tok)
+            if atom is None or " " in atom:
+                raise self.error(
+                    tok, f"unsupported type '{tok.text}' (in a set or product type)", f"type {tok.text}"
+                )
+            parts.append(atom)
+            if self.peek().text != "×":
+                return " × ".join(parts)
+            self.advance()
+
     def parse_type(self) -> RTy:
         dom: list[str] = []
         while True:
             tok = self.advance()
-            name = BASE_TYPES.get(tok.text) if tok.kind in ("sym", "ident") else None
+            name = self.type_atom(tok)
             if name is None:
                 if tok.kind == "eof":
                     raise self.unexpected(tok)
@@ -449,9 +792,18 @@ class Parser:
                     shown += nxt.text
                 raise self.error(tok, f"unsupported type '{shown}'", f"type {shown}")
             nxt = self.peek()
-            if nxt.kind == "sym" and not nxt.ws and nxt.text in ("+", "≥"):
-                shown = tok.text + nxt.text
-                raise self.error(tok, f"unsupported type '{shown}'", f"type {shown}")
+            if nxt.kind == "sym" and nxt.text == "≃" and not dom and " " not in name:
+                self.advance()
+                cod = self.type_atom(self.advance())
+                if cod is None or " " in cod:
+                    raise self.error(nxt, "unsupported type '≃' of compound types", "type ≃")
+                return RTy(f"Equiv {name} {cod}", tok.pos)
+            if nxt.kind == "sym" and nxt.text == "×" and " " not in name:
+                self.i -= 1
+                name = self.product_type(self.peek())
+                nxt = self.peek()
+            if nxt.kind == "sym" and nxt.text in ("≃", "×"):
+                raise self.error(nxt, f"unsupported type '{name} {nxt.text} …'", f"type {nxt.text}")
             if nxt.kind == "sym" and nxt.text == "→":
                 self.advance()
                 dom.append(name)

@@ -6,9 +6,11 @@ returns ``True`` only when the goal truly follows (soundness first), and the one
 
 - ``evaluate``      ``evaluate.py``   ground terms, Lean semantics
 - ``ring_equal``, ``ring_nf_term``  ``poly.py``  commutative (semi)ring / field normal forms
-- ``linarith``      ``linear.py``     linear arithmetic over ordered fields (+ ℕ/ℤ preprocessing)
+- ``linarith``      ``linear.py``     linear arithmetic over ordered fields (+ Mathlib's preprocessing:
+                                    conjunctions split, ℕ facts to ℤ, ``0 ≤ ↑n`` for ℕ casts)
 - ``nlinarith``     ``nonlinear.py``  Mathlib's products-of-hypotheses preprocessing + linarith
 - ``omega``         ``omega.py``      linear integer arithmetic with ∧ ∨ ¬ → ↔, ∣, / and % by numerals
+                                    (products distributed, monomials as atoms)
 - ``positivity``    ``positivity.py`` syntactic 0 < e / 0 ≤ e / e ≠ 0
 - ``norm_num``      ``norm_num.py``   evaluation + a small simp set
 - ``decide``        ``decide.py``     ground decidable propositions

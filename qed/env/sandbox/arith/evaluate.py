@@ -32,10 +32,11 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from qed.env.sandbox.ast import INT, NAT, RAT, REAL, Abs, App, BinOp, Cast, Neg, Num, Term, Var
+from qed.env.sandbox.arith import special as _special
+from qed.env.sandbox.ast import INT, NAT, NUMERIC, RAT, REAL, Abs, App, BinOp, Cast, Neg, Num, Term, Var
 
 # Beyond these sizes evaluation gives up (returns None) instead of burning time.
-MAX_RESULT_BITS = 20_000
+MAX_RESULT_BITS = 1_000_000
 MAX_FACTORIAL_ARG = 2_000
 
 
@@ -188,6 +189,11 @@ def evaluate(t: Term) -> Fraction | None:
     irrational ``Real.sqrt``, or a value too large to compute. Never raises on well-typed
     terms.
     """
+    ty = t.ty
+    if (ty is not NAT and ty is not INT and ty is not RAT and ty is not REAL and ty not in NUMERIC) or (
+        t.__class__ is App and t.fn in _special.FUNCTIONS
+    ):
+        return _special.evaluate_ext(t)  # ℂ, ℝ≥0, ZMod, sets, rpow, logb, ∑ …: see special.py
     match t:
         case Num(value=v):
             return v
@@ -214,7 +220,7 @@ def evaluate(t: Term) -> Fraction | None:
             if b is None:
                 return None
             return binop_value(op, a, b, ty)
-    return None
+    return _special.evaluate_ext(t)  # BigOp, Lam, SetOf, Coll
 
 
 def binop_value(op: str, a: Fraction, b: Fraction, ty: object) -> Fraction | None:

@@ -7,16 +7,23 @@ It does not know tactic syntax or how hypotheses are named.
 
 What is implemented (mirroring Mathlib's ``linarith``):
 
+- Conjunctions are split first, recursively: ``h : 0 < a ∧ a + b = 1`` gives ``0 < a`` and
+  ``a + b = 1`` (Mathlib's ``Linarith.splitConjunctions`` preprocessor, run because
+  ``LinarithConfig.splitHypotheses`` defaults to ``true``; source:
+  ``Mathlib/Tactic/Linarith/Preprocessing.lean`` and ``Frontend.lean``). Hint terms are
+  split the same way.
 - Hypotheses used: ``= < ≤ > ≥`` and ``¬`` of ``< ≤ > ≥`` between terms of one type.
-  ``≠`` hypotheses are ignored, and conjunctions are NOT split (as in Lean).
+  ``≠`` hypotheses are ignored (Lean's ``splitNe`` is off by default).
 - Goal ``t R s``: its negation is added (``a = b`` is proved as two runs, ``a ≤ b`` and
   ``b ≤ a``); any other goal (``False``, ``≠``, ``∧`` …) is proved by contradiction
   from the hypotheses alone (``exfalso``).
 - Hypotheses are grouped by type, ℕ and ℤ together (``natToInt`` moves ℕ facts to ℤ with
   ``push_cast``): the goal's type is tried first, then each other type for a contradiction.
 - In ℕ/ℤ every ℕ atom ``t`` gets ``0 ≤ t`` and strict facts are strengthened,
-  ``p < 0`` to ``p + 1 ≤ 0`` (``Linarith.strengthenStrictInt``). ℝ/ℚ atoms get nothing,
-  not even casts of ℕ.
+  ``p < 0`` to ``p + 1 ≤ 0`` (``Linarith.strengthenStrictInt``). In ℚ/ℝ, a cast ``↑t`` of
+  a ℕ term found in a comparison through ``+ * -`` and negation gets ``0 ≤ ↑t``
+  (current Mathlib's ``natToInt``: ``getNatComparisons``/``isNatCoe`` for any target
+  type; Mathlib of 2024 did this for ℤ only). Other ℝ/ℚ atoms get nothing.
 - Terms are put in ring normal form (``poly.py``); every non-constant monomial is an
   opaque variable (``x * y``, ``x ^ 2``, ``x / y``, ``f x`` …), as Lean's ``linarith``
   does through its ``linear_combination`` / polynomial-arithmetic preprocessing.
@@ -29,6 +36,7 @@ up to atom identification (we normalise inside atoms, like ``ring_nf``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -37,7 +45,8 @@ import z3
 
 from qed.env.sandbox.arith.errors import ArithTimeout, Deadline
 from qed.env.sandbox.arith.poly import AtomTable, Poly, add, const, constant_value, sub, to_poly
-from qed.env.sandbox.ast import INT, NAT, RAT, REAL, Not, Prop, Rel, Ty
+from qed.env.sandbox.ast import INT, NAT, RAT, REAL, And, BinOp, Cast, Neg, Not, Prop, Rel, Term, Ty
+from qed.env.sandbox.numerals import int_str
 
 _FLIP = {">": "<", "≥": "≤"}
 _NEGATE = {"<": "≥", "≤": ">", ">": "≤", "≥": "<"}
@@ -60,6 +69,20 @@ def domain(ty: Ty) -> str | None:
     if ty == REAL:
         return "real"
     return None
+
+
+def split_conjunctions(props: Sequence[Prop]) -> list[Prop]:
+    """``P ∧ Q`` replaced by ``P`` and ``Q``, recursively (``Linarith.splitConjunctions``)."""
+    out: list[Prop] = []
+    stack = list(reversed(props))
+    while stack:
+        p = stack.pop()
+        if isinstance(p, And):
+            stack.append(p.rhs)
+            stack.append(p.lhs)
+        else:
+            out.append(p)
+    return out
 
 
 def as_relation(p: Prop) -> Rel | None:
@@ -121,6 +144,32 @@ def int_preprocess(comps: list[Comparison], atoms: AtomTable) -> list[Comparison
     return out
 
 
+def nat_cast_nonneg(rels: Sequence[Rel], atoms: AtomTable) -> list[Comparison]:
+    """``0 ≤ ↑t`` for each cast of a ℕ term into ℚ/ℝ reachable through ``+ * -`` and
+    negation in the relations' sides (Mathlib's ``getNatComparisons``)."""
+    found: list[Term] = []
+
+    def walk(t: Term) -> None:
+        if isinstance(t, Cast):
+            if t.arg.ty == NAT and t.ty in (RAT, REAL) and t not in found:
+                found.append(t)
+        elif isinstance(t, BinOp) and t.op in ("+", "*", "-"):
+            walk(t.lhs)
+            walk(t.rhs)
+        elif isinstance(t, Neg):
+            walk(t.arg)
+
+    for r in rels:
+        walk(r.lhs)
+        walk(r.rhs)
+    out = []
+    for c in found:
+        p = to_poly(c, atoms)
+        if constant_value(p) is None:
+            out.append(Comparison(sub(const(0), p), "≤"))
+    return out
+
+
 def lra_unsat(comps: Sequence[Comparison], deadline: Deadline) -> bool:
     """True iff the constraints have no solution with monomials as independent reals.
 
@@ -135,24 +184,9 @@ def lra_unsat(comps: Sequence[Comparison], deadline: Deadline) -> bool:
     if not live:
         return False
     deadline.check("linarith")
-    ctx = z3.Context()
-    solver = z3.Solver(ctx=ctx)
+    solver = z3.Solver(ctx=z3_context())
     solver.set("timeout", max(1, int(deadline.remaining() * 1000)))
-    variables: dict = {}
-    for c in live:
-        terms = []
-        for m, coeff in c.poly.items():
-            q = z3.RealVal(f"{coeff.numerator}/{coeff.denominator}", ctx)
-            if not m:
-                terms.append(q)
-                continue
-            v = variables.get(m)
-            if v is None:
-                v = variables[m] = z3.Real(f"m{len(variables)}", ctx)
-            terms.append(q * v)
-        s = z3.Sum(terms) if len(terms) > 1 else terms[0]
-        zero = z3.RealVal(0, ctx)
-        solver.add(s < zero if c.op == "<" else s <= zero if c.op == "≤" else s == zero)
+    solver.from_string(_smtlib(live))  # one parse in C: much faster than building terms
     result = solver.check()
     if result == z3.unsat:
         return True
@@ -164,6 +198,45 @@ def lra_unsat(comps: Sequence[Comparison], deadline: Deadline) -> bool:
     return False
 
 
+_LOCAL = threading.local()
+
+
+def z3_context() -> z3.Context:
+    """One z3 context per thread, reused: creating a context costs milliseconds (more than
+    deciding a typical problem), and a solver per call keeps the problems independent."""
+    ctx = getattr(_LOCAL, "ctx", None)
+    if ctx is None:
+        ctx = _LOCAL.ctx = z3.Context()
+    return ctx
+
+
+def _real(c: Fraction) -> str:
+    num, den = int_str(abs(c.numerator)), int_str(c.denominator)
+    a = f"{num}.0" if c.denominator == 1 else f"(/ {num}.0 {den}.0)"
+    return a if c >= 0 else f"(- {a})"
+
+
+def _smtlib(comps: Sequence[Comparison]) -> str:
+    """The constraints as an SMT-LIB 2 script over reals (monomials ``m0, m1, …``)."""
+    names: dict = {}
+    asserts = []
+    for c in comps:
+        terms = []
+        for m, coeff in c.poly.items():
+            if not m:
+                terms.append(_real(coeff))
+                continue
+            v = names.get(m)
+            if v is None:
+                v = names[m] = f"m{len(names)}"
+            terms.append(v if coeff == 1 else f"(* {_real(coeff)} {v})")
+        lhs = terms[0] if len(terms) == 1 else f"(+ {' '.join(terms)})"
+        op = "<" if c.op == "<" else "<=" if c.op == "≤" else "="
+        asserts.append(f"(assert ({op} {lhs} 0.0))")
+    decls = [f"(declare-fun {v} () Real)" for v in names.values()]
+    return "\n".join(decls + asserts)
+
+
 def _holds(v: Fraction, op: str) -> bool:
     return v < 0 if op == "<" else v <= 0 if op == "≤" else v == 0
 
@@ -171,11 +244,16 @@ def _holds(v: Fraction, op: str) -> bool:
 def refutes(hyps: Sequence[Prop], negated_goal: Rel | None, dom: str, deadline: Deadline) -> bool:
     """True iff the ``dom`` hypotheses plus ``negated_goal`` are linearly contradictory."""
     atoms = AtomTable(nat_casts_transparent=True)
-    comps = [c for _, c in hypothesis_comparisons(hyps, dom, atoms)]
+    pairs = hypothesis_comparisons(hyps, dom, atoms)
+    comps = [c for _, c in pairs]
+    rels = [r for r, _ in pairs]
     if negated_goal is not None:
         c = relation_comparison(negated_goal, atoms)
         if c is not None:
             comps.append(c)
+            rels.append(negated_goal)
+    if dom in ("rat", "real"):
+        comps += nat_cast_nonneg(rels, atoms)
     if dom == "int":
         comps = int_preprocess(comps, atoms)
     return lra_unsat(comps, deadline)
@@ -198,6 +276,7 @@ def linarith(hyps: Sequence[Prop], goal: Prop, *, timeout_s: float) -> bool:
     Raises ``ArithTimeout`` when ``timeout_s`` is exceeded.
     """
     deadline = Deadline.after(timeout_s)
+    hyps = split_conjunctions(hyps)
     dom, negations = goal_negations(goal)
     if dom is not None and all(refutes(hyps, n, dom, deadline) for n in negations):
         return True

@@ -8,11 +8,11 @@ Exactly what is implemented (following ``Mathlib.Tactic.Linarith.Preprocessing``
 ``nlinarithExtras``), for each domain tried (the goal's type first, then each other type
 of comparison hypotheses, as ``linarith`` does):
 
-1. The comparison list ``ls``: usable hypotheses (as in ``linarith``), the hint facts
+1. The comparison list ``ls``: usable hypotheses (conjunctions split, as in ``linarith``), the hint facts
    (``hints``; they must be proved facts: the caller's responsibility), and the negated
    goal, each in ``p R 0`` form with ``R ∈ {<, ≤, =}``. In ℕ/ℤ, ``0 ≤ t`` for each ℕ atom
-   is added and strict facts are strengthened to ``p + 1 ≤ 0`` first (these run before
-   ``nlinarithExtras`` in Lean).
+   is added and strict facts are strengthened to ``p + 1 ≤ 0`` first; in ℚ/ℝ ``0 ≤ ↑t``
+   for casts of ℕ terms (these run before ``nlinarithExtras`` in Lean; ``linear``).
 2. Squares: for every subterm ``a ^ 2`` (literal exponent 2) or ``a * a`` (syntactically
    equal factors) of those facts, add ``0 ≤ a ^ 2`` (``sq_nonneg``/``mul_self_nonneg``).
 3. Products: for every pair (i ≤ j, the diagonal included: ``List.mapDiagM``) of the
@@ -36,7 +36,9 @@ from qed.env.sandbox.arith.linear import (
     hypothesis_domains,
     int_preprocess,
     lra_unsat,
+    nat_cast_nonneg,
     relation_comparison,
+    split_conjunctions,
 )
 from qed.env.sandbox.arith.poly import AtomTable, PolyTooLarge, canonical_atom, mul, scale, to_poly
 from qed.env.sandbox.ast import Abs, App, BinOp, Cast, Neg, Num, Prop, Rel, Term
@@ -84,6 +86,10 @@ def _run(rels: list[Rel], dom: str, deadline: Deadline) -> bool:
         square_facts.append(Comparison(scale(sq, -1), "≤"))
     if dom == "int":  # after the squares, so that every atom is registered
         comps = int_preprocess(comps, atoms)
+    else:
+        comps += nat_cast_nonneg(rels, atoms)
+    if lra_unsat(square_facts + comps, deadline):  # a subset of the product problem: same answer, cheaper
+        return True
     base = (square_facts + comps)[:MAX_FACTS]
     products = []
     for i in range(len(base)):
@@ -102,7 +108,7 @@ def nlinarith(hyps: Sequence[Prop], goal: Prop, hints: Sequence[Prop], *, timeou
     Raises ``ArithTimeout`` when ``timeout_s`` is exceeded.
     """
     deadline = Deadline.after(timeout_s)
-    facts = list(hyps) + list(hints)
+    facts = split_conjunctions(list(hyps) + list(hints))
     dom, negations = goal_negations(goal)
 
     def usable(d: str) -> list[Rel]:

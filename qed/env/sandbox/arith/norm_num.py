@@ -42,6 +42,7 @@ from qed.env.sandbox.arith.decide import dvd_value, rel_value
 from qed.env.sandbox.arith.evaluate import evaluate
 from qed.env.sandbox.arith.poly import AtomTable, constant_value, sub, to_poly
 from qed.env.sandbox.ast import (
+    INT,
     NAT,
     NUMERIC,
     Abs,
@@ -67,6 +68,7 @@ from qed.env.sandbox.ast import (
 )
 
 MAX_PASSES = 8
+_LITERAL_TYPES = (NAT, INT)
 TRUE, FALSE = Bool_(True), Bool_(False)
 _SWAP = {"<": "≤", "≤": "<"}
 
@@ -143,9 +145,10 @@ class _Rules:
     terms: tuple[tuple[Term, Term], ...] = ()
     props: tuple[tuple[Prop, Prop], ...] = ()
     sources: tuple[Prop, ...] = ()
+    arith: bool = True  # evaluate ground ℚ/ℝ arithmetic and cancel (False: Lean's ``simp only``)
 
     @staticmethod
-    def of(lemmas: Sequence[Prop]) -> _Rules:
+    def of(lemmas: Sequence[Prop], arith: bool = True) -> _Rules:
         terms: list[tuple[Term, Term]] = []
         props: list[tuple[Prop, Prop]] = []
         for lem in lemmas:
@@ -165,13 +168,14 @@ class _Rules:
                 props.append((Rel("=", lem.lhs, lem.rhs), FALSE))
             if not isinstance(lem, Iff | Not):
                 props.append((lem, TRUE))
-        return _Rules(tuple(terms), tuple(props), tuple(lemmas))
+        return _Rules(tuple(terms), tuple(props), tuple(lemmas), arith)
 
     def without(self, name: str) -> _Rules:
         return _Rules(
             tuple(r for r in self.terms if not (mentions(r[0], name) or mentions(r[1], name))),
             tuple(r for r in self.props if not (mentions(r[0], name) or mentions(r[1], name))),
             self.sources,
+            self.arith,
         )
 
 
@@ -207,7 +211,7 @@ def simp_term(t: Term, rules: _Rules) -> Term:
     for lhs, rhs in rules.terms:
         if t == lhs:
             return rhs
-    v = evaluate(t) if not isinstance(t, Num) else None
+    v = evaluate(t) if not isinstance(t, Num) and (rules.arith or t.ty in _LITERAL_TYPES) else None
     if v is not None:
         return numeral(v, t.ty)
     return _identities(t)
@@ -247,7 +251,9 @@ def _identities(t: Term) -> Term:
     return t
 
 
-def _rel(op: str, a: Term, b: Term) -> Prop:
+def _rel(op: str, a: Term, b: Term, arith: bool = True) -> Prop:
+    if not arith and a.ty not in _LITERAL_TYPES:
+        return Bool_(op in ("=", "≤", "≥")) if a == b else Rel(op, a, b)
     va, vb = evaluate(a), evaluate(b)
     if va is not None and vb is not None:
         return Bool_(rel_value(op, va, vb))
@@ -279,7 +285,7 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
         case Bool_():
             return p
         case Rel(op=op, lhs=a, rhs=b):
-            return _rel(op, simp_term(a, rules), simp_term(b, rules))
+            return _rel(op, simp_term(a, rules), simp_term(b, rules), rules.arith)
         case Dvd(lhs=a, rhs=b):
             a, b = simp_term(a, rules), simp_term(b, rules)
             va, vb = evaluate(a), evaluate(b)
@@ -296,9 +302,9 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
                 case Not(arg=inner):
                     return inner
                 case Rel(op=op, lhs=x, rhs=y) if op in ("<", "≤"):
-                    return _rel(_SWAP[op], y, x)
+                    return _rel(_SWAP[op], y, x, rules.arith)
                 case Rel(op=op, lhs=x, rhs=y) if op in (">", "≥"):
-                    return _rel(_SWAP[{">": "<", "≥": "≤"}[op]], x, y)
+                    return _rel(_SWAP[{">": "<", "≥": "≤"}[op]], x, y, rules.arith)
             return Not(a)
         case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
             return _connective(type(p), simp_prop(a, rules), simp_prop(b, rules))
@@ -348,10 +354,14 @@ def _connective(kind: type, a: Prop, b: Prop) -> Prop:
     return Iff(a, b)
 
 
-def norm_num(p: Prop, simp_lemmas: Sequence[Prop] = ()) -> Prop:
+def norm_num(p: Prop, simp_lemmas: Sequence[Prop] = (), *, arith: bool = True) -> Prop:
     """``p`` simplified (see module docstring): ``Bool_(True)`` when closed, ``Bool_(False)``
-    when it evaluates false, otherwise the simplified proposition."""
-    rules = _Rules.of(simp_lemmas)
+    when it evaluates false, otherwise the simplified proposition.
+
+    ``arith=False`` is Lean's ``simp only``: ground arithmetic is evaluated only on ℕ/ℤ
+    literals (core's ``Nat.reduceAdd``/``Int.reduceMul`` … simprocs), never on ℚ/ℝ, and
+    relations are not decided by cancellation; the unit laws and ``a R a`` stay."""
+    rules = _Rules.of(simp_lemmas, arith)
     p = strip_prop(p)
     for _ in range(MAX_PASSES):
         q = simp_prop(p, rules)

@@ -13,9 +13,12 @@ What is implemented (following the documentation of Lean 4's ``omega``):
   else 0`` (Lean's omega case-splits on it); ``x / k`` and ``x % k`` for a numeral ``k``
   are exact (z3's integer ``div``/``mod`` are Euclidean, which is ``Int.ediv``/
   ``Int.emod`` and, on ℕ arguments, ``Nat.div``/``Nat.mod``; ``k = 0`` gives ``0`` and
-  ``x``). Products of two non-numerals, ``x / y``, ``x ^ y`` with a variable, ``|x|`` and
-  function applications are atoms (as Lean's omega atomises them), ground subterms are
-  evaluated.
+  ``x``). ``x / y``, ``x ^ y`` with a variable, ``|x|`` and function applications are
+  atoms (as Lean's omega atomises them), ground subterms are evaluated. Products of two
+  non-numerals are distributed into monomials and each monomial of degree ≥ 2 is an atom
+  (``≥ 0`` when all its factors are ℕ or all exponents even): slightly stronger than
+  Lean's omega, which atomises the product as written (``(k + 1) * (k + 2)``) and needs
+  ``simp [Nat.mul_add, …]`` first.
 - The goal is negated and added to the hypotheses; ``True`` iff unsatisfiable over ℤ.
 
 Strength relative to Lean: the same fragment; z3 decides it completely (Lean's omega is
@@ -31,7 +34,8 @@ import z3
 
 from qed.env.sandbox.arith.errors import ArithTimeout, Deadline
 from qed.env.sandbox.arith.evaluate import evaluate
-from qed.env.sandbox.arith.poly import canonical_atom
+from qed.env.sandbox.arith.linear import z3_context
+from qed.env.sandbox.arith.poly import AtomTable, canonical_atom, to_poly
 from qed.env.sandbox.ast import (
     INT,
     NAT,
@@ -52,6 +56,7 @@ from qed.env.sandbox.ast import (
     Term,
     Var,
 )
+from qed.env.sandbox.numerals import int_str
 
 _INTS = (NAT, INT)
 
@@ -60,10 +65,11 @@ class _Encoder:
     """Translation state of one ``omega`` call (local; never shared)."""
 
     def __init__(self) -> None:
-        self.ctx = z3.Context()
+        self.ctx = z3_context()
         self.side: list[z3.BoolRef] = []
         self._atoms: dict[Term, z3.ArithRef] = {}
         self._opaque = 0
+        self._monos: dict[tuple, z3.ArithRef] = {}
 
     def atom(self, t: Term) -> z3.ArithRef:
         key = canonical_atom(t)
@@ -75,7 +81,7 @@ class _Encoder:
         return v
 
     def const(self, v: int) -> z3.ArithRef:
-        return z3.IntVal(v, self.ctx)
+        return z3.IntVal(int_str(v), self.ctx)  # text: z3's own str() stops at 4,300 digits
 
     def term(self, t: Term) -> z3.ArithRef:
         v = evaluate(t)
@@ -104,7 +110,7 @@ class _Encoder:
                 return ka * self.term(rhs)
             if kb is not None:
                 return self.term(lhs) * kb
-            return self.atom(t)
+            return self._product(t)
         if op in ("/", "%"):
             k = _int_value(rhs)
             if k is None:
@@ -120,6 +126,34 @@ class _Encoder:
             if k == 0:
                 return self.const(1)
         return self.atom(t)
+
+    def _product(self, t: BinOp) -> z3.ArithRef:
+        """A product of non-numerals, distributed (``poly.to_poly``): each monomial of
+        degree ≥ 2 is one atom, so ``k * (k + 1)`` and ``(k + 1) * (k + 2)`` share the
+        atom ``k ^ 2`` (Lean's omega needs ``simp [Nat.mul_add …]`` first for that)."""
+        atoms = AtomTable()
+        try:
+            poly = to_poly(t, atoms)
+        except (TypeError, ValueError):
+            return self.atom(t)
+        if any(c.denominator != 1 for c in poly.values()) or len(poly) > 64:
+            return self.atom(t)
+        total = self.const(0)
+        for mono, c in poly.items():
+            if not mono:
+                total = total + self.const(c.numerator)
+                continue
+            if len(mono) == 1 and mono[0][1] == 1:
+                v = self.term(atoms.terms[mono[0][0]])
+            else:
+                key = tuple((canonical_atom(atoms.terms[i]), e) for i, e in mono)
+                v = self._monos.get(key)
+                if v is None:
+                    v = self._monos[key] = z3.Int(f"m{len(self._monos)}", self.ctx)
+                    if all(atoms.terms[i].ty == NAT for i, _ in mono) or all(e % 2 == 0 for _, e in mono):
+                        self.side.append(v >= 0)
+            total = total + c.numerator * v
+        return total
 
     def prop(self, p: Prop) -> z3.BoolRef:
         match p:

@@ -3,7 +3,9 @@
 Layout: ``syntax`` (tactic text -> tree), ``args`` (argument parsing), ``core``
 (failures, deadlines, context operations), ``subst`` (substitution, rewriting, matching),
 ``lemmas`` (lemma table), ``proofterm`` (proof terms), ``intro``/``logic``/``push_neg``/
-``rewrite``/``arith_tactics`` (the tactic families), ``engine`` (combinators, dispatch).
+``rewrite``/``arith_tactics``/``structural`` (the tactic families), ``engine`` (combinators,
+``case``/``next`` goal selection, dispatch). Arithmetic tactics with their own modules:
+``field_simp``, ``simp_all`` (with ``simpa``), ``casts``, ``lincomb``, ``gcongr``.
 ``qed.env.sandbox.env.SandboxEnv`` drives them. Soundness first: a goal is closed only
 when it is proved; arithmetic is decided by ``qed.env.sandbox.arith``.
 
@@ -40,12 +42,38 @@ Tactics and the subset of Lean's behaviour implemented
   (the simp set is ``arith.norm_num``'s: ground evaluation, unit laws, ``a R a``, logic
   constants, hints as rewrite rules); the differences are that ``simp`` leaves ``⊢ False``
   instead of failing and says "simp made no progress". Mathlib's full simp set (hundreds
-  of lemmas) is not modelled; ``simp only`` does not restrict the set.
+  of lemmas) is not modelled; ``simp only`` keeps the set but, like Lean's, does not
+  evaluate ℚ/ℝ arithmetic (ℕ/ℤ literals only). Lemma-table names in hint lists are
+  conditional rewrite rules (``abs_of_nonneg`` rewrites ``|a|`` when ``0 ≤ a`` is
+  discharged from the hints/hypotheses; ``simp_lemmas``). ``norm_num1``:
+  ``norm_num`` (the sandbox has no separate simp-free core).
+- ``simp_all [hints]`` / ``simp_all only [...]``: each hypothesis simplified with the
+  hints and the other hypotheses as rewrite rules, then the target with all of them,
+  to a fixpoint; ``False`` hypothesis closes, ``True`` is cleared; ``only`` does not
+  evaluate ℚ/ℝ arithmetic (Lean's ``simp only`` has simprocs for ℕ/ℤ literals only).
+  ``simpa [hints] using e`` / ``simpa``: target and ``e``'s type (or a hypothesis)
+  simplified alike must agree. Hints that do not elaborate (simp lemma names the sandbox
+  lacks) and ring identities (``mul_comm``, ``sq`` …) are ignored: the result may be less
+  simplified than Lean's, never wrong. See ``simp_all``.
+- ``field_simp [hints] at h ⊢``: each side to one fraction ``N / D``, combining a
+  division only when its denominator is provably ``≠ 0`` (hypotheses, hints such as
+  ``h.ne'``, numerals, positivity); ``=`` is cross-multiplied (``a * d = c * b``),
+  ``≤``/``<`` keep one fraction per side (as the Mathlib the real proofs were checked
+  with: they continue with ``rw [div_le_div_iff …]``). See ``field_simp``.
+- ``push_cast``, ``norm_cast``, ``exact_mod_cast e``, ``assumption_mod_cast``, ``zify``,
+  ``qify`` (``[hints] at h ⊢``): casts ℕ→ℤ→ℚ→ℝ moved by the ``Nat.cast_*`` laws; ℕ
+  subtraction only with a proof of ``b ≤ a``. See ``casts``.
+- ``linear_combination [(exp := n)] e``: ``(a - b)^n - (e.lhs - e.rhs)`` must be ``0`` by
+  ``ring`` (ℤ/ℚ/ℝ). ``gcongr``: monotonicity of ``+ - * / ^ -`` down to the differing
+  parts, side goals by positivity or assumption. See ``lincomb``, ``gcongr``.
 - ``ring``: ``ring1`` (``arith.ring_equal``) on ``=``; otherwise falls back to ``ring_nf``
   and leaves the normalised goal (Lean adds a "Try this: ring_nf" note, which an
   ``Outcome`` cannot carry); "ring_nf failed" when nothing changes. ``ring_nf [at h]``.
-- ``linarith [terms]`` / ``nlinarith [terms]``: all hypotheses plus the terms; a
-  non-comparison target is treated as ``False`` (Lean's ``exfalso``). "linarith failed to
+- ``linarith [terms]`` / ``nlinarith [terms]`` (also ``linarith!``/``nlinarith!``): all
+  hypotheses plus the terms, conjunctions split (Mathlib's ``splitHypotheses``
+  preprocessing, on by default); a non-comparison target is treated as ``False`` (Lean's
+  ``exfalso``). ``nlinarith`` adds squares of squared atoms and pairwise products of
+  hypotheses, hints and the negated goal (``arith.nonlinear``). "linarith failed to
   find a contradiction". ``positivity`` (goals ``0 < e``, ``0 ≤ e``, ``e ≠ 0``), ``omega``
   ("omega could not prove the goal"), ``decide`` (ground decidable propositions).
 - ``by_contra h`` (``h : ¬P``, or ``h : Q`` for a target ``¬Q``; target ``False``);
@@ -55,25 +83,40 @@ Tactics and the subset of Lean's behaviour implemented
 - ``interval_cases x``: ℕ/ℤ variable with numeral bounds from hypotheses (ℕ from 0);
   one goal per value, ``x`` replaced by it (at most 200 cases).
 - Combinators: ``t1; t2``, newlines, ``t1 <;> t2``, ``try t``, ``first | t1 | t2``,
-  ``all_goals t``, ``any_goals t``, ``repeat t``, ``(t1; t2)``, ``· t``.
+  ``all_goals t``, ``any_goals t``, ``repeat t``, ``iterate n t``, ``(t1; t2)``, ``· t``,
+  ``{ t }``, ``case tag x => t``, ``next x => t``; continuation lines as in Lean (deeper
+  indentation, an open bracket, a leading or trailing ``<;>``, a leading ``|``).
+- Structural (``structural``): ``induction``/``induction'`` on ℕ (with ``| zero => … |
+  succ k ih => …`` alternatives, ``using Nat.strong_induction_on``), ``cases``/``rcases``
+  on ℕ variables, ``cases … with | inl h => …``, ``refine``/``refine'`` with holes,
+  ``revert``, ``contrapose``/``contrapose!``, ``calc``, ``conv_lhs``/``conv_rhs``/``conv``,
+  ``suffices … by``/``from``, ``replace``, ``rename_i``. Refused by name (``syntax.
+  REJECTED_TACTICS``): ``exact?``, ``apply?``, ``rw?``, ``hint``, ``aesop``, ``polyrith``,
+  ``native_decide``, ``sorry``, ``admit``.
 
 Proof terms (``exact``, ``have``, hints): hypothesis names, ``h.1 h.2 h.left h.right
 h.mp h.mpr h.le h.symm h.ne h.ne'``, application to terms and proofs (``h₀ 2``, ``h hp``),
 ``⟨p, q⟩`` (∧, ↔, ∃ with the witness first), ``by tacs``, ``(e : P)``, ``rfl``,
 ``trivial``, ``Or.inl/inr``, ``And.intro``, ``False.elim``, ``absurd``, and lemma-table
 applications with checked instances (``mul_pos ha hb`` needs ``ha : 0 < a``,
-``hb : 0 < b``). The lemma table (``lemmas.lemma_doc()``): sq_nonneg, pow_two_nonneg,
-mul_self_nonneg, sq_abs, abs_nonneg, abs_mul_abs_self, abs_mul_self, abs_sub_comm,
-le_refl, le_rfl, mul_pos, mul_nonneg, mul_pos_of_neg_of_neg, add_pos, add_nonneg,
-add_pos_of_pos_of_nonneg, add_pos_of_nonneg_of_pos, pow_pos, pow_nonneg, div_pos,
-div_nonneg, sub_nonneg, sub_pos, sub_nonpos, sub_neg, neg_nonpos, neg_neg_iff_pos,
-abs_le, abs_lt (``↔`` lemmas through ``.mp``/``.mpr``/``.1``/``.2``), le_of_lt, le_of_eq,
-ne_of_lt, ne_of_gt, le_trans, lt_trans, lt_of_le_of_lt, lt_of_lt_of_le,
-Real.sqrt_nonneg, Real.sq_sqrt, Real.sqrt_sq, Real.mul_self_sqrt.
+``hb : 0 < b``). The lemma table (``lemmas``; data in ``mathlib_lemmas.txt``, ~1050
+Mathlib lemmas in Lean syntax with the number types each holds at, old and new names,
+every entry property-tested) is used through one unification mechanism
+(``proofterm.instantiate``): the lemma's statement is matched first-order against the
+arguments' propositions, the expected type or the goal, the number type inferred from
+either (``sub_nonneg.2 h₁.2``); ``by``/``_`` arguments are elaborated after unification
+(``le_div_iff (by positivity)``), ``(by tac : P)``/``show P by tac`` state their type.
+``exact``/``have``/hint lists need every implicit argument determined; ``apply lemma``
+leaves the hypotheses not given as new goals in order (no metavariable goals); ``rw
+[lemma args]`` instantiates at the first match in traversal order (``↔`` lemmas rewrite
+propositions) and leaves the hypotheses not given as side goals after the main goal;
+``proofterm.lemma_rewrite_rules`` gives simp-like tactics the rules with their side
+conditions. An unknown name fails with "unknown identifier 'foo' (… not in the
+sandbox's lemma table)".
 
 Errors are Lean-like: "unknown tactic 'foo' (line 1, column 0)", "unknown identifier
 'h'", "type mismatch …", "no goals to be proved", "linarith failed to find a
 contradiction", "omega could not prove the goal", "norm_num failed to simplify".
-Tactics Lean has but the sandbox lacks (``field_simp``, ``simp_all``, ``refine`` …) fail
+Tactics Lean has but the sandbox lacks fail
 with "the sandbox does not implement the tactic '…'".
 """

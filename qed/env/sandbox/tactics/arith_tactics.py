@@ -45,6 +45,7 @@ from qed.env.sandbox.ast import (
     Bool_,
     Forall,
     HypDecl,
+    Iff,
     Neg,
     Num,
     Prop,
@@ -74,6 +75,42 @@ def _hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list[Prop]:
     return out
 
 
+def reorders(p: Prop, lemmas: list) -> bool:
+    from qed.env.sandbox.tactics.simp_lemmas import reorders as _reorders
+
+    return _reorders(p, lemmas)
+
+
+def simp_hint_props(hints: tuple[Hint, ...], goal: SGoal, ctx: Ctx) -> list:
+    """Simp-family hints: facts, or ``NamedLemma`` for lemma-table entries, applied or not
+    (used as conditional rewrite rules, see ``simp_lemmas``); a hypothesis name wins."""
+    from qed.env.sandbox.tactics.simp_lemmas import hint_item
+
+    out: list = []
+    for h in hints:
+        if h.src.strip() == "*":
+            out += [d.prop for d in goal.context if isinstance(d, HypDecl)]
+        else:
+            item = hint_item(h.src, goal, ctx)
+            out.append(reverse_hint(item) if h.reverse else item)
+    return out
+
+
+def reverse_hint(item):
+    """``simp [← h]``: the equation (or ``↔``) used right to left."""
+    from dataclasses import replace
+
+    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma
+
+    if isinstance(item, NamedLemma):
+        return replace(item, reverse=True)
+    if isinstance(item, Rel) and item.op == "=":
+        return Rel("=", item.rhs, item.lhs)
+    if isinstance(item, Iff):
+        return Iff(item.rhs, item.lhs)
+    return item
+
+
 def _no_rest(name: str, rest: str) -> None:
     if rest.strip():
         raise TacticFailure(f"{name}: unexpected '{rest.strip()}'")
@@ -92,15 +129,17 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
     ``simp made no progress``.
     """
     rest, loc = take_location(args)
-    rest, hints, _only = take_hints(rest)
+    rest, hints, only = take_hints(rest)
     _no_rest(tactic, rest)
-    lemmas = _hint_props(hints, goal, ctx)
+    lemmas = simp_hint_props(hints, goal, ctx)
+    arith = not (only and tactic == "simp")  # Lean's simp only: no ℚ/ℝ arithmetic
     progress = False
     for name in _loc_hyps(goal, loc):
         ctx.check()
         prop = find_hyp(goal, name).prop
-        own = [lem for lem, h in zip(lemmas, hints, strict=True) if h.src.strip() != name]
-        new = simp_with(prop, own)
+        own = [lem for lem in lemmas if lem != prop]
+        new = simp_with(prop, own, arith=arith, timeout_s=ctx.remaining(),
+                        context=[d.prop for d in goal.context if isinstance(d, HypDecl) and d.name != name])
         if new == prop:
             continue
         progress = True
@@ -112,7 +151,8 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             goal = replace_hyp(goal, name, new)
     if loc.goal:
         ctx.check()
-        new = simp_with(goal.target, lemmas)
+        new = simp_with(goal.target, lemmas, arith=arith, timeout_s=ctx.remaining(),
+                        context=[d.prop for d in goal.context if isinstance(d, HypDecl)])
         if new == _TRUE:
             return ()
         if new != goal.target:
@@ -120,22 +160,35 @@ def norm_num(goal: SGoal, args: str, ctx: Ctx, tactic: str = "norm_num") -> tupl
             if new == _FALSE and tactic == "norm_num":
                 raise TacticFailure("norm_num failed: the goal simplifies to False")
             goal = SGoal(goal.context, new, goal.tag)
-    if not progress:
+    if not progress and not (loc.goal and reorders(goal.target, lemmas)):
         raise TacticFailure("simp made no progress" if tactic == "simp" else f"{tactic} failed to simplify")
     return (goal,)
 
 
-def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3) -> Prop:
+def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, timeout_s: float = 1.0,
+              context: list[Prop] | None = None) -> Prop:
     """``arith.norm_num`` with hint lemmas; a ``∀ x, l = r`` hint (``h₀ : ∀ x, f x = …``)
     is instantiated at each subterm matching ``l`` (as simp rewrites with it), again
-    after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times."""
+    after each simplification round (for nested ``f (f 4)``), at most ``rounds`` times.
+    ``NamedLemma`` hints are instantiated the same way, when their hypotheses are
+    discharged from the other (fact) lemmas and the ``context`` hypotheses (Lean's simp
+    discharger tries local hypotheses too; ``simp_lemmas``)."""
+    from qed.env.sandbox.tactics.simp_lemmas import NamedLemma
+    from qed.env.sandbox.tactics.simp_lemmas import instances as named_instances
+
+    named = [lem for lem in lemmas if isinstance(lem, NamedLemma)]
+    lemmas = [lem for lem in lemmas if not isinstance(lem, NamedLemma)]
     plain = [lem for lem in lemmas if not isinstance(lem, Forall)]
     rules = [r for r in (_forall_rule(lem) for lem in lemmas if isinstance(lem, Forall)) if r is not None]
-    if not rules:
-        return arith_norm_num(p, plain)
+    if not rules and not named:
+        return arith_norm_num(p, plain, arith=arith)
     insts: list[Prop] = []
     cur = p
-    for _ in range(rounds):
+    for _ in range(rounds + (2 if named else 0)):
+        if named:
+            for inst in named_instances(cur, named, plain + (context or []), timeout_s):
+                if inst not in insts:
+                    insts.append(inst)
         for body, metas in rules:
             assert isinstance(body, Rel)
             for t in subterms(cur):
@@ -144,7 +197,7 @@ def simp_with(p: Prop, lemmas: list[Prop], rounds: int = 3) -> Prop:
                     inst = subst_prop(body, binds)
                     if inst not in insts:
                         insts.append(inst)
-        nxt = arith_norm_num(cur, plain + insts)
+        nxt = arith_norm_num(cur, plain + insts, arith=arith)
         if nxt == cur:
             break
         cur = nxt
@@ -378,3 +431,40 @@ def interval_cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
 def numeral(v: Fraction, ty) -> Num | Neg:
     """The integer ``v`` as Lean writes it: ``3`` or ``-3``."""
     return Num(v, ty) if v >= 0 else Neg(Num(-v, ty), ty)
+
+
+# ---- dispatch for the tactics in their own modules ------------------------------------
+
+
+def dispatch(name: str, goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    """``field_simp``, ``simp_all``, ``simpa``, ``norm_num1``, casts, ``linear_combination``,
+    ``gcongr``, ``linarith!``/``nlinarith!`` (see each module)."""
+    from qed.env.sandbox.tactics import field_simp as fs
+    from qed.env.sandbox.tactics import simp_all as sa
+
+    match name:
+        case "field_simp":
+            return fs.field_simp(goal, args, ctx)
+        case "simp_all":
+            return sa.simp_all(goal, args, ctx)
+        case "simpa":
+            return sa.simpa(goal, args, ctx)
+        case "linear_combination":
+            from qed.env.sandbox.tactics.lincomb import linear_combination
+
+            return linear_combination(goal, args, ctx)
+        case "norm_cast" | "push_cast" | "exact_mod_cast" | "assumption_mod_cast" | "zify" | "qify":
+            from qed.env.sandbox.tactics import casts
+
+            return getattr(casts, name)(goal, args, ctx)
+        case "gcongr":
+            from qed.env.sandbox.tactics.gcongr import gcongr
+
+            return gcongr(goal, args, ctx)
+        case "norm_num1":
+            return norm_num(goal, args, ctx, tactic="norm_num1")
+        case "linarith!":
+            return linarith(goal, args, ctx)
+        case "nlinarith!":
+            return nlinarith(goal, args, ctx)
+    raise TacticFailure(f"the sandbox does not implement the tactic '{name}'")

@@ -17,10 +17,20 @@ memoised per ``Engine`` (bounded), so repeated tactic texts are parsed once.
 from __future__ import annotations
 
 from qed.env.sandbox.ast import SGoal
-from qed.env.sandbox.tactics import arith_tactics, intro, logic, rewrite
+from qed.env.sandbox.tactics import arith_tactics, intro, logic, rewrite, structural
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, normalize_names
 from qed.env.sandbox.tactics.push_neg import push_neg_prop
-from qed.env.sandbox.tactics.syntax import Atom, Comb, First, Node, Seq, Then, parse_tactic
+from qed.env.sandbox.tactics.syntax import (
+    REJECTED_TACTICS,
+    Atom,
+    Case,
+    Comb,
+    First,
+    Node,
+    Seq,
+    Then,
+    parse_tactic,
+)
 
 MAX_REPEAT = 100
 PARSE_CACHE_SIZE = 4096
@@ -111,6 +121,13 @@ class Engine:
                 if left:
                     raise TacticFailure("unsolved goals\n" + "\n\n".join(ctx.show_goal(g) for g in left))
                 return goals[1:]
+            case Case(tag=tag, names=names, body=body):
+                k = structural.case_index(goals, tag)
+                goal = structural.rename_inaccessible(goals[k], names) if names else goals[k]
+                left = self.run(body, (goal,), ctx)
+                if left:
+                    raise TacticFailure("unsolved goals\n" + "\n\n".join(ctx.show_goal(g) for g in left))
+                return goals[:k] + goals[k + 1:]
         raise TacticFailure(f"unsupported tactic form {node!r}")
 
 
@@ -125,6 +142,8 @@ def run_atom(node: Atom, goal: SGoal, ctx: Ctx) -> tuple[SGoal, ...]:
         case "rintro":
             return intro.rintro(goal, a, ctx)
         case "cases":
+            if "with" in a.split():
+                return structural.structured_cases(goal, a, ctx)
             return intro.cases(goal, a, ctx)
         case "cases'":
             return intro.cases_prime(goal, a, ctx)
@@ -156,6 +175,8 @@ def run_atom(node: Atom, goal: SGoal, ctx: Ctx) -> tuple[SGoal, ...]:
             return logic.use(goal, a, ctx)
         case "have":
             return logic.have(goal, a, ctx)
+        case "replace":
+            return logic.replace(goal, a, ctx)
         case "show":
             return logic.show(goal, a, ctx)
         case "specialize":
@@ -198,8 +219,37 @@ def run_atom(node: Atom, goal: SGoal, ctx: Ctx) -> tuple[SGoal, ...]:
             return arith_tactics.decide(goal, a, ctx)
         case "interval_cases":
             return arith_tactics.interval_cases(goal, a, ctx)
+        case (
+            "field_simp" | "simp_all" | "simpa" | "norm_num1" | "norm_cast" | "push_cast" | "exact_mod_cast"
+            | "assumption_mod_cast" | "linear_combination" | "gcongr" | "zify" | "qify"
+            | "linarith!" | "nlinarith!"
+        ):
+            return arith_tactics.dispatch(node.name, goal, a, ctx)
         case "skip":
             return (goal,)
+        case "induction" | "induction'":
+            return structural.induction(goal, a, ctx, prime=node.name == "induction'")
+        case "refine" | "refine'":
+            return structural.refine(goal, a, ctx, prime=node.name == "refine'")
+        case "revert":
+            return structural.revert(goal, a, ctx)
+        case "contrapose" | "contrapose!":
+            return structural.contrapose(goal, a, ctx, push=node.name == "contrapose!")
+        case "calc":
+            return structural.calc(goal, a, ctx)
+        case "rename_i":
+            return (structural.rename_inaccessible(goal, tuple(a.split())),)
+        case "conv" | "conv_lhs" | "conv_rhs":
+            return structural.conv(goal, node.name, a, ctx)
+        case "suffices":
+            return structural.suffices(goal, a, ctx)
+        case "iterate":
+            return structural.iterate(goal, a, ctx)
+        case "split_ifs" | "split":
+            raise TacticFailure(f"the sandbox does not implement '{node.name}': its statements have no "
+                                "'if … then … else'")
+        case name if name in REJECTED_TACTICS:
+            raise TacticFailure(REJECTED_TACTICS[name])
         case "done":
             raise TacticFailure("unsolved goals\n" + ctx.show_goal(goal))
     raise TacticFailure(f"the sandbox does not implement the tactic '{node.name}'")

@@ -12,8 +12,12 @@ Knows the shape of propositions (``∧ ∨ ∃ ↔ → ∀ ¬ ≠``); no arithme
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from qed.env.sandbox.ast import (
+    NAT,
     And,
+    BinOp,
     Bool_,
     Exists,
     Forall,
@@ -21,7 +25,9 @@ from qed.env.sandbox.ast import (
     Iff,
     Imp,
     Not,
+    Num,
     Or,
+    Pred,
     Prop,
     Rel,
     SGoal,
@@ -50,6 +56,7 @@ from qed.env.sandbox.tactics.core import (
     find_hyp,
     inaccessible,
     remove_decls,
+    replace_hyp,
     shadow,
 )
 from qed.env.sandbox.tactics.proofterm import elab, prop_of
@@ -164,7 +171,7 @@ def destruct(goal: SGoal, name: str, pat: Pat, ctx: Ctx, tag_alts: bool = True) 
             if len(items) == 1:
                 return destruct(goal, name, items[0], ctx, tag_alts)
             rest: Pat = items[1] if len(items) == 2 else PTuple(items[1:])
-            return _split_tuple(base, prop, items[0], rest, ctx, tag_alts)
+            return _split_tuple(base, unfold_definition(prop), items[0], rest, ctx, tag_alts)
         case PAlts(alts=alts):
             if len(alts) == 1:
                 return destruct(goal, name, alts[0], ctx, tag_alts)
@@ -244,11 +251,27 @@ def _destruct_term(goal: SGoal, term: str, pat: Pat, ctx: Ctx) -> list[SGoal]:
     decl = find_decl(goal, t)
     if isinstance(decl, HypDecl):
         return destruct(goal, t, pat, ctx)
+    if isinstance(decl, VarDecl) and decl.ty == NAT and isinstance(pat, PAlts) and len(pat.alts) == 2:
+        second = pat.alts[1]
+        zero, succ = nat_cases(goal, t, second.name if isinstance(second, PName) else None)
+        return [zero, succ]
     if isinstance(decl, VarDecl):
-        raise TacticFailure(f"rcases: '{t}' is a variable; the sandbox only destructs proofs")
+        raise TacticFailure(f"rcases: '{t}' is a variable; the sandbox destructs proofs, and ℕ variables "
+                            "with the pattern '_ | k'")
     prop = elab(t, goal, ctx)
     tmp = _fresh_internal(goal)
     return destruct(add_decls(goal, [HypDecl(tmp, prop)]), tmp, pat, ctx)
+
+
+def _is_nat_var(goal: SGoal, name: str) -> bool:
+    decl = find_decl(goal, name)
+    return isinstance(decl, VarDecl) and decl.ty == NAT
+
+
+def nat_cases(goal: SGoal, n: str, name: str | None = None) -> tuple[SGoal, SGoal]:
+    from qed.env.sandbox.tactics.structural import nat_cases as split
+
+    return split(goal, n, name)
 
 
 def cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
@@ -256,6 +279,8 @@ def cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     if find_top(args, "with", word=True) >= 0:
         raise TacticFailure("the sandbox does not support 'cases … with | …' syntax; use rcases or cases'")
     h = require_ident(args.strip(), "a hypothesis name")
+    if _is_nat_var(goal, h):
+        return nat_cases(goal, h)
     prop = find_hyp(goal, h).prop
     return tuple(_cases_named(goal, h, prop, [], ctx))
 
@@ -263,14 +288,44 @@ def cases(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
 def cases_prime(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     """Mathlib ``cases' h with a b``."""
     k = find_top(args, "with", word=True)
-    h = require_ident((args[:k] if k >= 0 else args).strip(), "a hypothesis name")
+    src = (args[:k] if k >= 0 else args).strip()
     given = args[k + 4:].split() if k >= 0 else []
     names = [require_ident(n, "a name") if n != "_" else "_" for n in given]
-    prop = find_hyp(goal, h).prop
-    return tuple(_cases_named(goal, h, prop, names, ctx))
+    if _is_nat_var(goal, src):
+        return nat_cases(goal, src, names[0] if names and names[0] != "_" else None)
+    if not isinstance(find_decl(goal, src), HypDecl):
+        # a proof term (``cases' le_total 0 a with h h``): added as a hypothesis first
+        if isinstance(find_decl(goal, src), VarDecl):
+            raise TacticFailure(f"cases': '{src}' is a variable; the sandbox only destructs proofs")
+        prop = elab(src, goal, ctx)
+        tmp = _fresh_internal(goal)
+        goal = add_decls(goal, [HypDecl(tmp, prop)])
+        return tuple(_cases_named(goal, tmp, prop, names, ctx))
+    prop = find_hyp(goal, src).prop
+    return tuple(_cases_named(goal, src, prop, names, ctx))
+
+
+def unfold_definition(prop: Prop) -> Prop:
+    """``Even n`` / ``Odd n`` as Mathlib defines them (``∃ r, n = r + r``, ``∃ m, n = 2 * m + 1``),
+    so that ``cases``/``rcases``/``obtain`` destruct them as Lean does; other props unchanged."""
+    if isinstance(prop, Pred) and prop.fn in ("Even", "Odd") and len(prop.args) == 1:
+        n = prop.args[0]
+        ty = n.ty
+        if prop.fn == "Even":
+            v = "r" if "r" not in term_vars(n) else "r'"
+            body = Rel("=", n, BinOp("+", Var(v, ty), Var(v, ty), ty))
+        else:
+            v = "m" if "m" not in term_vars(n) else "m'"
+            two_m = BinOp("*", Num(Fraction(2), ty), Var(v, ty), ty)
+            body = Rel("=", n, BinOp("+", two_m, Num(Fraction(1), ty), ty))
+        return Exists(v, ty, body)
+    return prop
 
 
 def _cases_named(goal: SGoal, h: str, prop: Prop, names: list[str], ctx: Ctx) -> list[SGoal]:
+    prop = unfold_definition(prop)
+    if prop is not find_hyp(goal, h).prop:
+        goal = replace_hyp(goal, h, prop)
     bases = {Or: ("h", "h"), And: ("left", "right"), Iff: ("mp", "mpr"), Exists: ("w", "h")}.get(
         type(prop), ("h", "h"))
 
@@ -316,7 +371,27 @@ def eliminate_var(goal: SGoal, var: str, value) -> SGoal:
         if isinstance(d, HypDecl):
             d = HypDecl(d.name, subst_prop(d.prop, {var: value}))
         ctx_out.append(d)
-    return SGoal(tuple(ctx_out), subst_prop(goal.target, {var: value}), goal.tag)
+    # A hypothesis that now mentions a variable declared after it moves after that
+    # variable, as Lean's ``subst`` reverts and reintroduces it (order otherwise kept).
+    moved: list = []
+    for _ in range(len(ctx_out)):
+        declared: set[str] = set()
+        for i, d in enumerate(ctx_out):
+            if isinstance(d, HypDecl) and _mentions_later(d, declared, ctx_out[i + 1:]):
+                moved.append(d)
+                ctx_out = ctx_out[:i] + ctx_out[i + 1:]
+                break
+            declared.add(d.name)
+        else:
+            break
+    return SGoal(tuple(ctx_out + moved), subst_prop(goal.target, {var: value}), goal.tag)
+
+
+def _mentions_later(d: HypDecl, declared: set[str], later: list) -> bool:
+    from qed.env.sandbox.tactics.subst import prop_vars
+
+    later_vars = {x.name for x in later if isinstance(x, VarDecl)}
+    return bool(prop_vars(d.prop) & later_vars - declared)
 
 
 def subst(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:

@@ -40,7 +40,7 @@ from qed.env.sandbox.tactics.core import (
 )
 from qed.env.sandbox.tactics.proofterm import _refl_eq, elab, mismatch, prop_of, show_prop, term_of
 from qed.env.sandbox.tactics.push_neg import push_neg_prop
-from qed.env.sandbox.tactics.subst import canon, match_prop, props_match, subst_prop
+from qed.env.sandbox.tactics.subst import canon, props_match, subst_prop
 
 _FALSE = Bool_(False)
 
@@ -200,6 +200,22 @@ def have(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     return (add_decls(goal, [HypDecl(name, prop)]),)
 
 
+def replace(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
+    """``replace h : P := proof`` / ``replace h := proof`` / ``replace h : P``: as ``have``,
+    and the earlier ``h`` (which the proof may use) is removed from the main goal."""
+    lhs, _ = split_assign(args)
+    k = find_top(lhs, ":")
+    name = (lhs[:k] if k >= 0 else lhs).strip() or "this"
+    old = [i for i, d in enumerate(goal.context) if d.name == name]
+    goals = have(goal, args, ctx)
+    if not old:
+        return goals
+    main = goals[-1]
+    idx = old[-1]
+    trimmed = SGoal(main.context[:idx] + main.context[idx + 1:], main.target, main.tag)
+    return goals[:-1] + (trimmed,)
+
+
 def show(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     prop = prop_of(args, goal)
     if not props_match(prop, goal.target):
@@ -233,6 +249,11 @@ def apply(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     words = top_words(src)
     if words and (words[0] in ctx.lemmas or words[0].rpartition(".")[0] in ctx.lemmas):
         return _apply_lemma(goal, words[0], words[1:], ctx)
+    from qed.env.sandbox.tactics.proofterm import fused_iff_head  # apply (mul_le_mul_left h).mpr
+
+    fused = fused_iff_head(src, goal, ctx)
+    if fused is not None:
+        return _apply_lemma(goal, fused[0], fused[1], ctx)
     prop = elab(src, goal, ctx)
     premises: list[Prop] = []
     while True:
@@ -249,41 +270,9 @@ def apply(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
 
 
 def _apply_lemma(goal: SGoal, name: str, args: list[str], ctx: Ctx) -> tuple[SGoal, ...]:
-    from qed.env.sandbox.tactics.proofterm import first_numeric_type
+    from qed.env.sandbox.tactics.proofterm import apply_lemma
 
-    ty = first_numeric_type(goal.target)
-    if ty is None:
-        raise TacticFailure(f"tactic 'apply' failed: the goal has no number type for {name}")
-    proj = ""
-    base = name
-    head, _, last = name.rpartition(".")
-    if head and last in ("mp", "mpr", "1", "2") and head in ctx.lemmas:
-        base, p = name.rsplit(".", 1)
-        proj = "mp" if p in ("mp", "1") else "mpr"
-    try:
-        schema = ctx.lemmas.instance(base, ty, proj)
-    except ValueError as e:
-        raise TacticFailure(str(e)) from None
-    binds: dict = {}
-    if not match_prop(schema.concl, goal.target, schema.metas, binds):
-        raise TacticFailure(f"tactic 'apply' failed, could not unify the conclusion of '{name}'\n  "
-                            f"{show_prop(schema.concl)}\nwith the goal\n{ctx.show_goal(goal)}")
-    new: list[SGoal] = []
-    for i, param in enumerate(schema.params):
-        if param.ty is not None:
-            if param.name not in binds:
-                if i < len(args):
-                    binds[param.name] = term_of(args[i], goal, param.ty)
-                else:
-                    raise TacticFailure(f"apply {name}: cannot infer argument '{param.name}'")
-            continue
-        assert param.prop is not None
-        want = subst_prop(param.prop, binds)
-        if i < len(args):
-            elab(args[i], goal, ctx, want)
-        else:
-            new.append(SGoal(goal.context, want, param.name))
-    return tuple(new)
+    return apply_lemma(goal, name, args, ctx)
 
 
 # ---- small closers --------------------------------------------------------------------

@@ -15,59 +15,67 @@ Knows proof terms and occurrences; no arithmetic.
 
 from __future__ import annotations
 
-from qed.env.sandbox.ast import Exists, Forall, HypDecl, Iff, Prop, Rel, SGoal, Term, Var
-from qed.env.sandbox.tactics.args import Hint, take_hints, take_location, top_words
+from dataclasses import dataclass
+
+from qed.env.sandbox.ast import (
+    And,
+    Exists,
+    Forall,
+    HypDecl,
+    Iff,
+    Imp,
+    Mem,
+    ModEq,
+    Not,
+    Or,
+    Pred,
+    Prop,
+    Rel,
+    SGoal,
+    Term,
+    Var,
+)
+from qed.env.sandbox.tactics.args import Hint, take_hints, take_location
 from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_hyp, replace_hyp
 from qed.env.sandbox.tactics.logic import is_closed_by_hyp
-from qed.env.sandbox.tactics.proofterm import elab, first_numeric_type, show_prop
+from qed.env.sandbox.tactics.proofterm import LemmaApp, discharge_pending, elab, lemma_apps, show_prop
 from qed.env.sandbox.tactics.subst import (
-    map_term,
+    match_prop_exact,
     match_term,
+    prop_vars,
     props_match,
     replace_in_prop,
     replace_prop,
     subst_prop,
     subst_term,
+    terms_equal,
 )
 
 
-def _rule(hint: Hint, goal: SGoal, ctx: Ctx) -> tuple[Prop, frozenset[str]]:
-    """The rule's equation (pattern variables renamed ``?k``) and those variables."""
-    words = top_words(hint.src)
-    if len(words) == 1 and words[0] in ctx.lemmas:
-        ty = first_numeric_type(goal.target)
-        if ty is None:
-            raise TacticFailure(f"rw: cannot infer the number type for {words[0]}")
-        try:
-            schema = ctx.lemmas.instance(words[0], ty)
-        except ValueError as e:
-            raise TacticFailure(str(e)) from None
-        if any(p.prop is not None for p in schema.params):
-            raise TacticFailure(f"rw: {words[0]} has hypotheses; give them as arguments")
-        ren = {m: Var("?" + m, _meta_ty(schema.concl, m)) for m in sorted(schema.metas)}
-        ren = {m: v for m, v in ren.items() if v.ty is not None}
-        return subst_prop(schema.concl, ren), frozenset(v.name for v in ren.values())
+@dataclass
+class Rule:
+    """One way to read a ``rw`` hint: the equation/iff with pattern variables ``metas``
+    (bound by the first match in the target), and the lemma application it comes from
+    (whose hypotheses not given become side goals), if any."""
+
+    prop: Prop
+    metas: frozenset[str]
+    app: LemmaApp | None = None
+
+
+def _rules(hint: Hint, goal: SGoal, ctx: Ctx) -> list[Rule]:
+    """The hint's readings: one per number type for a lemma of the table (the first type
+    whose pattern occurs first in the target wins), one for any other proof term."""
+    apps = lemma_apps(hint.src, goal, ctx)
+    if apps is not None:
+        return [Rule(app.inst(app.schema.concl), app.unbound, app) for app in apps]
     prop = elab(hint.src, goal, ctx)
     metas: list[str] = []
     while isinstance(prop, Forall):
         name = f"?{prop.var}{len(metas)}"
         metas.append(name)
         prop = subst_prop(prop.body, {prop.var: Var(name, prop.ty)})
-    return prop, frozenset(metas)
-
-
-def _meta_ty(p: Prop, name: str):
-    found = []
-
-    def f(t: Term) -> Term | None:
-        if isinstance(t, Var) and t.name == name:
-            found.append(t.ty)
-        return None
-
-    from qed.env.sandbox.tactics.subst import map_prop_terms
-
-    map_prop_terms(p, lambda t: map_term(t, f))
-    return found[0] if found else None
+    return [Rule(prop, frozenset(metas))]
 
 
 def subterms(p: Prop) -> list[Term]:
@@ -76,11 +84,11 @@ def subterms(p: Prop) -> list[Term]:
 
     def walk_t(t: Term) -> None:
         out.append(t)
-        for name in ("lhs", "rhs", "arg"):
+        for name in ("lhs", "rhs", "arg", "dom"):  # a ∑'s domain, not its body (bound variable)
             sub = getattr(t, name, None)
             if sub is not None and not isinstance(sub, (str, bool)) and hasattr(sub, "ty"):
                 walk_t(sub)
-        for a in getattr(t, "args", ()):
+        for a in (*getattr(t, "args", ()), *getattr(t, "elems", ())):
             walk_t(a)
 
     def walk_p(q: Prop) -> None:
@@ -89,6 +97,15 @@ def subterms(p: Prop) -> list[Term]:
             walk_t(q.rhs)  # type: ignore[union-attr]
         elif isinstance(q, (Forall, Exists)):
             return
+        elif isinstance(q, Mem):
+            walk_t(q.elem)
+            walk_t(q.coll)
+        elif isinstance(q, Pred):
+            for a in q.args:
+                walk_t(a)
+        elif isinstance(q, ModEq):
+            for a in (q.lhs, q.rhs, q.modulus):
+                walk_t(a)
         else:
             for name in ("lhs", "rhs", "arg"):
                 sub = getattr(q, name, None)
@@ -99,37 +116,109 @@ def subterms(p: Prop) -> list[Term]:
     return out
 
 
-def rewrite_prop(p: Prop, hint: Hint, goal: SGoal, ctx: Ctx, where: str) -> Prop:
-    """Rewrite ``p`` with one rule; ``where`` names the location for errors."""
-    rule, metas = _rule(hint, goal, ctx)
-    if isinstance(rule, Rel) and rule.op == "=":
-        lhs, rhs = (rule.rhs, rule.lhs) if hint.reverse else (rule.lhs, rule.rhs)
-        if metas:
+def subprops(p: Prop) -> list[Prop]:
+    """Propositions of ``p`` in pre-order, left to right (not under binders)."""
+    out: list[Prop] = [p]
+    if isinstance(p, (And, Or, Imp, Iff)):
+        out += subprops(p.lhs) + subprops(p.rhs)
+    elif isinstance(p, Not):
+        out += subprops(p.arg)
+    return out
+
+
+def _first_match(p: Prop, rule: Rule, reverse: bool) -> tuple[int, dict[str, Term], Term | Prop] | None:
+    """Position (pre-order index), bindings and the matched occurrence of the first
+    instance of the rule's left side (right side with ``←``) in ``p``."""
+    r = rule.prop
+    if isinstance(r, Rel) and r.op == "=":
+        pat = r.rhs if reverse else r.lhs
+        for i, t in enumerate(subterms(p)):
             binds: dict[str, Term] = {}
-            for t in subterms(p):
-                binds = {}
-                if match_term(lhs, t, metas, binds):
-                    break
-            else:
-                raise _not_found(show_prop(Rel("=", lhs, lhs)).split(" = ")[0], where, goal, ctx)
-            missing = metas - set(binds)
-            if missing & (_vars(rhs)):
-                raise TacticFailure("rw: motive is not type correct (pattern variables of the right side "
-                                    "are not determined by the left side)")
-            lhs, rhs = subst_term(lhs, binds), subst_term(rhs, binds)
-        out, n = replace_in_prop(p, lhs, rhs)
-        if n == 0:
-            raise _not_found(_show_term(lhs), where, goal, ctx)
-        return out
-    if isinstance(rule, Iff):
-        if metas:
-            raise TacticFailure("rw: '↔' rules under '∀' are not supported by the sandbox")
-        lhs_p, rhs_p = (rule.rhs, rule.lhs) if hint.reverse else (rule.lhs, rule.rhs)
-        out, n = replace_prop(p, lhs_p, rhs_p)
-        if n == 0:
-            raise _not_found(show_prop(lhs_p), where, goal, ctx)
-        return out
-    raise TacticFailure(f"rw: equality or iff proof expected\n  {show_prop(rule)}")
+            if match_term(pat, t, rule.metas, binds):
+                return i, binds, t
+        return None
+    if isinstance(r, Iff):
+        pat_p = r.rhs if reverse else r.lhs
+        for i, q in enumerate(subprops(p)):
+            binds = {}
+            if match_prop_exact(pat_p, q, rule.metas, binds):
+                return i, binds, q
+        return None
+    return None
+
+
+def rewrite_prop(p: Prop, hint: Hint, goal: SGoal, ctx: Ctx, where: str) -> Prop:
+    """Rewrite ``p`` with one rule; ``where`` names the location for errors. Side goals
+    (hypotheses of a lemma not given) are dropped here: use ``rewrite_with_side_goals``."""
+    return rewrite_with_side_goals(p, hint, goal, ctx, where)[0]
+
+
+def rewrite_with_side_goals(
+    p: Prop, hint: Hint, goal: SGoal, ctx: Ctx, where: str
+) -> tuple[Prop, list[SGoal]]:
+    """Rewrite ``p`` with the hint as Lean's ``rw`` does: instantiate the pattern at its
+    first match in traversal order, rewrite every instance of that instantiation, and
+    return the side goals (the lemma's hypotheses not given, after the main goal)."""
+    rules = _rules(hint, goal, ctx)
+    for rule in rules:
+        r = rule.prop
+        if not ((isinstance(r, Rel) and r.op == "=") or isinstance(r, Iff)):
+            raise TacticFailure(f"rw: equality or iff proof expected\n  {show_prop(r)}")
+    for rule in rules:
+        r = rule.prop
+        pat = (r.rhs if hint.reverse else r.lhs) if isinstance(r, Rel) else None
+        if isinstance(pat, Var) and pat.name in rule.metas:
+            raise TacticFailure(f"motive is not type correct: the pattern is a metavariable "
+                                f"(give the arguments of {hint.src.strip()})")
+    best: tuple[int, Rule, dict[str, Term], Term | Prop] | None = None
+    for rule in rules:
+        found = _first_match(p, rule, hint.reverse)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = (found[0], rule, found[1], found[2])
+    if best is None:
+        r = rules[0].prop
+        if isinstance(r, Rel):
+            pattern = _show_term(r.rhs if hint.reverse else r.lhs)
+        else:
+            assert isinstance(r, Iff)
+            pattern = show_prop(r.rhs if hint.reverse else r.lhs)
+        raise _not_found(pattern, where, goal, ctx)
+    _, rule, binds, occurrence = best
+    r = rule.prop
+    lhs_any, rhs_any = (r.rhs, r.lhs) if hint.reverse else (r.lhs, r.rhs)
+    if isinstance(r, Rel):
+        free = _vars(rhs_any) & rule.metas - binds.keys()
+    else:
+        free = prop_vars(rhs_any) & rule.metas - binds.keys()
+    if free:
+        raise TacticFailure("rw: motive is not type correct (pattern variables of the right side "
+                            "are not determined by the left side)")
+    # the occurrence found stands for the instance (they differ only in numeral offsets,
+    # ``n + 1`` matched against ``3``); every occurrence of it is rewritten
+    if isinstance(r, Rel):
+        rhs = subst_term(rhs_any, binds)  # type: ignore[arg-type]
+        out, n = replace_in_prop(p, occurrence, rhs)  # type: ignore[arg-type]
+    else:
+        rp = subst_prop(rhs_any, binds)  # type: ignore[arg-type]
+        out, n = replace_prop(p, occurrence, rp)  # type: ignore[arg-type]
+    if n == 0:
+        raise _not_found(_show_term(occurrence) if isinstance(r, Rel) else show_prop(occurrence),  # type: ignore[arg-type]
+                         where, goal, ctx)
+    side: list[SGoal] = []
+    if rule.app is not None:
+        app = rule.app
+        app.binds = {**app.binds, **binds}
+        if app.unbound & _pending_vars(app):
+            raise TacticFailure(f"rw: cannot infer the arguments of {app.schema.name} for its hypotheses")
+        side = discharge_pending(app, goal, ctx, holes_become_goals=True)
+    return out, side
+
+
+def _pending_vars(app: LemmaApp) -> set[str]:
+    out: set[str] = set()
+    for pend in app.pending:
+        out |= prop_vars(pend.prop)
+    return out
 
 
 def _vars(t: Term) -> set[str]:
@@ -152,7 +241,7 @@ def _not_found(pattern: str, where: str, goal: SGoal, ctx: Ctx) -> TacticFailure
 
 
 def _reflexive(t: Prop) -> bool:
-    if isinstance(t, Rel) and t.op in ("=", "≤", "≥") and t.lhs == t.rhs:
+    if isinstance(t, Rel) and t.op in ("=", "≤", "≥") and terms_equal(t.lhs, t.rhs):
         return True
     return isinstance(t, Iff) and props_match(t.lhs, t.rhs)
 
@@ -162,40 +251,47 @@ def rw(goal: SGoal, args: str, ctx: Ctx, then_assumption: bool = False) -> tuple
     rest2, hints, _ = take_hints(rest)
     if rest2.strip() or not hints:
         raise TacticFailure("rw: expected a list of rules '[h₁, ← h₂]'")
+    side: list[SGoal] = []
     for hint in hints:
         ctx.check()
         if loc.everywhere:
-            goal = _rewrite_everywhere(goal, hint, ctx)
+            goal = _rewrite_everywhere(goal, hint, ctx, side)
             continue
         for h in loc.hyps:
             prop = find_hyp(goal, h).prop
-            goal = replace_hyp(goal, h, rewrite_prop(prop, hint, goal, ctx, "hypothesis"))
+            new_h, more = rewrite_with_side_goals(prop, hint, goal, ctx, "hypothesis")
+            goal = replace_hyp(goal, h, new_h)
+            side += more
         if loc.goal:
-            new = rewrite_prop(goal.target, hint, goal, ctx, "target expression")
+            new, more = rewrite_with_side_goals(goal.target, hint, goal, ctx, "target expression")
             goal = SGoal(goal.context, new, goal.tag)
+            side += more
     if _reflexive(goal.target):
-        return ()
+        return tuple(side)
     if then_assumption:
         if is_closed_by_hyp(goal):
-            return ()
+            return tuple(side)
         raise TacticFailure(f"tactic 'assumption' failed\n{ctx.show_goal(goal)}")
-    return (goal,)
+    return (goal, *side)
 
 
-def _rewrite_everywhere(goal: SGoal, hint: Hint, ctx: Ctx) -> SGoal:
+def _rewrite_everywhere(goal: SGoal, hint: Hint, ctx: Ctx, side: list[SGoal]) -> SGoal:
     """``at *``: rewrite every hypothesis (but the rule itself) and the target where the
     pattern occurs; fail only if it occurs nowhere."""
     changed = False
     for d in goal.context:
         if isinstance(d, HypDecl) and d.name != hint.src.strip():
             try:
-                goal = replace_hyp(goal, d.name, rewrite_prop(d.prop, hint, goal, ctx, "hypothesis"))
-                changed = True
+                new_h, more = rewrite_with_side_goals(d.prop, hint, goal, ctx, "hypothesis")
             except TacticFailure:
-                pass
+                continue
+            goal = replace_hyp(goal, d.name, new_h)
+            side += more
+            changed = True
     try:
-        goal = SGoal(goal.context, rewrite_prop(goal.target, hint, goal, ctx, "target expression"), goal.tag)
-        changed = True
+        new, more = rewrite_with_side_goals(goal.target, hint, goal, ctx, "target expression")
+        goal = SGoal(goal.context, new, goal.tag)
+        side += more
     except TacticFailure:
         if not changed:
             raise

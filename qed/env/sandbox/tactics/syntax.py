@@ -15,6 +15,7 @@ and the tactics; this module knows only tactic names (to report ``unknown tactic
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Union
 
@@ -25,8 +26,25 @@ KNOWN_TACTICS = frozenset(
     use exists refine have rw rewrite rwa subst norm_num simp simp_all simp_arith field_simp ring ring_nf
     linarith nlinarith positivity omega decide by_contra by_contra! push_neg exfalso contradiction
     interval_cases skip done rfl trivial show specialize apply symm exact_mod_cast norm_num1
-    by_cases nlinarith! linarith! clear""".split()
+    by_cases nlinarith! linarith! clear refine' induction induction' revert contrapose contrapose!
+    calc conv conv_lhs conv_rhs rename_i suffices replace
+    simpa exact? apply? aesop rw? hint polyrith split_ifs split iterate sorry admit
+    apply_fun norm_cast push_cast exact_mod_cast linear_combination gcongr positivity
+    native_decide assumption_mod_cast zify qify""".split()
 )
+# Tactics Lean has that never belong in a proof the sandbox accepts: search tactics whose
+# output is not a replayable proof, and escape hatches. ``engine`` rejects them by name.
+REJECTED_TACTICS = {
+    "exact?": "'exact?' is a search command: it suggests a proof but is not one; write the term it finds",
+    "apply?": "'apply?' is a search command: it suggests a proof but is not one; write the lemma it finds",
+    "rw?": "'rw?' is a search command: write the rewrite it finds",
+    "hint": "'hint' is a search command: write the tactic it suggests",
+    "aesop": "the sandbox does not run 'aesop' (a proof search whose steps it cannot replay as Lean does)",
+    "polyrith": "'polyrith' calls an external service; write the 'linear_combination' it prints",
+    "sorry": "'sorry' is not a proof",
+    "admit": "'admit' is not a proof",
+    "native_decide": "'native_decide' trusts compiled code; the sandbox accepts only kernel-checkable steps",
+}
 COMBINATORS = ("try", "first", "all_goals", "any_goals", "repeat", "focus")
 _ABSORBING = frozenset(COMBINATORS) | {"by"}
 OPEN = "([{⟨"
@@ -68,7 +86,18 @@ class First:
     alts: tuple[Node, ...]
 
 
-Node = Union[Atom, Seq, Then, Comb, First]
+@dataclass(frozen=True)
+class Case:
+    """``case tag x y => tacs`` (``tag`` None for ``next x y => tacs``): pick the goal by its
+    tag (the first goal for ``next`` or tag ``_``), name its inaccessible variables ``x y``
+    (as ``rename_i``), run ``body`` on it; it must close that goal."""
+
+    tag: str | None
+    names: tuple[str, ...]
+    body: Node
+
+
+Node = Union[Atom, Seq, Then, Comb, First, Case]
 
 
 def is_ident_char(c: str) -> bool:
@@ -85,20 +114,48 @@ def column(text: str, pos: int) -> int:
     return pos - (text.rfind("\n", 0, pos) + 1)
 
 
-def padded(text: str, lo: int, hi: int) -> str:
-    """``text[lo:hi]`` with the part of ``lo``'s line before it blanked (columns kept)."""
-    return " " * column(text, lo) + text[lo:hi]
+def padded(text: str, lo: int, hi: int, col: int | None = None) -> str:
+    """``text[lo:hi]`` with the part of ``lo``'s line before it blanked (columns kept).
+
+    Columns matter only relative to later lines, so a one-line piece is returned as it is
+    (no padding: a long one-line tactic sequence stays linear in memory). ``col`` is
+    ``lo``'s column when the caller knows it."""
+    piece = text[lo:hi]
+    if "\n" not in piece:
+        return piece
+    return " " * (column(text, lo) if col is None else col) + piece
 
 
 def strip_comments(text: str) -> str:
-    """Blank out ``--`` line comments (positions kept)."""
-    if "--" not in text:
+    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
+    keeping every position and newline."""
+    if "--" not in text and "/-" not in text:
         return text
-    out = []
-    for line in text.split("\n"):
-        k = line.find("--")
-        out.append(line if k < 0 else line[:k] + " " * (len(line) - k))
-    return "\n".join(out)
+    out = list(text)
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        if text.startswith("/-", i):
+            depth += 1
+            out[i] = out[i + 1] = " "
+            i += 2
+            continue
+        if depth:
+            if text.startswith("-/", i):
+                depth -= 1
+                out[i] = out[i + 1] = " "
+                i += 2
+                continue
+            if text[i] != "\n":
+                out[i] = " "
+            i += 1
+            continue
+        if text.startswith("--", i):
+            while i < n and text[i] != "\n":
+                out[i] = " "
+                i += 1
+            continue
+        i += 1
+    return "".join(out)
 
 
 def _word_at(text: str, i: int) -> str:
@@ -111,9 +168,28 @@ def _word_at(text: str, i: int) -> str:
     return text[i:j]
 
 
+def continues(text: str, start: int, nl: int, nxt: int) -> bool:
+    """Whether the line starting at ``nxt`` continues the tactic that starts at ``start``
+    although it is not indented deeper: Lean reads on after a trailing ``<;>`` and before a
+    leading ``<;>``, and takes ``| alt`` lines as alternatives of the tactic above
+    (``induction n with``, ``first``, ``rcases … with``)."""
+    if text.startswith("<;>", nxt) or text[nxt] == "|":
+        return True
+    end = nl
+    while end > start and text[end - 1] in " \t\r":
+        end -= 1
+    return end - start >= 3 and text.startswith("<;>", end - 3)
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
+        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def col(self, pos: int) -> int:
+        """Column of ``pos`` in O(log lines) (``column`` scans back to the line start)."""
+        k = bisect.bisect_left(self._newlines, pos)
+        return pos - (self._newlines[k - 1] + 1 if k else 0)
 
     def fail(self, msg: str, pos: int) -> TacticFailure:
         return TacticFailure(f"{msg} ({_where(self.text, pos)})")
@@ -126,7 +202,7 @@ class _Parser:
     def item_end(self, start: int, hi: int) -> int:
         """End of the sequence item starting at ``start`` (exclusive)."""
         t = self.text
-        base = column(t, start)
+        base = self.col(start)
         depth = 0
         absorbing = _word_at(t, start) in _ABSORBING or t[start] in "·."
         i = start
@@ -145,12 +221,16 @@ class _Parser:
                         if t[j] == "\n":
                             i = j
                         j += 1
-                    if j >= hi or column(t, j) <= base:
+                    if j >= hi:
+                        return i
+                    if self.col(j) <= base and not continues(t, start, i, j):
                         return i
                 elif c == ";" and not absorbing and not (t[i - 1: i] == "<" and t[i + 1: i + 2] == ">"):
                     return i
                 elif c.isalpha() and _word_at(t, i) in _ABSORBING:
                     absorbing = True
+                elif c == "=" and t[i + 1: i + 2] == ">":
+                    absorbing = True  # ``=> tacs`` of an alternative takes a whole sequence
             i += 1
         if depth > 0:
             raise self.fail("unexpected end of input; expected a closing bracket", hi)
@@ -178,13 +258,25 @@ class _Parser:
         word = _word_at(t, lo)
         if t[lo] in "·" or (t[lo] == "." and t[lo + 1: lo + 2] in (" ", "\n")):
             return Comb("focus", self.seq(lo + 1, hi))
+        if t[lo] == "{" and self.matching(lo, hi) == hi - 1:
+            return Comb("focus", self.seq(lo + 1, hi - 1))
+        if word in ("case", "case'", "next"):
+            return self.case(word, lo, hi)
         if word in ("try", "all_goals", "any_goals", "repeat", "focus"):
             return Comb(word, self.seq(lo + len(word), hi))
         if word == "first":
             return First(tuple(self.seq(a, b) for a, b in self.alternatives(lo + len(word), hi)))
         k = self.find_then(lo, hi)
         if k is not None:
-            return Then(self.item(lo, k), self.item(k + 3, hi))
+            # ``a <;> b <;> c``: segments found left to right in one pass (a long chain
+            # stays linear), nested ``Then(a, Then(b, c))`` as the recursive reading gives
+            cuts = [k]
+            while (nxt := self.find_then(cuts[-1] + 3, hi)) is not None:
+                cuts.append(nxt)
+            node = self.item(cuts[-1] + 3, hi)
+            for a, b in reversed(list(zip([lo] + [c + 3 for c in cuts[:-1]], cuts, strict=True))):
+                node = Then(self.item(a, b), node)
+            return node
         if t[lo] == "(" and self.matching(lo, hi) == hi - 1:
             return self.seq(lo + 1, hi - 1)
         if not word:
@@ -192,7 +284,22 @@ class _Parser:
         name = word.rstrip(".")
         if name not in KNOWN_TACTICS:
             raise self.fail(f"unknown tactic '{name}'", lo)
-        return Atom(name, padded(t, lo + len(name), hi), lo)
+        return Atom(name, padded(t, lo + len(name), hi, self.col(lo + len(name))), lo)
+
+    def case(self, word: str, lo: int, hi: int) -> Case:
+        """``case tag x y => tacs`` / ``next x y => tacs``."""
+        t = self.text
+        arrow = t.find("=>", lo, hi)
+        if arrow < 0:
+            raise self.fail(f"expected '=>' after '{word}'", lo)
+        head = t[lo + len(word): arrow].split()
+        if word == "next":
+            tag = None
+        else:
+            if not head:
+                raise self.fail("expected a goal tag after 'case'", lo)
+            tag, head = head[0], head[1:]
+        return Case(tag, tuple(head), self.seq(arrow + 2, hi))
 
     def matching(self, lo: int, hi: int) -> int:
         depth = 0
