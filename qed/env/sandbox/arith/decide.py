@@ -8,8 +8,15 @@ What ``decide`` accepts (Lean's ``Decidable`` instances that kernel evaluation h
 ground ``= ≠ < ≤ > ≥`` and ``∣`` over ℕ and ℤ (and ℚ, which has decidable order), the
 connectives ``¬ ∧ ∨ → ↔``, ``True``/``False``, and quantifiers over ℕ bounded by a numeral
 (``∀ x < 10, P x``, ``∀ x, x ≤ 10 → P x``, ``∃ x < 10, P x``, ``∃ x, x < 10 ∧ P x``) with
-at most ``MAX_INSTANCES`` values. Anything over ℝ, or with a free variable, is ``None``
-(Lean: "failed to synthesize Decidable").
+at most ``MAX_INSTANCES`` values; and, through ``special.prop_value``, the ground
+competition predicates Lean's kernel decides: ``Nat.Prime p``, ``Even n``/``Odd n`` (ℕ, ℤ),
+``Nat.Coprime a b``, ``a ≡ b [MOD n]``/``[ZMOD n]``, membership ``x ∈ s``/``x ∉ s`` in a
+ground ``Finset``/``List`` (``Finset.range``, ``Icc``…, ``filter``, ``Nat.divisors``,
+literals), with terms built from ``Nat.gcd``/``lcm``, ``Nat.factorial``, ``Nat.choose``,
+``Nat.digits``, ``∑``/``∏`` over ground finsets. Anything with a sub-term over ℝ (``⌊x⌋``
+of a real, a cast to ℝ), ℂ, ℝ≥0, a ``Set``, or with a free variable, is ``None`` (Lean:
+"failed to synthesize Decidable" or a stuck reduction): such goals are ``norm_num``'s.
+``Prime``/``Irrational`` have no ``Decidable`` instance and are ``None`` here too.
 """
 
 from __future__ import annotations
@@ -24,20 +31,28 @@ from qed.env.sandbox.ast import (
     Abs,
     And,
     App,
+    BigOp,
     BinOp,
     Bool_,
     Cast,
+    Coll,
     Dvd,
     Exists,
     Forall,
+    FunTy,
     Iff,
     Imp,
+    Lam,
+    Mem,
+    ModEq,
     Neg,
     Not,
     Num,
     Or,
+    Pred,
     Prop,
     Rel,
+    SetTy,
     Term,
     Var,
 )
@@ -144,11 +159,79 @@ def prop_value(p: Prop, types: tuple = _DECIDABLE) -> bool | None:
             if isinstance(p, Imp):
                 return (not va) or vb
             return va == vb
+        case Pred(fn=fn) if fn in _KERNEL_PREDS:
+            return _special(p)
+        case Mem(coll=c) if isinstance(c.ty, SetTy) and c.ty.kind in ("Finset", "List"):
+            return _special(p)
+        case ModEq():
+            return _special(p)
         case Forall(var=x, ty=ty, body=Imp(lhs=guard, rhs=body)) if ty == NAT:
             return _bounded(x, guard, body, universal=True, types=types)
         case Exists(var=x, ty=ty, body=And(lhs=guard, rhs=body)) if ty == NAT:
             return _bounded(x, guard, body, universal=False, types=types)
     return None
+
+
+_KERNEL_PREDS = frozenset({"Nat.Prime", "Even", "Odd", "Nat.Coprime"})
+
+
+def _special(p: Prop) -> bool | None:
+    from qed.env.sandbox.arith.special import prop_value as special_value
+
+    return special_value(p)
+
+
+def _kernel_ty(ty: object) -> bool:
+    if isinstance(ty, SetTy):
+        return ty.kind in ("Finset", "List") and _kernel_ty(ty.elem)
+    if isinstance(ty, FunTy):
+        return all(_kernel_ty(d) for d in ty.dom) and (ty.cod in _DECIDABLE or ty.cod.name == "Prop")
+    return ty in _DECIDABLE
+
+
+def kernel_term(t: Term) -> bool:
+    """Whether every sub-term of ``t`` has a type Lean's kernel computes with (ℕ ℤ ℚ, and
+    finsets/lists/predicates over them): nothing over ℝ, ℂ, ℝ≥0, no ``Set``."""
+    if not _kernel_ty(t.ty):
+        return False
+    k = type(t)
+    if k in (Num, Var):
+        return True
+    if k is BinOp:
+        return kernel_term(t.lhs) and kernel_term(t.rhs)
+    if k in (Neg, Abs, Cast):
+        return kernel_term(t.arg)
+    if k is App:
+        return all(kernel_term(a) for a in t.args)
+    if k is BigOp:
+        return _kernel_ty(t.vty) and kernel_term(t.dom) and kernel_term(t.body)
+    if k is Lam:
+        return _kernel_ty(t.vty) and (kernel_term(t.body) if hasattr(t.body, "ty") else kernel_prop(t.body))
+    if k is Coll:
+        return all(kernel_term(e) for e in t.elems)
+    return False
+
+
+def kernel_prop(p: Prop) -> bool:
+    """``kernel_term`` for every term of ``p`` (binders included)."""
+    k = type(p)
+    if k is Bool_:
+        return True
+    if k in (Rel, Dvd):
+        return kernel_term(p.lhs) and kernel_term(p.rhs)
+    if k in (And, Or, Imp, Iff):
+        return kernel_prop(p.lhs) and kernel_prop(p.rhs)
+    if k is Not:
+        return kernel_prop(p.arg)
+    if k in (Forall, Exists):
+        return _kernel_ty(p.ty) and kernel_prop(p.body)
+    if k is Pred:
+        return all(kernel_term(a) for a in p.args)
+    if k is Mem:
+        return kernel_term(p.elem) and kernel_term(p.coll)
+    if k is ModEq:
+        return kernel_term(p.lhs) and kernel_term(p.rhs) and kernel_term(p.modulus)
+    return False
 
 
 def _bounded(x: str, guard: Prop, body: Prop, *, universal: bool, types: tuple) -> bool | None:
@@ -170,4 +253,6 @@ def decide(p: Prop) -> bool | None:
     The tactic ``decide`` succeeds only on ``True``; ``False`` means the proposition is
     decidably false.
     """
+    if not kernel_prop(p):
+        return None
     return prop_value(p)

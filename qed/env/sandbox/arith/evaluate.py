@@ -215,12 +215,26 @@ def evaluate(t: Term) -> Fraction | None:
         case BinOp(op=op, lhs=lhs, rhs=rhs, ty=ty):
             a = evaluate(lhs)
             if a is None:
+                if op == "%" and ty in (NAT, INT) and type(lhs) is BinOp and lhs.op == "^":
+                    return _pow_mod(lhs, rhs, ty)
                 return None
             b = evaluate(rhs)
             if b is None:
                 return None
             return binop_value(op, a, b, ty)
     return _special.evaluate_ext(t)  # BigOp, Lam, SetOf, Coll
+
+
+def _pow_mod(power_term: BinOp, modulus: Term, ty: object) -> Fraction | None:
+    """``a ^ k % m`` on ℕ/ℤ when ``a ^ k`` is too large to compute (Mathlib's ``Nat.pow_mod``
+    norm_num extension): modular exponentiation, then Lean's ``%`` (``x % 0 = x`` needs
+    ``x``, so ``m = 0`` stays unknown)."""
+    a, k, m = evaluate(power_term.lhs), evaluate(power_term.rhs), evaluate(modulus)
+    ai, ki, mi = (None if v is None else _as_int(v) for v in (a, k, m))
+    if ai is None or ki is None or mi is None or ki < 0 or mi == 0:
+        return None
+    r = pow(ai, ki, abs(mi))  # in [0, |m|): Nat.mod, and Int.emod (sign of m irrelevant)
+    return Fraction(r)
 
 
 def binop_value(op: str, a: Fraction, b: Fraction, ty: object) -> Fraction | None:

@@ -48,20 +48,26 @@ from qed.env.sandbox.ast import (
     Abs,
     And,
     App,
+    BigOp,
     BinOp,
     Bool_,
     Cast,
+    Coll,
     Dvd,
     Exists,
     Forall,
     Iff,
     Imp,
+    Mem,
+    ModEq,
     Neg,
     Not,
     Num,
     Or,
+    Pred,
     Prop,
     Rel,
+    SetOf,
     Term,
     Ty,
     Var,
@@ -106,22 +112,19 @@ def strip_prop(p: Prop) -> Prop:
     return p
 
 
-def mentions(x: Term | Prop, name: str) -> bool:
-    """Whether the name ``name`` occurs (free or bound) anywhere in ``x``."""
-    match x:
-        case Var(name=n):
-            return n == name
-        case App(fn=fn, args=args):
-            return fn == name or any(mentions(a, name) for a in args)
-        case BinOp(lhs=a, rhs=b) | Rel(lhs=a, rhs=b) | Dvd(lhs=a, rhs=b):
-            return mentions(a, name) or mentions(b, name)
-        case And(lhs=a, rhs=b) | Or(lhs=a, rhs=b) | Imp(lhs=a, rhs=b) | Iff(lhs=a, rhs=b):
-            return mentions(a, name) or mentions(b, name)
-        case Neg(arg=a) | Abs(arg=a) | Cast(arg=a) | Not(arg=a):
-            return mentions(a, name)
-        case Forall(var=v, body=b) | Exists(var=v, body=b):
-            return v == name or mentions(b, name)
-    return False
+def mentions(x: object, name: str) -> bool:
+    """Whether the name ``name`` occurs (free or bound) anywhere in ``x`` (every node kind:
+    ``∑``/``fun``/set-builder binders, predicates, memberships, congruences included)."""
+    if isinstance(x, Var):
+        return x.name == name
+    if isinstance(x, tuple):
+        return any(mentions(e, name) for e in x)
+    fields = getattr(x, "__dataclass_fields__", None)
+    if fields is None:
+        return False
+    if getattr(x, "var", None) == name or getattr(x, "fn", None) == name:
+        return True
+    return any(mentions(getattr(x, f), name) for f in fields if f not in ("ty", "vty"))
 
 
 def _occurs(t: Term, inside: Term) -> bool:
@@ -207,6 +210,10 @@ def simp_term(t: Term, rules: _Rules) -> Term:
             t = Cast(simp_term(a, rules), ty)
         case App(fn=fn, args=args, ty=ty):
             t = App(fn, tuple(simp_term(a, rules) for a in args), ty)
+        case BigOp(op=op, var=x, vty=vty, dom=d, body=b, ty=ty):
+            t = BigOp(op, x, vty, simp_term(d, rules), simp_term(b, rules.without(x)), ty)
+        case Coll(elems=es, ty=ty):
+            t = Coll(tuple(simp_term(e, rules) for e in es), ty)
     t = strip(t)
     for lhs, rhs in rules.terms:
         if t == lhs:
@@ -294,6 +301,18 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
             if va == 1 or vb == 0 or a == b:
                 return TRUE
             return Dvd(a, b)
+        case Pred(fn=fn, args=args):
+            q = Pred(fn, tuple(simp_term(a, rules) for a in args))
+            return _ground(q, rules)
+        case Mem(elem=e, coll=SetOf(var=v, body=body), negated=neg) if rules.arith:
+            from qed.env.sandbox.tactics.subst import subst_prop as subst_binder
+
+            q = subst_binder(body, {v: e})  # Set.mem_setOf_eq (capture-avoiding)
+            return simp_prop(Not(q) if neg else q, rules)
+        case Mem(elem=e, coll=c, negated=neg):
+            return _ground(Mem(simp_term(e, rules), c, neg), rules)
+        case ModEq(kind=kind, lhs=a, rhs=b, modulus=m):
+            return _ground(ModEq(kind, simp_term(a, rules), simp_term(b, rules), simp_term(m, rules)), rules)
         case Not(arg=a):
             a = simp_prop(a, rules)
             match a:
@@ -314,6 +333,19 @@ def _simp_prop(p: Prop, rules: _Rules) -> Prop:
                 return body  # every numeric type is inhabited
             return type(p)(v, ty, body, bd)
     return p
+
+
+def _ground(p: Prop, rules: _Rules) -> Prop:
+    """A predicate, membership or congruence decided exactly when ground (``special``):
+    Mathlib's ``Nat.Prime`` norm_num extension, ``Nat.even_iff``/``Int.even_iff``,
+    ``Finset.mem_range``/``mem_Icc``…, ``Nat.ModEq`` unfolded, then ℕ/ℤ arithmetic. Not
+    under ``simp only`` (``rules.arith`` false), whose lemma list would have to name them."""
+    from qed.env.sandbox.arith.special import prop_value as special_value
+
+    if not rules.arith:
+        return p
+    v = special_value(p)
+    return p if v is None else Bool_(v)
 
 
 def _connective(kind: type, a: Prop, b: Prop) -> Prop:

@@ -70,11 +70,14 @@ class AtomTable:
         self.nat_casts_transparent = nat_casts_transparent
 
     def index(self, t: Term) -> int:
+        """The atom's index; atoms equal up to the names of bound variables (``∑ i ∈ s, f i``
+        and ``∑ j ∈ s, f j``) are one atom, shown with the names first seen."""
         key = canonical_atom(t)
-        i = self._index.get(key)
+        akey = alpha_key(key)
+        i = self._index.get(akey)
         if i is None:
             i = len(self.terms)
-            self._index[key] = i
+            self._index[akey] = i
             self.terms.append(key)
         return i
 
@@ -257,6 +260,10 @@ def _binop_poly_exact(t: BinOp, op: str, lhs: Term, rhs: Term, ty: Ty, atoms: At
         bc = constant_value(base)
         if bc == 1:
             return const(1)
+        if k is None and rhs.ty == NAT:
+            r = _symbolic_pow(lhs, base, rhs, ty, atoms)
+            if r is not None:
+                return r
         return atoms.atom(t)
     p = to_poly(lhs, atoms)
     q = to_poly(rhs, atoms)
@@ -289,6 +296,27 @@ def _binop_poly_exact(t: BinOp, op: str, lhs: Term, rhs: Term, ty: Ty, atoms: At
     return atoms.atom(t)
 
 
+def _symbolic_pow(lhs: Term, base: Poly, rhs: Term, ty: Ty, atoms: AtomTable) -> Poly | None:
+    """``x ^ e`` for a symbolic ℕ exponent, by ``pow_add`` and ``pow_mul`` as Mathlib's
+    ``ring`` does: ``e`` in normal form ``c₀ + c₁ m₁ + …`` gives ``x ^ c₀ * (x ^ m₁) ^ c₁ * …``
+    with atoms ``x ^ mᵢ`` (so ``2 ^ (k + 1) = 2 ^ k * 2``)."""
+    eatoms = AtomTable()
+    e = to_poly(rhs, eatoms)
+    out: Poly = const(1)
+    for m, c in sorted(e.items()):
+        if c.denominator != 1 or c < 0 or c > 64:
+            return None
+        if not m:
+            factor = pow_poly(base, int(c))
+        else:
+            exp_term = from_poly({m: Fraction(1)}, NAT, eatoms)
+            factor = pow_poly(atoms.atom(BinOp("^", lhs, exp_term, ty)), int(c))
+        if factor is None:
+            return None
+        out = mul(out, factor)
+    return out
+
+
 # ---- polynomial -> term ----------------------------------------------------------------
 
 
@@ -312,12 +340,19 @@ def canonical_atom(t: Term) -> Term:
     return t
 
 
+def alpha_key(t: Term) -> Term:
+    """``t`` with bound variables (``∑``, ``fun``, ``{x | …}``) renamed canonically."""
+    from qed.env.sandbox.tactics.subst import alpha
+
+    return alpha(t)
+
+
 def _canonical_nf(t: Term) -> Term:
     """The ring normal form of ``t`` with atoms in a fixed order (independent of how ``t``
     is written), so that ``f (x + y)`` and ``f (y + x)`` get the same atom key."""
     atoms = AtomTable()
     p = to_poly(t, atoms)
-    order = sorted(range(len(atoms.terms)), key=lambda i: repr(atoms.terms[i]))
+    order = sorted(range(len(atoms.terms)), key=lambda i: repr(alpha_key(atoms.terms[i])))
     if order != list(range(len(order))):
         rank = {old: new for new, old in enumerate(order)}
         p = {tuple(sorted((rank[i], e) for i, e in m)): c for m, c in p.items()}

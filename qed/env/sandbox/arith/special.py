@@ -33,7 +33,9 @@ Semantics (each follows the Mathlib definition named):
   ``List.sum``/``List.prod``/``List.length``, ``min``/``max``.
 
 ``prop_value`` decides ground propositions over these (``Nat.Prime``, ``Even``/``Odd``,
-``Nat.Coprime``, ``∈``, ``≡ [MOD n]``, relations); no tactic calls it yet.
+``Nat.Coprime``, ``∈``, ``≡ [MOD n]``, relations); ``norm_num``/``simp`` use it on every
+ground predicate, membership and congruence (``norm_num._ground``), ``decide`` on those
+Lean's kernel computes (``decide.prop_value``: nothing over ℝ).
 """
 
 from __future__ import annotations

@@ -38,19 +38,28 @@ from qed.env.sandbox.arith import (
 from qed.env.sandbox.arith import (
     positivity as arith_positivity,
 )
+from qed.env.sandbox.arith.decide import prop_value as arith_decide_value
 from qed.env.sandbox.ast import (
     INT,
     NAT,
+    Abs,
     And,
+    App,
+    BigOp,
+    BinOp,
     Bool_,
+    Cast,
+    Coll,
     Forall,
     HypDecl,
     Iff,
+    Imp,
     Neg,
     Num,
     Prop,
     Rel,
     SGoal,
+    Term,
     Var,
     VarDecl,
 )
@@ -59,7 +68,7 @@ from qed.env.sandbox.tactics.core import Ctx, TacticFailure, find_decl, find_hyp
 from qed.env.sandbox.tactics.intro import eliminate_var
 from qed.env.sandbox.tactics.proofterm import elab, show_prop
 from qed.env.sandbox.tactics.rewrite import subterms
-from qed.env.sandbox.tactics.subst import map_prop_terms, match_term, subst_prop
+from qed.env.sandbox.tactics.subst import map_prop_terms, match_term, subst_prop, subst_term, term_vars
 
 _TRUE, _FALSE = Bool_(True), Bool_(False)
 MAX_INTERVAL_CASES = 200
@@ -189,14 +198,18 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
             for inst in named_instances(cur, named, plain + (context or []), timeout_s):
                 if inst not in insts:
                     insts.append(inst)
-        for body, metas in rules:
+        for body, metas, conds in rules:
             assert isinstance(body, Rel)
             for t in subterms(cur):
                 binds: dict = {}
                 if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
                     inst = subst_prop(body, binds)
-                    if inst not in insts:
+                    if inst not in insts and all(
+                        arith_norm_num(subst_prop(c, binds), plain) == _TRUE for c in conds
+                    ):  # a conditional rule: each hypothesis discharged (simp's discharger)
                         insts.append(inst)
+        if rules:
+            cur = map_prop_terms(cur, lambda t: _under_binders(t, rules, frozenset()))
         nxt = arith_norm_num(cur, plain + insts, arith=arith)
         if nxt == cur:
             break
@@ -204,14 +217,52 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
     return cur
 
 
-def _forall_rule(lem: Prop) -> tuple[Prop, frozenset[str]] | None:
+def _under_binders(t: Term, rules: list, bound: frozenset[str]) -> Term:
+    """``t`` with the ``∀`` hint rules applied (bottom-up, once) at sub-terms under a ``∑``/``∏``
+    binder, which the instances collected by ``simp_with`` cannot reach (they would mention
+    the bound variable): simp rewrites under binders, ``∑ k ∈ s, v k`` with ``∀ n, v n = 2 * n``
+    becomes ``∑ k ∈ s, 2 * k``. A rule with a free variable named like an enclosing bound
+    variable is not used there."""
+    k = type(t)
+    if k is BigOp:
+        return BigOp(t.op, t.var, t.vty, _under_binders(t.dom, rules, bound),
+                     _under_binders(t.body, rules, bound | {t.var}), t.ty)
+    if k is BinOp:
+        t = BinOp(t.op, _under_binders(t.lhs, rules, bound), _under_binders(t.rhs, rules, bound), t.ty)
+    elif k in (Neg, Abs, Cast):
+        t = k(_under_binders(t.arg, rules, bound), t.ty)
+    elif k is App:
+        t = App(t.fn, tuple(_under_binders(a, rules, bound) for a in t.args), t.ty)
+    elif k is Coll:
+        t = Coll(tuple(_under_binders(e, rules, bound) for e in t.elems), t.ty)
+    if not bound:
+        return t
+    for body, metas, conds in rules:
+        if conds:
+            continue
+        binds: dict = {}
+        if match_term(body.lhs, t, metas, binds) and set(binds) == metas:
+            if ((term_vars(body.lhs) | term_vars(body.rhs)) - metas) & bound:
+                continue  # the rule's own free variable would be confused with the bound one
+            return subst_term(body.rhs, binds)
+    return t
+
+
+def _forall_rule(lem: Prop) -> tuple[Prop, frozenset[str], tuple[Prop, ...]] | None:
+    """``∀ x y, l = r`` (also ``∀ x, P x → l = r``, a conditional rule whose hypotheses must
+    simplify to ``True`` at each instance) as a rewrite rule with pattern variables."""
     metas: list[str] = []
-    while isinstance(lem, Forall):
+    conds: list[Prop] = []
+    while isinstance(lem, Forall) or (metas and isinstance(lem, Imp)):
+        if isinstance(lem, Imp):
+            conds.append(lem.lhs)
+            lem = lem.rhs
+            continue
         name = f"?{lem.var}{len(metas)}"
         metas.append(name)
         lem = subst_prop(lem.body, {lem.var: Var(name, lem.ty)})
     if isinstance(lem, Rel) and lem.op == "=" and not isinstance(lem.lhs, Var):
-        return lem, frozenset(metas)
+        return lem, frozenset(metas), tuple(conds)
     return None
 
 
@@ -348,6 +399,9 @@ def decide(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
         return ()
     if v is False:
         raise TacticFailure(f"decide failed: the proposition\n  {show_prop(goal.target)}\nis false")
+    if arith_decide_value(goal.target) is not None:  # an instance exists, the kernel cannot reduce it (ℝ)
+        raise TacticFailure(f"tactic 'decide' failed for proposition\n  {show_prop(goal.target)}\nsince its "
+                            "'Decidable' instance did not reduce to 'isTrue' or 'isFalse'")
     raise TacticFailure(f"failed to synthesize\n  Decidable ({show_prop(goal.target)})")
 
 

@@ -287,10 +287,24 @@ def _metas_of(x, metas: frozenset[str]) -> set[str]:
 
 
 def _ring_identity(lhs, rhs) -> bool:
+    """A commutative-ring identity simp would only reorder with; the exponent laws at
+    symbolic exponents (``pow_succ``, ``pow_add``), which ``ring`` also proves, are real
+    rewrites for simp (``3 ^ (n + 1)`` to ``3 ^ n * 3``)."""
+    if _symbolic_power(lhs) or _symbolic_power(rhs):
+        return False
     try:
         return ring_equal(lhs, rhs)
     except (TypeError, ValueError):
         return False
+
+
+def _symbolic_power(t) -> bool:
+    from qed.env.sandbox.arith import evaluate
+
+    for x in subterms(Rel("=", t, t)):
+        if isinstance(x, BinOp) and x.op == "^" and evaluate(x.rhs) is None:
+            return True
+    return False
 
 
 def _metas_in(p: Prop, metas: frozenset[str]) -> set[str]:
