@@ -7,8 +7,8 @@ the proofs found so far + InfoNCE through one LoRA) and searches again (iteratio
 theorems are searched with configurations A, B and C and with each policy alone; the
 per-iteration table is printed and the report lies in ``<runs>/sandbox_tiny/iter_1/eval/``.
 
-Each stage is one ``qed`` command line, printed before it runs and skipped when its marker
-exists, so an interrupted demo resumes. Trailing overrides go to every stage
+Each stage is a typed function (``qed.cli.stages``), named before it runs and skipped when its
+marker exists, so an interrupted demo resumes. Trailing overrides go to every stage
 (``qed demo search.runs_dir=/tmp/x``).
 """
 

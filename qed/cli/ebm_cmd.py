@@ -17,10 +17,14 @@ import shutil
 from pathlib import Path
 
 import typer
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from qed.cli.build import BuildError
+from qed.cli.config import load_or_exit
+from qed.data.rundir import is_done
 
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation: EBM and embedding health metrics.")
 console = Console()
@@ -44,50 +48,8 @@ def _paths(cfg: DictConfig, run: Path | None, iteration: int | None, trajectorie
     return it_dir, traj
 
 
-def build_encoder(cfg: DictConfig):
-    """(encoder, id, dim) for ``ebm.encoder``: the one swap point for the value encoder."""
-    e = cfg.ebm.encoder
-    match e.kind:
-        case "hashing":
-            from qed.value.hashing_encoder import HashingEncoder
-
-            enc = HashingEncoder(e.dim, ngram=e.ngram, seed=e.seed)
-            return enc, enc.id, e.dim
-        case "http":
-            from qed.value.http_encoder import HttpEncoder
-
-            if not e.url:
-                raise typer.BadParameter("ebm.encoder.kind=http needs ebm.encoder.url")
-            return HttpEncoder(e.url, model=e.model), f"http:{e.url}:{e.model}:d{e.dim}", e.dim
-        case "hf":  # the policy's backbone in-process (+ its LoRA adapter, e.g. from `qed train joint`)
-            from qed.policy.models import ModelNotFound, load_model
-            from qed.value.encoder import HFEncoder
-
-            p = cfg.policy
-            if not p.model:
-                raise typer.BadParameter("ebm.encoder.kind=hf needs policy.model (and policy.adapter)")
-            adapter = Path(p.adapter).resolve() if p.adapter else None
-            try:
-                model, tok = load_model(Path(p.model), adapter=adapter, device=p.device, dtype=p.dtype)
-            except ModelNotFound as exc:
-                raise typer.BadParameter(str(exc)) from exc
-            enc = HFEncoder(model, tok)
-            return enc, f"hf:{Path(p.model).resolve()}+{adapter or '-'}:layer-1", enc.dim
-        case other:
-            raise typer.BadParameter(f"unknown ebm.encoder.kind '{other}': expected hashing, http or hf")
-
-
-def _head_config(cfg: DictConfig, dim: int):
-    from qed.value.ebm import HeadConfig
-
-    h = OmegaConf.to_container(cfg.ebm.head, resolve=True)
-    return HeadConfig(dim=dim, **{**h, "hidden": tuple(h["hidden"])})
-
-
 def _load(overrides: list[str] | None) -> DictConfig:
-    from qed.cli.main import _config
-
-    return _config(overrides)
+    return load_or_exit(overrides, err)
 
 
 def train_ebm_command(
@@ -104,37 +66,26 @@ def train_ebm_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """Train the energy head on frozen, cached embeddings (InfoNCE; resumable; DONE marker last)."""
+    from qed.cli.stages import embed_and_train_ebm
     from qed.data.trajectory import TrajectoryError
-    from qed.train.ebm import EbmTrainingError, EbmTrainSettings, TemperatureAbort, train_ebm
+    from qed.train.ebm import EbmTrainingError, TemperatureAbort
     from qed.value.cache import EmbeddingCacheError
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     if synthetic and not traj.exists():
         _write_synthetic(cfg, traj)
-    encoder, encoder_id, dim = build_encoder(cfg)
     out = it_dir / "ebm"
     if force and out.exists():
         shutil.rmtree(out)
-    settings = EbmTrainSettings(**OmegaConf.to_container(cfg.ebm.train, resolve=True))
     try:
-        result = train_ebm(
-            traj,
-            out,
-            it_dir / "embeddings",
-            encoder,
-            encoder_id,
-            _head_config(cfg, dim),
-            settings,
-            console=err,
-        )
+        result = embed_and_train_ebm(cfg, traj, it_dir)
     except TemperatureAbort as exc:
         err.print(f"[red]aborted:[/red] {escape(str(exc))}")
         raise typer.Exit(3) from exc
-    except (TrajectoryError, EbmTrainingError, EmbeddingCacheError) as exc:
+    except (TrajectoryError, EbmTrainingError, EmbeddingCacheError, BuildError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    (out / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     m = result.metrics
     if result.already_done:
         console.print(f"{out} is already finished (DONE present); --force retrains", markup=False)
@@ -151,10 +102,11 @@ def train_ebm_command(
 
 
 def _write_synthetic(cfg: DictConfig, traj: Path) -> None:
+    from qed.cli.schema_from import settings
     from qed.data.synthetic import SyntheticSpec, synthetic_trajectories
     from qed.data.trajectory import write_trajectories
 
-    spec = SyntheticSpec(**OmegaConf.to_container(cfg.ebm.synthetic, resolve=True))
+    spec = settings(SyntheticSpec, cfg.ebm.synthetic)
     rows = synthetic_trajectories(spec)
     write_trajectories(traj, rows)
     err.print(
@@ -172,31 +124,21 @@ def eval_ebm_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """EBM metrics of <run>/iter_<k>/ebm: rank-1 by depth, energy gap, sibling discrimination, dead units."""
+    from qed.cli.stages import evaluate_ebm
     from qed.data.trajectory import TrajectoryError
-    from qed.eval.ebm_metrics import evaluate_ebm
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
     ebm_dir = it_dir / "ebm"
-    if not (ebm_dir / "DONE").exists():
+    if not is_done(ebm_dir):
         err.print(
             f"[red]error:[/red] {escape(str(ebm_dir))} has no finished head (no DONE); "
             "run `qed train ebm` first"
         )
         raise typer.Exit(2)
-    encoder, encoder_id, _ = build_encoder(cfg)
     try:
-        m = evaluate_ebm(
-            traj,
-            ebm_dir,
-            it_dir / "embeddings",
-            encoder,
-            encoder_id,
-            it_dir / "eval" / "ebm",
-            split=split,
-            device=cfg.ebm.train.device,
-        )
-    except (TrajectoryError, ValueError, FileNotFoundError) as exc:
+        m = evaluate_ebm(cfg, traj, it_dir, split=split)
+    except (TrajectoryError, ValueError, FileNotFoundError) as exc:  # BuildError is a ValueError
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     table = Table(title=escape(f"EBM metrics ({split} split, {m['groups']} groups)"))
@@ -225,28 +167,15 @@ def eval_embeddings_command(
     overrides: list[str] = OVERRIDES,
 ) -> None:
     """Embedding health: centroid_l2, linear probe, norm gap, sibling_l2, spectrum, depth clustering."""
+    from qed.cli.stages import evaluate_embeddings
     from qed.data.trajectory import TrajectoryError
-    from qed.eval.embedding_metrics import evaluate_embeddings
 
     cfg = _load(overrides)
     it_dir, traj = _paths(cfg, run, iteration, trajectories)
-    encoder, encoder_id, dim = build_encoder(cfg)
     out = it_dir / "eval" / "embeddings"
     try:
-        m = evaluate_embeddings(
-            traj,
-            it_dir / "embeddings",
-            encoder,
-            encoder_id,
-            dim,
-            out,
-            split=split,
-            val_fraction=cfg.ebm.train.val_fraction,
-            seed=cfg.ebm.train.seed,
-            max_states=max_states,
-            tsne=tsne,
-        )
-    except (TrajectoryError, ValueError) as exc:
+        m = evaluate_embeddings(cfg, traj, it_dir, tsne=tsne, max_states=max_states, split=split)
+    except (TrajectoryError, ValueError) as exc:  # BuildError is a ValueError
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}

@@ -1,11 +1,11 @@
-"""``qed iterate experiment=NAME``: expert iteration as a sequence of ``qed`` stage commands.
+"""``qed iterate experiment=NAME``: expert iteration as a sequence of typed stages, in-process.
 
-Owns the order of the stages, where each one reads and writes in the run directory, and the
-completion marker that says a stage is finished; the work happens in the stage commands
-(``qed sandbox generate``, ``qed data sft-pairs``, ``qed model init|merge``, ``qed train
-sft|ebm|joint``, ``qed prove``, ``qed eval ebm|embeddings``) and the report in
-``qed.eval.report``. Every child gets ``+experiment=NAME`` plus the user's overrides, so the
-experiment YAML is the one source of settings for every stage.
+Owns the order of the stages (``qed.cli.stages``), what each reads and writes in the run
+directory (``qed.data.rundir.RunLayout``), and skipping finished ones. Every stage gets the
+one resolved config of the experiment (``qed/configs/experiment/NAME.yaml`` + overrides),
+changed only where a stage needs another part (the iteration's policy, its energy head).
+Stages are called with typed arguments, never through command lines; a stage that fails
+raises, and the loop stops with its error (exit 4).
 
 Run directory ``<search.runs_dir>/<name>``::
 
@@ -17,27 +17,32 @@ Run directory ``<search.runs_dir>/<name>``::
     iter_k/search/ trajectories.parquet   search on the training theorems
     iter_k/embeddings/ ebm/          decoupled EBM on this iteration's frozen embeddings
     iter_k/eval/{ebm,embeddings}/    EBM and embedding metrics
-    iter_k/eval/{A|B,C}/             held-out proof search (C and A with --compare llm-only)
+    iter_k/eval/{A|B,C}/             held-out proof search (C and A with the LLM-only arm)
     iter_k/eval/metrics.json, report.md, iter_k/DONE
 
-A stage is skipped when its marker exists (each child writes its marker last; directories and
-files written here are built under a temporary name and renamed), so a killed run resumes at
-the stage it was in, which redoes its work from its own checkpoint or from scratch.
+The SFT pairs of proofs found by search come from the searches' ``SearchResult``s
+(``search/sft_pairs.jsonl``), whatever the env: a proof found on Lean is never replayed in
+the sandbox. A stage is skipped when its marker exists (each stage writes its marker last;
+directories are built under a temporary name and renamed), so a killed run resumes at the
+stage it was in, which redoes its work from its own checkpoint or from scratch.
+
+Threads: ``OMP_NUM_THREADS`` defaults to 1 for the whole run (as when every stage was a
+child process), set before torch is imported.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.markup import escape
+
+from qed.data.rundir import RunLayout, atomic_copy, atomic_dir, atomic_write_text, is_done, mark_done
 
 
 class StopAfter(Exception):
@@ -49,109 +54,86 @@ class StageFailed(RuntimeError):
 
 
 class Runner:
-    """Runs stage command lines with a shared set of overrides; skips finished stages."""
+    """Runs stages unless their marker exists; honours ``stop_after``; records what ran."""
 
-    def __init__(self, base: list[str], out: Console, stop_after: str = "") -> None:
-        self.base, self.out, self.stop_after = base, out, stop_after
+    def __init__(self, out: Console, stop_after: str = "") -> None:
+        self.out, self.stop_after = out, stop_after
         self.ran: list[str] = []
 
-    def qed(self, args: list[str]) -> None:
-        self.out.print(f"[bold cyan]$ qed {escape(' '.join(args))}[/bold cyan]")
-        env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), HF_HUB_OFFLINE="1")
-        configured = args[0] in ("prove", "train", "eval")  # the commands that take Hydra overrides
-        extra = self.base if configured else []
-        proc = subprocess.run([sys.executable, "-m", "qed", *args, *extra], env=env)
-        if proc.returncode not in (0, 1):  # 1: some theorems unproved or failed, which is data
-            raise StageFailed(f"stage failed (exit {proc.returncode}): qed {' '.join(args)}")
+    def stage(self, label: str, done: Path, build: Callable[[], object]) -> None:
+        """Run ``build()`` unless ``done`` exists; then honour --stop-after.
 
-    def stage(self, label: str, done: Path, args: list[str] | None = None, *, build=None) -> None:
-        """Run ``qed ARGS`` (or ``build()``) unless ``done`` exists; then honour --stop-after."""
+        ``build`` must leave ``done`` behind; an exception in it stops the run with its error.
+        """
         if done.exists():
             self.out.print(f"[dim]skip (done): {escape(label)}[/dim]")
         else:
-            if args is not None:
-                self.qed(args)
-            if build is not None:
+            self.out.print(f"[bold cyan]▶ stage {escape(label)}[/bold cyan]")
+            try:
                 build()
+            except (StopAfter, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - any stage failure stops the loop, with its error
+                if isinstance(exc, SystemExit) and exc.code in (0, None):
+                    pass
+                else:
+                    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    raise StageFailed(f"stage {label} failed: {detail}") from exc
             if not done.exists():
                 raise StageFailed(f"stage {label} finished without writing {done}")
             self.ran.append(label)
         if label == self.stop_after:
             raise StopAfter(label)
 
-    def into(self, label: str, final: Path, args_for) -> None:
-        """A stage whose child writes a whole directory: built at ``final.tmp``, renamed when done."""
-        tmp = final.with_name(final.name + ".tmp")
+    def into(self, label: str, final: Path, build: Callable[[Path], object]) -> None:
+        """A stage that writes a whole directory: built at ``final.tmp``, renamed when done."""
 
-        def build() -> None:
-            shutil.rmtree(tmp, ignore_errors=True)
-            self.qed(args_for(tmp))
-            tmp.rename(final)
+        def run() -> None:
+            with atomic_dir(final) as tmp:
+                build(tmp)
 
-        self.stage(label, final, build=build)
+        self.stage(label, final, run)
 
 
-def _write_atomic(dest: Path, text: str) -> None:
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(dest)
-
-
-def found_proofs_as_theorems(search_run: Path, benchmark: str, split: str | None) -> list[dict]:
-    """Rows (miniF2F schema + proof) for the theorems a search proved, for tracing into SFT pairs."""
+def _theorems(path: Path, split: str | None, limit: int = 0):
     from qed.data.benchmarks import load_benchmark
 
-    by_name = {t.name: t for t in load_benchmark(benchmark, split=split)}
-    rows = []
-    for line in (search_run / "proofs.jsonl").read_text(encoding="utf-8").splitlines():
-        rec = json.loads(line)
-        thm = by_name[rec["name"]]
-        rows.append({"name": thm.name, "split": thm.split, "header": thm.header,
-                     "formal_statement": thm.statement, "proof": "\n" + rec["proof"]})
-    return rows
+    thms = load_benchmark(str(path), split=split or None)
+    return thms[:limit] if limit > 0 else thms
 
 
-def _generate(r: Runner, label: str, dest: Path, n: int, seed: int, families, difficulty: int) -> None:
-    args = ["sandbox", "generate", "--n", str(n), "--seed", str(seed)]
-    for f in families:
-        args += ["--family", f]
-    if difficulty:
-        args += ["--difficulty", str(difficulty)]
-    tmp = dest.with_name(dest.name + ".tmp")
-
-    def build() -> None:
-        r.qed([*args, "--out", str(tmp)])
-        tmp.replace(dest)
-
-    r.stage(label, dest, build=build)
+def _with(cfg: DictConfig, changes: dict) -> DictConfig:
+    """``cfg`` with ``changes`` merged in (a typed config for one stage; ``cfg`` is unchanged)."""
+    return OmegaConf.merge(cfg, changes)
 
 
-def _traced_pairs(r: Runner, theorem_rows: list[dict], work: Path) -> str:
-    """SFT pairs (JSONL text) of proofs given as theorem rows, traced by ``qed data sft-pairs``."""
-    if not theorem_rows:
-        return ""
-    thms, pairs = work.with_suffix(".theorems.jsonl"), work.with_suffix(".pairs.jsonl")
-    thms.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in theorem_rows), encoding="utf-8")
-    r.qed(["data", "sft-pairs", "--theorems", str(thms), "--out", str(pairs)])
-    return pairs.read_text(encoding="utf-8")
+def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: str = "",
+                open_envs: Callable | None = None) -> int:
+    """Run (or resume) the expert iteration ``cfg.iterate`` describes; 0 when finished.
 
+    ``open_envs(cfg)`` replaces the configured env source of every search (see
+    ``qed.cli.stages.search``): how a test runs the loop on an env other than the sandbox.
+    """
+    from qed.cli import stages
+    from qed.cli.build import env_source
+    from qed.cli.config import write_config
+    from qed.cli.schema_from import settings
+    from qed.train.settings import SftSettings
 
-def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Console,
-                *, stop_after: str = "") -> int:
-    from qed.cli.prove_cmd import write_config
-    from qed.eval.report import write_iteration_report
-
+    envs = open_envs or env_source
     it = cfg.iterate
     name = it.name or experiment
-    root = (Path(cfg.search.runs_dir) / name).resolve()
-    data = root / "data"
+    run = RunLayout((Path(cfg.search.runs_dir) / name).resolve())
+    root, data = run.root, run.data
     data.mkdir(parents=True, exist_ok=True)
-    if not (root / "config.yaml").exists():
-        write_config(root, cfg, f"iterate experiment={experiment}")
-    forwarded = [o for o in overrides if not o.startswith(("search.runs_dir=", "experiment="))]
-    r = Runner([f"+experiment={experiment}", *forwarded], out, stop_after)
+    write_config(root, cfg, f"iterate experiment={experiment}")
+    r = Runner(out, stop_after)
     t0 = time.perf_counter()
     out.rule(f"[bold]qed iterate[/bold] experiment={experiment}: {it.iterations} iterations in {root}")
+
+    def generate(label: str, dest: Path, n: int, seed: int, families, difficulty: int) -> None:
+        r.stage(label, dest, lambda: stages.generate(dest, n=n, seed=seed, families=list(families),
+                                                     difficulty=difficulty))
 
     out.rule("data: bootstrap SFT pairs, training theorems, held-out theorems")
     pairs0 = data / "pairs.jsonl"
@@ -160,128 +142,109 @@ def run_iterate(cfg: DictConfig, overrides: list[str], experiment: str, out: Con
         text = Path(it.bootstrap_pairs).read_text(encoding="utf-8") if it.bootstrap_pairs else ""
         if it.bootstrap_n > 0:
             gen = data / "bootstrap_generated.jsonl"
-            _generate(r, "data/bootstrap_generated", gen, it.bootstrap_n, it.bootstrap_seed, [], 0)
+            generate("data/bootstrap_generated", gen, it.bootstrap_n, it.bootstrap_seed, [], 0)
             gen_pairs = data / "bootstrap_generated.pairs.jsonl"
-            r.qed(["data", "sft-pairs", "--theorems", str(gen), "--out", str(gen_pairs)])
+            stages.trace(gen, gen_pairs)
             text += gen_pairs.read_text(encoding="utf-8")
         if it.bootstrap_search:
             split = it.bootstrap_search_split or None
-            r.stage("data/bootstrap_search", data / "bootstrap_search" / "DONE", [
-                "prove", it.bootstrap_search, *(["--split", split] if split else []), "policy=scripted",
-                "value=none", f"search.runs_dir={data}", "--name", "bootstrap_search",
-                f"search.max_expansions={it.bootstrap_search_expansions}"])
-            rows = found_proofs_as_theorems(data / "bootstrap_search", it.bootstrap_search, split)
-            out.print(
-                f"{len(rows)} proofs found by scripted search on {it.bootstrap_search} join the data",
-                markup=False,
-            )
-            text += _traced_pairs(r, rows, data / "bootstrap_search_found")
+            boot = data / "bootstrap_search"
+            scripted = _with(cfg, {"policy": {"kind": "scripted"}, "search": {
+                "value": "none", "max_expansions": it.bootstrap_search_expansions}})
+            r.stage("data/bootstrap_search", boot / "DONE", lambda: stages.search(
+                scripted, _theorems(Path(it.bootstrap_search), split), boot,
+                benchmark=it.bootstrap_search, open_envs=envs))
+            found = stages.found_pairs(boot)
+            out.print(f"{len({json.loads(x)['theorem'] for x in found.splitlines()})} proofs found by "
+                      f"scripted search on {it.bootstrap_search} join the data", markup=False)
+            text += found
         if not text:
             raise StageFailed("no bootstrap data: set iterate.bootstrap_pairs or iterate.bootstrap_n")
-        _write_atomic(pairs0, text)
+        atomic_write_text(pairs0, text)
 
-    r.stage("data/pairs", pairs0, build=bootstrap)
+    r.stage("data/pairs", pairs0, bootstrap)
     train = Path(it.train_benchmark) if it.train_benchmark else data / "train.jsonl"
     if not it.train_benchmark:
-        _generate(r, "data/train", train, it.train_n, it.train_seed, it.train_families, it.train_difficulty)
-    train_split = ["--split", it.train_split] if it.train_split else []
+        generate("data/train", train, it.train_n, it.train_seed, it.train_families, it.train_difficulty)
+    train_thms = _theorems(train, it.train_split)
     heldout = Path(it.eval_benchmark) if it.eval_benchmark else data / "heldout.jsonl"
     if not it.eval_benchmark:
-        _generate(r, "data/heldout", heldout, it.eval_n, it.eval_seed, [], it.eval_difficulty)
-    held_args = [str(it.eval_benchmark or heldout), *(["--split", it.eval_split] if it.eval_split else []),
-                 *(["--limit", str(it.eval_limit)] if it.eval_limit else [])]
-    base = Path(it.base_model) if it.base_model else root / "base"
+        generate("data/heldout", heldout, it.eval_n, it.eval_seed, [], it.eval_difficulty)
+    held_thms = _theorems(heldout, it.eval_split, it.eval_limit)
+    base = Path(it.base_model) if it.base_model else run.base
     if not it.base_model:
-        r.into("base", base, lambda tmp: ["model", "init", "--size", it.model_size, "--out", str(tmp)])
+        r.into("base", base, lambda tmp: stages.init_model(tmp, size=it.model_size))
 
     for k in range(it.iterations):
-        d = root / f"iter_{k}"
-        d.mkdir(exist_ok=True)
-        if (d / "DONE").exists():
+        d = run.iteration(k)
+        d.dir.mkdir(exist_ok=True)
+        if is_done(d.dir):
             out.print(f"[dim]skip (done): iter_{k}[/dim]")
             continue
-        policy = d / "policy"
         if k == 0:
             out.rule("iteration 0: SFT on the bootstrap data")
-            r.stage("iter_0/sft", d / "sft" / "DONE", ["train", "sft", "--data", str(pairs0), "--model",
-                                                     str(base), "--out", str(d / "sft")])
-            r.into("iter_0/policy", policy, lambda tmp, d=d: [
-                "model", "merge", "--model", str(base), "--adapter", str(d / "sft" / "adapter"),
-                "--out", str(tmp)])
-            search_value = ["value=none"]
+            r.stage("iter_0/sft", d.sft / "DONE",
+                    lambda d=d: stages.sft(pairs0, base, d.sft, settings(SftSettings, cfg.sft)))
+            r.into("iter_0/policy", d.policy, lambda tmp, d=d: stages.merge(base, d.sft / "adapter", tmp))
+            value: dict = {"value": "none"}
         else:
-            prev = root / f"iter_{k - 1}"
+            prev = run.iteration(k - 1)
             out.rule(f"iteration {k}: SFT on the proofs found so far + joint training")
-            pairs = d / "pairs.jsonl"
 
-            def build_pairs(k=k, pairs=pairs, d=d) -> None:
+            def build_pairs(k=k, d=d) -> None:
                 text, seen = pairs0.read_text(encoding="utf-8"), set()
                 for j in range(k):  # a theorem proved at several iterations contributes its first proof
-                    found = found_proofs_as_theorems(root / f"iter_{j}" / "search", str(train),
-                                                     it.train_split or None)
-                    rows = [x for x in found if x["name"] not in seen]
-                    seen.update(x["name"] for x in rows)
-                    out.print(
-                        f"iter_{j}: {len(rows)} training theorems proved by search join the SFT data",
-                        markup=False,
-                    )
-                    text += _traced_pairs(r, rows, d / f"found_iter_{j}")
-                _write_atomic(pairs, text)
+                    before = len(seen)
+                    text += stages.found_pairs(run.iteration(j).search, skip=seen)
+                    out.print(f"iter_{j}: {len(seen) - before} training theorems proved by search join "
+                              "the SFT data", markup=False)
+                atomic_write_text(d.pairs, text)
 
-            r.stage(f"iter_{k}/pairs", pairs, build=build_pairs)
-            r.stage(f"iter_{k}/joint", d / "joint" / "DONE", [
-                "train", "joint", f"joint.model={prev / 'policy'}", f"joint.pairs={pairs}",
-                f"joint.trajectories={prev / 'trajectories.parquet'}", f"joint.out={d / 'joint'}"])
-            r.into(f"iter_{k}/policy", policy, lambda tmp, prev=prev, d=d: [
-                "model", "merge", "--model", str(prev / "policy"), "--adapter", str(d / "joint" / "adapter"),
-                "--out", str(tmp)])
-            search_value = ["value=ebm", f"search.ebm_dir={d / 'joint' / 'ebm'}"]
-        use = [f"policy.model={policy}", "ebm.encoder.kind=hf"]
+            r.stage(f"iter_{k}/pairs", d.pairs, build_pairs)
+            r.stage(f"iter_{k}/joint", d.joint / "DONE", lambda d=d, prev=prev: stages.joint(
+                cfg, prev.policy, d.pairs, prev.trajectories, d.joint))
+            r.into(f"iter_{k}/policy", d.policy, lambda tmp, d=d, prev=prev: stages.merge(
+                prev.policy, d.joint / "adapter", tmp))
+            value = {"value": "ebm", "ebm_dir": str(d.joint / "ebm")}
+        use = {"policy": {"model": str(d.policy)}, "ebm": {"encoder": {"kind": "hf"}}}
+        here = _with(cfg, use)
 
         out.rule(f"iteration {k}: search the training theorems")
-        r.stage(f"iter_{k}/search", d / "search" / "DONE", [
-            "prove", str(train), *train_split, *use, *search_value, f"search.runs_dir={d}",
-            "--name", "search"])
-        traj = d / "trajectories.parquet"
-        r.stage(f"iter_{k}/trajectories", traj, build=lambda d=d, traj=traj: _copy_atomic(
-            d / "search" / "trajectories.parquet", traj))
+        r.stage(f"iter_{k}/search", d.search / "DONE", lambda d=d, value=value, here=here: stages.search(
+            _with(here, {"search": value}), train_thms, d.search, benchmark=str(train), open_envs=envs))
+        r.stage(f"iter_{k}/trajectories", d.trajectories,
+                lambda d=d: atomic_copy(d.search / "trajectories.parquet", d.trajectories))
 
         out.rule(f"iteration {k}: decoupled EBM on this iteration's frozen embeddings, metrics")
-        run_iter = ["--run", str(root), "--iter", str(k)]
-        r.stage(f"iter_{k}/ebm", d / "ebm" / "DONE", ["train", "ebm", *run_iter, *use])
-        r.stage(f"iter_{k}/eval_ebm", d / "eval" / "ebm" / "metrics.json", ["eval", "ebm", *run_iter, *use])
-        r.stage(f"iter_{k}/eval_embeddings", d / "eval" / "embeddings" / "metrics.json", [
-            "eval", "embeddings", *run_iter, *use, "--tsne" if it.tsne else "--no-tsne",
-            "--max-states", str(it.max_states)])
+        r.stage(f"iter_{k}/ebm", d.ebm / "DONE",
+                lambda d=d, here=here: stages.embed_and_train_ebm(here, d.trajectories, d.dir))
+        r.stage(f"iter_{k}/eval_ebm", d.eval / "ebm" / "metrics.json",
+                lambda d=d, here=here: stages.evaluate_ebm(here, d.trajectories, d.dir))
+        r.stage(f"iter_{k}/eval_embeddings", d.eval / "embeddings" / "metrics.json",
+                lambda d=d, here=here: stages.evaluate_embeddings(here, d.trajectories, d.dir, tsne=it.tsne,
+                                                                  max_states=it.max_states))
 
         out.rule(f"iteration {k}: held-out proof search")
-        ev = d / "eval"
-        prove = ["prove", *held_args, *use, f"search.runs_dir={ev}"]
+
+        def held_out(arm: str, ebm_dir: Path, compare: bool, d=d, here=here) -> None:
+            arm_cfg = _with(here, {"search": {"value": "ebm", "ebm_dir": str(ebm_dir)}})
+            stages.search(arm_cfg, held_thms, d.eval / arm, benchmark=str(it.eval_benchmark or heldout),
+                          compare=compare, open_envs=envs)
+
         if k == 0:
-            r.stage("iter_0/eval_A", ev / "A" / "DONE", [
-                *prove, "value=ebm", f"search.ebm_dir={d / 'ebm'}", "--name", "A", "--compare", "llm-only"])
+            r.stage("iter_0/eval_A", d.eval / "A" / "DONE", lambda d=d: held_out("A", d.ebm, True))
         else:
-            r.stage(f"iter_{k}/eval_B", ev / "B" / "DONE", [
-                *prove, "value=ebm", f"search.ebm_dir={d / 'ebm'}", "--name", "B"])
-            r.stage(f"iter_{k}/eval_C", ev / "C" / "DONE", [
-                *prove, "value=ebm", f"search.ebm_dir={d / 'joint' / 'ebm'}", "--name", "C",
-                "--compare", "llm-only"])
-        r.stage(f"iter_{k}/report", ev / "report.md", build=lambda k=k: write_iteration_report(root, k))
-        _write_atomic(d / "DONE", "done\n")
+            r.stage(f"iter_{k}/eval_B", d.eval / "B" / "DONE", lambda d=d: held_out("B", d.ebm, False))
+            r.stage(f"iter_{k}/eval_C", d.eval / "C" / "DONE",
+                    lambda d=d: held_out("C", d.joint / "ebm", True))
+        r.stage(f"iter_{k}/report", d.report, lambda k=k: stages.report(root, k))
+        mark_done(d.dir)
 
     print_table(root, it.iterations, out)
-    out.print(f"\nreport: {root / f'iter_{it.iterations - 1}' / 'eval' / 'report.md'}", markup=False)
-    out.print(
-        f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}",
-        markup=False,
-    )
+    out.print(f"\nreport: {run.iteration(it.iterations - 1).report}", markup=False)
+    out.print(f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}",
+              markup=False)
     return 0
-
-
-def _copy_atomic(src: Path, dest: Path) -> None:
-    tmp = dest.with_name(dest.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
 
 
 def print_table(root: Path, iterations: int, out: Console) -> None:
@@ -313,10 +276,13 @@ def _num(x) -> str:
     return "" if x is None else f"{x:.3f}"
 
 
-def iterate_main(overrides: list[str], out: Console, err: Console, stop_after: str = "") -> int:
+def iterate_main(overrides: list[str], out: Console, err: Console, stop_after: str = "",
+                 open_envs: Callable | None = None) -> int:
     """Resolve ``experiment=NAME`` into ``+experiment=NAME``, load the config, run; exit code."""
     from qed.cli.config import ConfigError, load_config
 
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     names = [o.split("=", 1)[1] for o in overrides if o.startswith(("experiment=", "+experiment="))]
     if len(names) != 1:
         err.print("[red]error:[/red] say which experiment: qed iterate experiment=NAME "
@@ -328,11 +294,21 @@ def iterate_main(overrides: list[str], out: Console, err: Console, stop_after: s
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
+    _threads()
     try:
-        return run_iterate(cfg, rest, names[0], out, stop_after=stop_after)
+        return run_iterate(cfg, names[0], out, stop_after=stop_after, open_envs=open_envs)
     except StopAfter as exc:
-        err.print(f"stopped after stage {escape(str(exc))}; rerun the same command to resume", markup=False)
+        err.print(f"stopped after stage {exc}; rerun the same command to resume", markup=False)
         return 3
-    except StageFailed as exc:
+    except (StageFailed, ConfigError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 4
+
+
+def _threads() -> None:
+    """torch's intra-op threads from ``OMP_NUM_THREADS`` (torch may already be imported)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - the train extra is needed for the model stages anyway
+        return
+    torch.set_num_threads(max(1, int(os.environ["OMP_NUM_THREADS"])))

@@ -1,10 +1,8 @@
 """``qed train joint`` and ``qed train joint-compare``: the CLI of joint (SFT + InfoNCE) training.
 
-Owns turning the ``joint.*`` config (qed/cli/schema_joint.py) and ``ebm.head`` into plain
-``JointSettings`` / head options, the separation probe the monitor uses (centroid_l2 and the
-GroupKFold linear probe of ``qed.eval.embedding_metrics``: the training library may not import
-``qed.eval``, so the CLI injects them), a progress bar, and reporting. The work happens in
-``qed.train.joint``; the comparison in ``qed.cli.joint_compare``.
+Owns the commands and their reporting; settings come from ``qed.cli.build`` (``joint_settings``,
+``head_options``), the monitored run under a progress bar from ``qed.cli.joint_run``. The work
+happens in ``qed.train.joint``; the comparison in ``qed.cli.joint_compare``.
 
 Using the outputs (``RUN = joint.out``): the policy is ``policy=hf policy.model=BASE
 policy.adapter=RUN/adapter``; the value model is ``value=ebm search.ebm_dir=RUN/ebm
@@ -16,43 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qed.cli.build import quiet_transformers
+from qed.cli.config import load_or_exit
 
 console = Console()
 err = Console(stderr=True)
 
 OVERRIDES = typer.Argument(None, help="Hydra overrides: joint.key=value ...", show_default=False)
-_INPUTS = ("model", "pairs", "trajectories", "out", "probe_folds", "threads", "compare")
-
-
-def separation_probe(folds: int):
-    """The ``SeparationProbe`` of the monitor: (centroid_l2, linear-probe accuracy)."""
-    from qed.eval.embedding_metrics import centroid_l2, linear_probe_accuracy
-
-    def probe(X, y, groups):
-        return centroid_l2(X, y), linear_probe_accuracy(X, y, groups, folds=folds)
-
-    return probe
-
-
-def joint_settings(cfg: DictConfig, **changes):
-    """``JointSettings`` from ``cfg.joint`` (``changes`` replace fields, ``monitor`` a dict of fields)."""
-    from qed.train.joint import JointSettings
-    from qed.train.monitor import MonitorSettings
-
-    j = OmegaConf.to_container(cfg.joint, resolve=True)
-    monitor = {**j.pop("monitor"), **changes.pop("monitor", {})}
-    fields = {k: v for k, v in j.items() if k not in _INPUTS}
-    fields["target_modules"] = tuple(fields["target_modules"])
-    return JointSettings(**{**fields, **changes}, monitor=MonitorSettings(**monitor))
-
-
-def head_options(cfg: DictConfig) -> dict:
-    h = OmegaConf.to_container(cfg.ebm.head, resolve=True)
-    return {**h, "hidden": tuple(h["hidden"])}
 
 
 def inputs(cfg: DictConfig, *, need_out: bool = True) -> tuple[Path, Path, Path, Path | None]:
@@ -65,46 +36,11 @@ def inputs(cfg: DictConfig, *, need_out: bool = True) -> tuple[Path, Path, Path,
     return Path(j.model), Path(j.pairs), Path(j.trajectories), Path(j.out) if j.out else None
 
 
-def run_with_progress(label: str, model: Path, pairs: Path, trajectories: Path, out: Path, settings,
-                      cfg: DictConfig):
-    """``run_joint`` under a rich progress bar; alarms and data errors exit 3 and 2."""
-    from qed.policy.models import ModelNotFound
-    from qed.train.joint import JointAbort, run_joint
-    from qed.train.joint_data import JointDataError
-    from qed.train.sft_data import SftDataError
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                  TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task(label, total=settings.max_steps, info="")
-
-        def progress(step: int, total: int, row: dict) -> None:
-            nce = "" if row["nce_loss"] is None else f" nce {row['nce_loss']:.3f}"
-            bar.update(task, completed=step, info=f"sft {row['sft_loss']:.3f}{nce}")
-
-        try:
-            probe = separation_probe(cfg.joint.probe_folds)
-            return run_joint(model, pairs, trajectories, out, settings, probe, head_options=head_options(cfg),
-                             progress=progress,
-                             log=lambda line: bar.console.print(line, markup=False, highlight=False))
-        except JointAbort as exc:
-            err.print(
-                f"[red]aborted by the monitor:[/red] {escape(str(exc))}\n"
-                f"curves: {escape(str(out / 'joint.png'))}"
-            )
-            raise typer.Exit(3) from exc
-        except (ModelNotFound, SftDataError, JointDataError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from exc
-
-
 def _setup(overrides: list[str] | None) -> DictConfig:
     import torch
 
-    from qed.cli.main import _config
-    from qed.cli.model_cmd import _quiet_transformers
-
-    _quiet_transformers()
-    cfg = _config(overrides)
+    quiet_transformers()
+    cfg = load_or_exit(overrides, err)
     if cfg.joint.threads > 0:
         torch.set_num_threads(cfg.joint.threads)
     return cfg
@@ -112,11 +48,11 @@ def _setup(overrides: list[str] | None) -> DictConfig:
 
 def joint_command(overrides: list[str] = OVERRIDES) -> None:
     """Joint training: SFT + lambda * InfoNCE through one LoRA adapter, monitored for embedding collapse."""
+    from qed.cli.stages import joint
+
     cfg = _setup(overrides)
     model, pairs, trajectories, out = inputs(cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg.joint, resolve=True), encoding="utf-8")
-    result = run_with_progress("joint", model, pairs, trajectories, out, joint_settings(cfg), cfg)
+    result = joint(cfg, model, pairs, trajectories, out)
     m = result.metrics
     console.print(f"steps {m['steps']}: validation SFT loss {m['val_sft_loss']}, validation InfoNCE "
                   f"{m['val_nce_loss']}, rank-1 {m['val_rank1']}, centroid_l2 {m['centroid_l2']} (first "

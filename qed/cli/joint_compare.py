@@ -28,10 +28,13 @@ from pathlib import Path
 from omegaconf import DictConfig
 from rich.console import Console
 
+from qed.data.rundir import atomic_write_json, atomic_write_text, mark_done
+
 
 def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, out: Path,
                 err: Console) -> Path:
-    from qed.cli.joint_cmd import joint_settings, run_with_progress
+    from qed.cli.build import joint_settings
+    from qed.cli.joint_run import run_with_progress
     from qed.train.sft_io import read_metrics
 
     out.mkdir(parents=True, exist_ok=True)
@@ -65,22 +68,21 @@ def run_compare(cfg: DictConfig, model: Path, pairs: Path, trajectories: Path, o
                            if k != "lambda_nce"},
               "lambda_nce": cfg.joint.lambda_nce, "arms": table, "data": runs["joint"].metrics["data"],
               "seconds": round(time.monotonic() - t0, 1)}
-    (out / "compare.json").write_text(json.dumps(result, indent=1))
+    atomic_write_json(out / "compare.json", result, indent=1)
     report = out / "report.md"
-    report.write_text(_markdown(result, cfg), encoding="utf-8")
-    (out / "DONE").write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n")
+    atomic_write_text(report, _markdown(result, cfg))
+    mark_done(out, time.strftime("%Y-%m-%dT%H:%M:%S"))
     return report
 
 
 def _evaluate_encoder(cfg: DictConfig, model: Path, adapter: Path | None, trajectories: Path, out: Path,
                       settings, *, joint_ebm: Path | None) -> dict:
-    from qed.cli.joint_cmd import head_options
+    from qed.cli.build import head_config
     from qed.eval.ebm_metrics import evaluate_ebm
     from qed.eval.embedding_metrics import evaluate_embeddings
     from qed.policy.models import load_model
     from qed.train.ebm import EbmTrainSettings, train_ebm
     from qed.train.joint import encoder_id
-    from qed.value.ebm import HeadConfig
     from qed.value.encoder import HFEncoder
 
     c = cfg.joint.compare
@@ -97,8 +99,8 @@ def _evaluate_encoder(cfg: DictConfig, model: Path, adapter: Path | None, trajec
                                     eval_every=max(1, c.ebm_steps // 10), log_every=max(1, c.ebm_steps // 10),
                                     patience=10**6, seed=settings.seed,
                                     device="cpu")
-    head_config = HeadConfig(dim=enc.dim, **head_options(cfg))
-    train_ebm(trajectories, out / "decoupled_ebm", cache, enc, eid, head_config, ebm_settings,
+    head = head_config(cfg, enc.dim)
+    train_ebm(trajectories, out / "decoupled_ebm", cache, enc, eid, head, ebm_settings,
               console=Console(stderr=True, quiet=True))
     dec = evaluate_ebm(trajectories, out / "decoupled_ebm", cache, enc, eid, out / "decoupled_eval",
                        split="val")

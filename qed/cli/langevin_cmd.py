@@ -15,7 +15,7 @@ Owns the commands (compose config, build parts, run a plain loop, write outputs)
   state took (per difficulty). Writes ``<tactics.dir or <out>/tactics>/``: the network,
   ``library.json``, ``metrics.json``, ``steps.jsonl``, ``steps.png``, ``DONE``.
 
-``load_proposer(cfg)`` is what ``qed prove policy=langevin`` builds. Overrides may omit the
+``qed.cli.build.load_proposer(cfg)`` is what ``qed prove policy=langevin`` builds. Overrides may omit the
 ``langevin.`` prefix. Knows nothing about how the trainers or the sampler work inside.
 """
 
@@ -32,7 +32,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from qed.cli.build import proposer_config
 from qed.cli.schema_langevin import LangevinSection
+from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_done
 
 langevin_app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console()
@@ -44,7 +46,7 @@ _SECTION_KEYS = set(LangevinSection.__dataclass_fields__)
 
 
 def _config(overrides: list[str] | None) -> DictConfig:
-    from qed.cli.main import _config as load
+    from qed.cli.config import load_or_exit as load
 
     fixed = []
     for o in overrides or []:
@@ -137,12 +139,12 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         raise typer.Exit(2) from exc
     out = Path(lc.out) / f"{data.name}_{lc.method}"
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "DONE").exists():
+    if is_done(out):
         console.print(
             f"{out} is complete: {(out / 'metrics.json').read_text(encoding='utf-8')}", markup=False
         )
         return
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(lc), encoding="utf-8")
+    atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(lc))
     torch.manual_seed(lc.seed)
     model = build_energy(
         EnergyConfig("image", data.shape[0], classes=data.classes, levels=levels, width=tc.width)
@@ -152,7 +154,7 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         model, extra = load_energy(out)
         lines = (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines[: extra.get("epoch", 0)]]
-        (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
         console.print(f"resuming {out} after epoch {len(rows)}", markup=False)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     gen = torch.Generator().manual_seed(lc.seed + len(rows))
@@ -203,8 +205,8 @@ def train_command(overrides: list[str] = OVERRIDES) -> None:
         "sample_steps": int(sample.steps.max()),
         "train_seconds": rows[-1]["seconds"] if rows else 0.0,
     }
-    (out / "metrics.json").write_text(json.dumps(final, indent=2) + "\n", encoding="utf-8")
-    (out / "DONE").write_text("done\n", encoding="utf-8")
+    atomic_write_json(out / "metrics.json", final)
+    mark_done(out)
     console.print(_table(f"{lc.method} on {data.name}: {out}", final))
 
 
@@ -239,25 +241,6 @@ def _encoder(t: DictConfig):
     from qed.value.hashing_encoder import HashingEncoder
 
     return HashingEncoder(t.dim), {"kind": "hashing", "dim": t.dim}
-
-
-def _proposer_config(t: DictConfig):
-    from qed.langevin.proposer import ProposerConfig
-    from qed.langevin.sampler import LangevinConfig
-
-    sampler = LangevinConfig(
-        steps=t.max_steps,
-        step_size=t.step_size,
-        grad_clamp=None,
-        noise=0.0,
-        low=None,
-        high=None,
-        patience=t.patience,
-        tol=t.tol,
-    )
-    return ProposerConfig(
-        chains=t.chains, decode_k=t.decode_k, temperature=t.temperature, seed=t.seed, langevin=sampler
-    )
 
 
 def _steps_plot(rows: list[dict], path: Path) -> None:
@@ -322,7 +305,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
             raise typer.Exit(2) from exc
     library = TacticLibrary.build([tac for _, tac in pairs], encoder)
     save_tactic_run(out, model, library, enc_meta)
-    proposer = LangevinProposer(model, encoder, library, _proposer_config(t))
+    proposer = LangevinProposer(model, encoder, library, proposer_config(t))
     metrics = proposal_metrics(proposer, [p for _, _, ps in test for p in ps], 8)
     from qed.core import Query, Theorem
 
@@ -339,7 +322,7 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
                     "proof_length": len(ps),
                 }
             )
-    (out / "steps.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    atomic_write_text(out / "steps.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     _steps_plot(rows, out / "steps.png")
     by_d = {
         d: [r["steps"] for r in rows if r["difficulty"] == d] for d in sorted({r["difficulty"] for r in rows})
@@ -351,20 +334,6 @@ def tactics_command(overrides: list[str] = OVERRIDES) -> None:
         steps_by_difficulty={str(d): sum(v) / len(v) for d, v in by_d.items()},
         seconds=time.perf_counter() - started,
     )
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    (out / "DONE").write_text("done\n", encoding="utf-8")
+    atomic_write_json(out / "metrics.json", metrics)
+    mark_done(out)
     console.print(_table(f"Langevin proposer ({t.method}) on held-out sandbox pairs: {out}", metrics))
-
-
-def load_proposer(cfg: DictConfig):
-    """The ``LangevinProposer`` saved by ``qed langevin tactics`` (what ``policy=langevin`` builds)."""
-    from qed.langevin.proposer import LangevinProposer, TacticLibrary
-    from qed.langevin.tactics import load_tactic_run
-    from qed.value.hashing_encoder import HashingEncoder
-
-    t = cfg.langevin.tactics
-    model, enc, tactics = load_tactic_run(t.dir or Path(cfg.langevin.out) / "tactics")
-    if enc.get("kind") != "hashing":
-        raise ValueError(f"unsupported tactic-energy encoder {enc}")
-    encoder = HashingEncoder(int(enc["dim"]))
-    return LangevinProposer(model, encoder, TacticLibrary.build(tactics, encoder), _proposer_config(t))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from omegaconf import DictConfig
 
-from qed.cli.build import BuildError
+from qed.cli.errors import BuildError
 from qed.env.pantograph import PantographEnv
 from qed.env.pool import LeanPool
 from qed.env.repl import ReplEnv

@@ -1,51 +1,29 @@
 """``qed model init|merge``, ``qed serve`` and ``qed train sft``: the CLI of policy models.
 
-Owns turning options and config into plain arguments for ``qed.policy.models``,
-``qed.serve.app`` and ``qed.train.sft``, the default tokenizer corpus (generated sandbox
-theorems with their traced states + miniF2F statements, in the prompt format), progress
-display and error reporting (a missing model directory exits 2 with how to get one).
+Owns turning options and config into plain arguments for the stages (``qed.cli.stages``:
+``init_model``, ``merge``, ``sft``) and ``qed.serve.app``, and error reporting (a missing
+model directory exits 2 with how to get one). The default tokenizer corpus lives in
+``qed.cli.tracing``.
 
 Knows no model internals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+from qed.cli.build import quiet_transformers
 
 model_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
 OVERRIDES = typer.Argument(None, help="Hydra overrides: key=value ...", show_default=False)
-
-
-def _quiet_transformers() -> None:
-    """No per-shard progress bars or info logs from transformers in CLI output (ours show progress)."""
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    logging.set_verbosity_error()
-
-
-def default_corpus(n_generated: int = 1500, seed: int = 0) -> Iterator[str]:
-    """Tokenizer training text: prompts + completions of traced sandbox proofs, miniF2F statements."""
-    from qed.cli.sft_pairs import _generated_theorems, trace_pairs
-    from qed.data.benchmarks import load_benchmark
-    from qed.env.sandbox.env import SandboxEnv
-    from qed.policy.prompt import format_completion, format_prompt
-
-    for traced in trace_pairs(SandboxEnv(), _generated_theorems(n_generated, seed, 2)):
-        for p in traced.pairs:
-            yield format_prompt(p.prompt_theorem(), p.state) + format_completion(p.tactic)
-    for thm in load_benchmark("minif2f_v1"):
-        yield format_prompt(thm, thm.goal or "")
 
 
 @model_app.command("init")
@@ -57,27 +35,16 @@ def init(
     seed: int = typer.Option(0, "--seed", help="Initialisation seed."),
 ) -> None:
     """Create a randomly initialised Qwen2-style model with a freshly trained byte-level BPE tokenizer."""
-    from qed.policy.models import SIZES, init_model, save_model, train_tokenizer
+    from qed.cli.stages import StageError, init_model
 
-    _quiet_transformers()
-    if size not in SIZES:
-        err.print(f"[red]error:[/red] unknown size {escape(repr(size))}: choose from {', '.join(SIZES)}")
-        raise typer.Exit(2)
     if corpus is not None and not corpus.exists():
         err.print(f"[red]error:[/red] corpus {escape(str(corpus))} does not exist")
         raise typer.Exit(2)
-    if (out / "config.json").exists():
-        err.print(f"[red]error:[/red] {escape(str(out))} already holds a model; choose another --out")
-        raise typer.Exit(2)
-    spec = SIZES[size]
-    texts = corpus.read_text(encoding="utf-8").splitlines() if corpus else list(default_corpus())
-    tok = train_tokenizer(texts, spec.vocab_size, max_length=spec.max_positions)
-    model = init_model(spec, tok, seed=seed)
-    save_model(model, tok, out)
-    n_params = sum(p.numel() for p in model.parameters())
-    console.print(
-        f"wrote {size} model ({n_params:,} parameters, vocabulary {len(tok)}) to {out}", markup=False
-    )
+    try:
+        init_model(out, size=size, seed=seed, corpus=corpus)
+    except StageError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
 
 
 @model_app.command("merge")
@@ -87,15 +54,14 @@ def merge(
     out: Path = typer.Option(..., "--out", help="Directory for the merged model."),
 ) -> None:
     """Fold a LoRA adapter into its base model and save a plain HF model."""
-    from qed.policy.models import ModelNotFound, merge_adapter
+    from qed.cli.stages import merge as merge_stage
+    from qed.policy.models import ModelNotFound
 
-    _quiet_transformers()
     try:
-        merge_adapter(model, adapter, out)
+        merge_stage(model, adapter, out)
     except ModelNotFound as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    console.print(f"wrote merged model to {out}", markup=False)
 
 
 def _start_failure(message: str) -> typer.Exit:
@@ -145,7 +111,7 @@ def serve_command(
     except ServeStartError as exc:
         raise _start_failure(str(exc)) from None
     with sock:
-        _quiet_transformers()
+        quiet_transformers()
         try:
             m, tok = load_model(model, adapter=adapter, device=device, dtype=dtype)
         except ModelNotFound as exc:
@@ -178,12 +144,14 @@ def sft_command(
     """LoRA SFT on (theorem, state, tactic) pairs; completion-only loss; split by theorem; resumable."""
     from omegaconf import OmegaConf
 
-    from qed.cli.main import _config
+    from qed.cli.config import load_or_exit as _config
+    from qed.cli.schema_from import settings as library_settings
+    from qed.cli.stages import sft as sft_stage
     from qed.policy.models import ModelNotFound
-    from qed.train.sft import SftSettings, run_sft
+    from qed.train.sft import SftSettings
     from qed.train.sft_data import SftDataError
 
-    _quiet_transformers()
+    quiet_transformers()
     cfg = OmegaConf.to_container(_config(overrides).sft, resolve=True)
     data = data or (Path(cfg["data"]) if cfg["data"] else None)
     model = model or (Path(cfg["model"]) if cfg["model"] else None)
@@ -192,27 +160,13 @@ def sft_command(
         err.print("[red]error:[/red] --data, --model and --out are required "
                   "(or sft.data=, sft.model=, sft.out=)")
         raise typer.Exit(2)
-    fields = {k: v for k, v in cfg.items() if k not in ("data", "model", "out")}
-    fields["target_modules"] = tuple(fields["target_modules"])
-    fields["modules_to_save"] = tuple(fields["modules_to_save"])
-    settings = SftSettings(**fields)
-    with Progress(TextColumn("sft"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                  TimeElapsedColumn(), console=err) as bar:
-        task = bar.add_task("sft", total=None, info="")
-
-        def progress(step: int, total: int, row: dict) -> None:
-            bar.update(task, completed=step, total=total, info=f"loss {row['loss']:.3f}")
-
-        try:
-            result = run_sft(model, data, out, settings, progress=progress,
-                             log=lambda line: err.print(line, markup=False, highlight=False))
-        except (ModelNotFound, SftDataError, ValueError) as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from exc
+    settings = library_settings(SftSettings, cfg)
+    try:
+        result = sft_stage(data, model, out, settings)
+    except (ModelNotFound, SftDataError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
     em = result.exact_match
-    console.print(f"adapter: {result.adapter}  steps: {result.steps}  train pairs: {result.train_pairs}  "
-                  f"validation pairs: {result.val_pairs}  final validation loss: {result.final_val_loss}",
-                  markup=False)
     for when in ("before", "after"):
         if when in em:
             console.print(f"exact match {when}: top-1 {em[when]['top1']:.3f}  top-8 {em[when]['top8']:.3f} "

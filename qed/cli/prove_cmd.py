@@ -1,10 +1,11 @@
 """``qed prove BENCHMARK [overrides]``: best-first search over a benchmark into a resumable run.
 
-Owns the command: compose config, build env source, policy and value, run
-``qed.eval.prove.run_prove`` with a live progress bar, print the summary table, and for
-``--compare llm-only`` run alpha = 0 without a value function beside the configured search
-at the same budget. ``policy=NAME``, ``value=NAME`` and ``search=NAME`` pick config group
-files in ``qed/configs/`` (``policy.kind``, ``search.value``, ``search.algorithm``).
+Owns the command: compose config, load the benchmark, and run the search stage
+(``qed.cli.stages.search``: parts from the composition root, ``qed.eval.prove.run_prove``
+with a live progress bar, the summary table; for ``--compare llm-only`` alpha = 0 without a
+value function beside the configured search at the same budget). ``policy=NAME``,
+``value=NAME`` and ``search=NAME`` pick config group files in ``qed/configs/``
+(``policy.kind``, ``search.value``, ``search.algorithm``).
 
 Run directory ``<search.runs_dir>/<name>``: ``config.yaml`` (resolved config, git revision
 in its opening comment), then the files of ``qed.eval.prove`` (or one subdirectory per arm
@@ -14,22 +15,13 @@ resumes; rerunning with different search settings is refused.
 
 from __future__ import annotations
 
-import json
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
-from omegaconf import DictConfig, OmegaConf
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from qed.cli.config import ConfigError, load_config, to_yaml
+from qed.cli.config import ConfigError, load_config
 
 console = Console()
 err = Console(stderr=True)
@@ -40,143 +32,6 @@ OVERRIDES = typer.Argument(
     "env=sandbox, search.max_expansions=200)",
     show_default=False,
 )
-_COMPARED = ("search", "policy", "env.kind", "ebm.encoder")
-_UNCOMPARED = ("concurrency", "runs_dir")
-
-
-@dataclass(frozen=True)
-class Arm:
-    name: str
-    alpha: float
-    use_value: bool
-
-
-def git_revision() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
-
-
-def _compared(cfg: DictConfig) -> dict:
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    out = {}
-    for key in _COMPARED:
-        node = plain
-        for part in key.split("."):
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        if isinstance(node, dict):
-            node = {k: v for k, v in node.items() if k not in _UNCOMPARED}
-        out[key] = node
-    return out
-
-
-def write_config(root: Path, cfg: DictConfig, benchmark: str) -> None:
-    """Write ``config.yaml``, or check that an existing one has the same search settings."""
-    path = root / "config.yaml"
-    if path.exists():
-        try:
-            old = OmegaConf.load(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
-            raise ConfigError(f"{path}: unreadable ({exc}); remove it or use another --name") from exc
-        before, now = _compared(old), _compared(cfg)
-        diff = [k for k in now if before.get(k) != now[k]]
-        if diff:
-            raise ConfigError(
-                f"{root} was run with different settings ({', '.join(diff)}); "
-                "use another --name or the same overrides to resume"
-            )
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    head = f"# qed prove {benchmark}\n# git revision: {git_revision()}\n"
-    path.write_text(head + to_yaml(cfg), encoding="utf-8")
-
-
-@contextmanager
-def env_source(cfg: DictConfig) -> Iterator[tuple]:
-    """(EnvSource, concurrency, threads): a shared sandbox, or one Lean pool lease per theorem."""
-    from qed.cli.build import build_env
-    from qed.dist.local import pooled, shared
-
-    conc = max(1, cfg.search.concurrency)
-    match cfg.env.kind:
-        case "sandbox":
-            with build_env(cfg.env) as env:
-                yield shared(env), conc, 1
-        case "pantograph" | "repl":
-            from qed.cli.lean_build import build_lean_pool
-
-            conc = min(conc, cfg.env.pool_size)
-            with build_lean_pool(cfg.env) as pool:
-                yield pooled(pool), conc, conc
-        case other:
-            from qed.cli.build import BuildError
-
-            raise BuildError(f"unknown env.kind '{other}': expected sandbox, pantograph or repl")
-
-
-def _progress_run(label: str, theorems, prover, root: Path, stop_after: int | None):
-    from qed.eval.prove import run_prove
-
-    counts = {"proved": 0, "attempted": 0, "unsupported": 0, "errors": 0}
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(label, total=len(theorems), rate="")
-
-        def tally(rec: dict) -> None:
-            s = rec["status"]
-            counts["proved"] += s == "proved"
-            counts["attempted"] += s in ("proved", "failed")
-            counts["unsupported"] += s == "unsupported"
-            counts["errors"] += s == "error"
-            a = counts["attempted"]
-            pct = f"{100 * counts['proved'] / a:.1f}%" if a else "-"
-            text = f"proved {counts['proved']}/{a} ({pct}) unsupported {counts['unsupported']}"
-            bar.update(
-                task,
-                advance=1,
-                rate=text + (f" [red]env errors {counts['errors']}" if counts["errors"] else ""),
-            )
-
-        def start(records: list[dict], left: int) -> None:
-            for r in records:
-                tally(r)
-
-        return run_prove(theorems, prover, root, on_start=start, on_result=tally, stop_after=stop_after)
-
-
-def summary_table(title: str, s: dict) -> Table:
-    """The per-category table of a run's summary; ``title`` and category names are shown as plain text."""
-    table = Table(title=escape(title), box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("category", "proved", "tried", "rate", "95% CI", "unsupp.", "crashed"):
-        table.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
-
-    def row(name: str, r: dict, *, markup: bool = False) -> None:
-        rate = "-" if r["rate"] is None else f"{100 * r['rate']:.1f}%"
-        ci = f"{100 * r['ci95'][0]:.1f}–{100 * r['ci95'][1]:.1f}%"
-        crashed = r.get("errors", r.get("infrastructure_errors", ""))
-        table.add_row(
-            name if markup else escape(name), str(r["proved"]), str(r["attempted"]), rate, ci,
-            str(r["unsupported"]), str(crashed),
-        )
-
-    for cat, r in s["categories"].items():
-        row(cat, r)
-    row("[bold]all", s, markup=True)
-    return table
 
 
 def prove_command(
@@ -195,13 +50,10 @@ def prove_command(
     ),
 ) -> None:
     """Best-first proof search over a benchmark; writes results, trajectories, proofs, summary."""
-    from qed.cli.build import BuildError, build_policy, build_provers, build_value
+    from qed.cli.build import BuildError
+    from qed.cli.stages import search
     from qed.data.benchmarks import BenchmarkError, load_benchmark
-    from qed.eval.prove import RunError, read_records
-    from qed.eval.summary import compare as compare_arms
-    from qed.search.best_first import SearchSettings
-    from qed.search.mcts import MctsSettings
-    from qed.search.result import Budget
+    from qed.eval.prove import RunError
 
     if compare not in ("", "llm-only"):
         err.print(f"[red]error:[/red] --compare accepts only 'llm-only', got '{escape(compare)}'")
@@ -213,82 +65,14 @@ def prove_command(
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     theorems = theorems[:limit] if limit > 0 else theorems
-    s = cfg.search
-    root = Path(s.runs_dir) / (name or f"prove_{Path(benchmark).name.removesuffix('.jsonl')}")
-    arms = (
-        [Arm("llm-only", 0.0, False), Arm("configured", s.alpha, True)]
-        if compare
-        else [Arm("", s.alpha, True)]
-    )
+    root = Path(cfg.search.runs_dir) / (name or f"prove_{Path(benchmark).name.removesuffix('.jsonl')}")
     try:
-        budget = Budget(s.max_expansions, s.max_seconds, s.candidates, s.temperature, s.max_depth)
-        if s.algorithm not in ("best_first", "mcts"):
-            raise BuildError(f"unknown search.algorithm '{s.algorithm}': expected best_first or mcts")
-        on_driver = cfg.dist.kind == "local"  # dist=ray: the actors build policy and value
-        policy = build_policy(cfg) if on_driver else None
-        value = build_value(cfg) if on_driver else None
-        write_config(root, cfg, benchmark)
-        if s.value == "none" and s.alpha > 0 and not compare:
-            err.print(
-                f"[yellow]note:[/yellow] search.value=none: alpha={s.alpha} has no energy to weigh; "
-                "nodes are ranked by log-prob alone"
-            )
-        summaries, records = {}, {}
-        with build_provers(cfg, policy=policy, value=value, budget=budget) as make_prover:
-            for arm in arms:
-                prover = make_prover(
-                    MctsSettings(s.c_puct)
-                    if s.algorithm == "mcts"
-                    else SearchSettings(arm.alpha, s.length_normalise, s.batch_expansions),
-                    arm.use_value,
-                )
-                arm_root = root / arm.name if arm.name else root
-                label = f"{arm.name or 'prove'} α={arm.alpha:g}"
-                summary = _progress_run(label, theorems, prover, arm_root, stop_after or None)
-                if summary is None:
-                    err.print(
-                        f"stopped after {stop_after} theorems; rerun the command to resume", markup=False
-                    )
-                    raise typer.Exit(3)
-                summaries[arm.name] = summary
-                records[arm.name or "run"] = read_records(arm_root / "results.jsonl")
-                console.print(summary_table(f"{benchmark} {label}: {arm_root}", summary))
-                _print_times(summary)
+        summaries = search(cfg, theorems, root, compare=bool(compare), benchmark=benchmark,
+                           stop_after=stop_after or None)
     except (BuildError, ConfigError, RunError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    if compare:
-        table = compare_arms(records)
-        (root / "compare.json").write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
-        _print_compare(table)
-        (root / "DONE").write_text("done\n", encoding="utf-8")
+    if not summaries:
+        err.print(f"stopped after {stop_after} theorems; rerun the command to resume", markup=False)
+        raise typer.Exit(3)
     console.print(f"wrote {root}", markup=False)
-
-
-def _print_times(s: dict) -> None:
-    t = s["seconds"]
-    frac = s["overhead_fraction"]
-    console.print(
-        f"unsupported {s['unsupported']}, env crashes {s['infrastructure_errors']}; search seconds (summed "
-        f"over theorems): wall "
-        f"{t['wall_seconds']:.1f}, env {t['env_seconds']:.1f}, policy {t['policy_seconds']:.1f}, value "
-        f"{t['value_seconds']:.1f}, search overhead {t['overhead_seconds']:.1f}"
-        + (f" ({100 * frac:.1f}%)" if frac is not None else "")
-    )
-
-
-def _print_compare(table: dict) -> None:
-    t = Table(title="comparison at the same budget")
-    t.add_column("category")
-    for arm in table:
-        t.add_column(escape(arm), justify="right")
-    cats = sorted({c for v in table.values() for c in v["categories"]})
-    for cat in cats:
-        t.add_row(escape(cat), *(_pct(v["categories"].get(cat)) for v in table.values()))
-    t.add_row("[bold]all", *(f"{_pct(v['rate'])} ({v['proved']}/{v['attempted']})" for v in table.values()))
-    t.add_row("only this arm", *(str(len(v["only_this_arm"])) for v in table.values()))
-    console.print(t)
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"

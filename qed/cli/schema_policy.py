@@ -3,12 +3,15 @@
 ``PolicyConfig`` says which policy search uses (``hf``: a model in-process; ``http``: an
 OpenAI-compatible server such as vLLM, SGLang or ``qed serve``) and how it samples.
 ``SftConfig`` holds ``qed train sft``'s data, model, run directory and hyper-parameters
-(mirrors ``qed.train.sft.SftSettings``).
+(built from ``qed.train.settings.SftSettings``: its defaults are the only ones).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from qed.cli.schema_from import section
+from qed.train.settings import SftSettings
 
 
 @dataclass
@@ -29,30 +32,8 @@ class PolicyConfig:
     retries: int = 3
 
 
-@dataclass
-class SftConfig:
-    data: str = ""
-    model: str = ""
-    out: str = ""
-    lora_r: int = 32
-    lora_alpha: int = 64
-    lora_dropout: float = 0.05
-    target_modules: list[str] = field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-    modules_to_save: list[str] = field(default_factory=list)
-    lr: float = 2e-4
-    weight_decay: float = 0.0
-    warmup_steps: int = 20
-    batch_size: int = 16
-    epochs: int = 1
-    max_steps: int = 0
-    max_len: int = 1024
-    grad_clip: float = 1.0
-    val_frac: float = 0.1
-    seed: int = 0
-    eval_every: int = 100
-    save_every: int = 100
-    eval_states: int = 64
-    eval_n: int = 16
-    eval_temperature: float = 1.0
-    device: str = "auto"
+SftConfig = section(
+    "SftConfig", SftSettings,
+    extra=(("data", str, ""), ("model", str, ""), ("out", str, "")),
+    doc="``qed train sft``: data, base model, run directory + ``qed.train.settings.SftSettings``.",
+)

@@ -1,9 +1,9 @@
 """``qed data sft-pairs``: turn theorems with known proofs into (theorem, state, tactic) SFT pairs.
 
-Owns tracing: each theorem's proof is run through an environment with ``check_proof``, and
-every successful step of its trace becomes one ``SftPair`` (the full tactic state before the
-step, the tactic). A theorem whose proof does not check contributes nothing and is counted.
-The theorems come from a JSON Lines file in the miniF2F schema with ``proof`` (what
+Tracing (``qed.cli.tracing``): each theorem's proof is run through an environment with
+``check_proof``, and every successful step of its trace becomes one ``SftPair`` (the full
+tactic state before the step, the tactic). A theorem whose proof does not check contributes
+nothing and is counted. The theorems come from a JSON Lines file in the miniF2F schema with ``proof`` (what
 ``qed sandbox generate`` writes), or are generated on the fly.
 
 Knows nothing about models or training (pairs go to a file that ``qed train sft`` reads).
@@ -12,8 +12,6 @@ Knows nothing about models or training (pairs go to a file that ``qed train sft`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -21,53 +19,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qed.core import Env, Theorem
-from qed.env.check import check_proof
+from qed.cli.tracing import generated_theorems as _generated_theorems
+from qed.cli.tracing import theorem_from_row, trace_pairs
+from qed.core import Theorem
+from qed.data.rundir import atomic_path
 from qed.train.sft_data import SftPair, write_pairs
 
 data_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
-@dataclass(frozen=True)
-class Traced:
-    """The pairs of one theorem; ``error`` says why there are none when its proof failed."""
-
-    theorem: str
-    pairs: tuple[SftPair, ...]
-    error: str | None = None
-
-
-def theorem_from_row(row: dict) -> Theorem:
-    return Theorem(row["name"], row["formal_statement"], header=row.get("header", ""), proof=row.get("proof"))
-
-
-def trace_pairs(env: Env, theorems: Iterable[Theorem]) -> Iterator[Traced]:
-    """One ``Traced`` per theorem with a proof, in order; theorems without a proof are skipped."""
-    for thm in theorems:
-        if not thm.proof:
-            continue
-        try:
-            result = check_proof(env, thm, thm.proof)
-        except ValueError as exc:
-            yield Traced(thm.name, (), f"{type(exc).__name__}: {exc}")
-            continue
-        if not result.ok:
-            msg = result.failure.message if result.failure else "unsolved goals"
-            yield Traced(thm.name, (), msg)
-            continue
-        pairs = tuple(SftPair(thm.name, step.state, step.tactic, thm.header, thm.statement)
-                      for step in result.trace)
-        yield Traced(thm.name, pairs)
-
-
-def _generated_theorems(n: int, seed: int, difficulty: int) -> Iterator[Theorem]:
-    from qed.env.sandbox.generate import generate
-
-    for item in generate(n, seed=seed, difficulty=difficulty):
-        if item.row is not None:
-            yield theorem_from_row(item.row)
 
 
 def _file_theorems(path: Path) -> list[Theorem]:
@@ -107,9 +67,8 @@ def sft_pairs(
             if traced.error:
                 failed.append(f"{traced.theorem}: {traced.error}")
             bar.advance(task)
-    tmp = out.with_name(out.name + ".tmp" + out.suffix)
-    count = write_pairs(pairs, tmp)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        count = write_pairs(pairs, tmp)
     console.print(f"wrote {count} pairs from {len({p.theorem for p in pairs})} theorems to {out} "
                   f"({len(failed)} proofs failed to trace)", markup=False)
     for f in failed[:10]:

@@ -1,11 +1,11 @@
 """The types and Protocols every part of qed agrees on. Standard library only.
 
 Owns: Theorem, Goal, Hypothesis, ProofState, the closed Outcome union, Candidate,
-the error types, and the Env / Policy / Encoder / ValueFn / Executor Protocols.
+the error types, and the Env / Policy / Encoder / ValueFn / Prover Protocols.
 Knows nothing about Lean processes, models, search or configuration.
 """
 
-from qed.core.protocols import Encoder, Env, Executor, Policy, ValueFn
+from qed.core.protocols import Encoder, Env, Policy, Prover, ValueFn
 from qed.core.types import (
     Candidate,
     EnvCrashed,
@@ -28,7 +28,6 @@ __all__ = [
     "Encoder",
     "Env",
     "EnvCrashed",
-    "Executor",
     "Goal",
     "Goals",
     "Hypothesis",
@@ -36,6 +35,7 @@ __all__ = [
     "Policy",
     "ProofState",
     "Proved",
+    "Prover",
     "Query",
     "StatementError",
     "TacticError",

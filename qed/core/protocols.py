@@ -5,13 +5,12 @@ Every call is batched where a model is involved; energies are lower-is-better.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar, runtime_checkable
 
 from qed.core.types import Candidate, Outcome, ProofState, Query, Theorem, ValueQuery
 
-T = TypeVar("T")
-R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
 @runtime_checkable
@@ -56,7 +55,13 @@ class ValueFn(Protocol):
 
 
 @runtime_checkable
-class Executor(Protocol):
-    """Runs ``task`` over items, yielding ``(item, result)`` as each finishes (any order)."""
+class Prover(Protocol[R_co]):
+    """Searches theorems, yielding one result per theorem as each finishes (any order).
 
-    def map(self, task: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]: ...
+    The executor seam: ``qed.dist.local.LocalProver`` (searches interleaved in one process,
+    model calls batched) and ``qed.dist.ray.RayProver`` (prover actors on a Ray cluster)
+    implement it with ``R_co = qed.search.result.SearchResult``; ``qed.eval.prove.run_prove``
+    consumes it. Closing the iterator stops the remaining searches.
+    """
+
+    def prove(self, theorems: Iterable[Theorem]) -> Iterator[R_co]: ...

@@ -51,9 +51,9 @@ SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 class SyntheticSpec:
     """How many trees and of what shape. Same spec (including ``seed``), same rows."""
 
-    theorems: int = 200
+    theorems: int = 300
     failed_fraction: float = 0.3
-    signal: float = 0.8
+    signal: float = 0.5
     branching: int = 3
     min_depth: int = 2
     max_depth: int = 6

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
@@ -47,6 +46,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from qed.data.rundir import atomic_path
 
 OUTCOMES = ("root", "goals", "proved", "error", "timeout")
 NO_GOALS = "no goals"
@@ -118,10 +119,8 @@ def write_trajectories(path: str | Path, rows: Sequence[TrajectoryRow], *, check
     if check:
         validate(rows)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(to_table(rows), tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(to_table(rows), tmp)
     return path
 
 

@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qed.core import Env, Policy, Theorem, ValueFn
-from qed.search.best_first import Propose, Reply, Request, Score, SearchSettings, Steps, search_steps
-from qed.search.mcts import MctsSettings, mcts_steps
+from qed.search.best_first import SearchSettings
+from qed.search.requests import Propose, Reply, Request, Score, SearchAlgorithm, Steps
 from qed.search.result import Budget, SearchResult
 
 EnvSource = Callable[[Theorem], AbstractContextManager[Env]]
@@ -64,7 +64,11 @@ class BatchStats:
 
 
 class LocalProver:
-    """Proves theorems with best-first search, ``concurrency`` at a time, batching model calls.
+    """Proves theorems, ``concurrency`` at a time, batching model calls.
+
+    ``settings`` is the search algorithm: any object with ``steps(theorem, *, env, budget,
+    scored)`` (``SearchSettings``: best-first; ``MctsSettings``: MCTS); the choice is made
+    by the caller (``qed.cli.build.build_search``), never here.
 
     ``value=None`` searches by log-probability alone (no score requests). The policy must
     already sample at ``budget.temperature`` (the search records it; see ``Budget``).
@@ -77,7 +81,7 @@ class LocalProver:
         policy: Policy,
         value: ValueFn | None,
         budget: Budget,
-        settings: SearchSettings = SearchSettings(),
+        settings: SearchAlgorithm = SearchSettings(),
         concurrency: int = 1,
         threads: int = 1,
     ):
@@ -129,10 +133,7 @@ class LocalProver:
     def _open(self, theorem: Theorem) -> _Active:
         stack = ExitStack()
         env = stack.enter_context(self.envs(theorem))
-        make = mcts_steps if isinstance(self.settings, MctsSettings) else search_steps
-        steps = make(
-            theorem, env=env, budget=self.budget, settings=self.settings, scored=self.value is not None
-        )
+        steps = self.settings.steps(theorem, env=env, budget=self.budget, scored=self.value is not None)
         return _Active(theorem, steps, stack)
 
     def _answer(self, active: list[_Active]) -> list[tuple[_Active, Reply]]:
@@ -148,14 +149,9 @@ class LocalProver:
             if len(answer) != len(queries):
                 raise ValueError(f"the policy answered {len(answer)} results for {len(queries)} queries")
             s = self.batch_stats
-            self.batch_stats = BatchStats(
-                s.policy_calls + 1,
-                s.policy_queries + len(queries),
-                s.policy_seconds + seconds,
-                s.value_calls,
-                s.value_queries,
-                s.value_seconds,
-            )
+            self.batch_stats = replace(s, policy_calls=s.policy_calls + 1,
+                                       policy_queries=s.policy_queries + len(queries),
+                                       policy_seconds=s.policy_seconds + seconds)
             replies += _split(group, answer, seconds)
         scores = [a for a in active if isinstance(a.request, Score)]
         if scores:
@@ -170,14 +166,9 @@ class LocalProver:
                     f"the value function answered {len(answer)} energies for {len(queries)} queries"
                 )
             s = self.batch_stats
-            self.batch_stats = BatchStats(
-                s.policy_calls,
-                s.policy_queries,
-                s.policy_seconds,
-                s.value_calls + 1,
-                s.value_queries + len(queries),
-                s.value_seconds + seconds,
-            )
+            self.batch_stats = replace(s, value_calls=s.value_calls + 1,
+                                       value_queries=s.value_queries + len(queries),
+                                       value_seconds=s.value_seconds + seconds)
             replies += _split(scores, answer, seconds)
         return replies
 

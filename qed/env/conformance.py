@@ -5,7 +5,7 @@ Any backend (the sandbox, Pantograph, the community REPL, a user's own) runs thr
 backend's language. It raises ``ConformanceError`` naming the first broken rule and
 returns the names of the checks that passed. Plain asserts on values; no pytest needed.
 
-Rules checked (DESIGN.md, "Contracts"):
+Rules checked (docs/architecture.md, "Contracts"):
 - start: a fresh state with at least one goal whose text is Lean's pretty-printed goal
   (re-parses to the same goal; matches the expected text after whitespace normalisation);
 - apply on each goal index: an unknown tactic fails as a ``TacticError`` value on every

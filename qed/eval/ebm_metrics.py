@@ -9,7 +9,6 @@ or Hydra; the stage takes plain arguments.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import torch
 
 from qed.core import Encoder
 from qed.data.contrastive import build_groups, index_groups
+from qed.data.rundir import atomic_write_json
 from qed.data.trajectory import read_trajectories, split_by_theorem
 from qed.value.cache import DiskEmbeddingCache
 from qed.value.ebm import GoalConditionedEnergyHead, energies_in_batches, load_head
@@ -151,6 +151,4 @@ def evaluate_ebm(
 
 def write_json(path: Path, obj: dict) -> None:
     """Atomic JSON write (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, obj, sort_keys=True)

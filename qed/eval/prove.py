@@ -6,6 +6,7 @@ Owns the layout of one run directory and its crash-safe, resumable writing::
     <run>/trajectories/NAME.parquet   one part per searched theorem (trajectory schema + timings)
     <run>/proofs.jsonl           {"name", "proof", "tactics"} per proved theorem
     <run>/proofs/NAME.lean       header + statement + proof, per proved theorem
+    <run>/sft_pairs.jsonl        the (state, tactic) pairs of each proof, read off its SearchResult
     <run>/trajectories.parquet   all parts in one file (written at the end)
     <run>/summary.json           ``qed.eval.summary.summarize`` of the records
     <run>/DONE                   written last
@@ -16,7 +17,7 @@ On start (``prepare``) a torn last line is cut off, and parts, proofs and proof 
 theorems without a result line are removed; finished theorems are skipped. A run with
 ``DONE`` is complete and is not searched again.
 
-Knows nothing about how searches run: a ``Prover`` (``qed.dist.local.LocalProver``) turns
+Knows nothing about how searches run: a ``qed.core.Prover`` (``qed.dist.local.LocalProver``) turns
 theorems into ``SearchResult`` values; nothing about config or printing (callbacks report).
 """
 
@@ -24,28 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
 
 import pyarrow.parquet as pq
 
-from qed.core import Theorem
-from qed.data.proofs import lean_source, proof_text, trajectory_table
+from qed.core import Prover, Theorem
+from qed.data.proofs import lean_source, proof_text, sft_pairs, trajectory_table
+from qed.data.rundir import append_line, atomic_path, atomic_write_text, clear_done, is_done, mark_done
 from qed.eval.summary import category, summarize
 from qed.search.result import SearchResult
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.'-]")
-
-
-class Prover(Protocol):
-    """Searches theorems, yielding one result per theorem as each finishes (any order)."""
-
-    def prove(self, theorems: Iterable[Theorem]) -> Iterator[SearchResult]: ...
 
 
 class RunError(ValueError):
@@ -63,6 +57,10 @@ class RunPaths:
     @property
     def proofs(self) -> Path:
         return self.root / "proofs.jsonl"
+
+    @property
+    def pairs(self) -> Path:
+        return self.root / "sft_pairs.jsonl"
 
     @property
     def proofs_dir(self) -> Path:
@@ -166,31 +164,26 @@ def prepare(paths: RunPaths) -> list[dict]:
             for f in directory.iterdir():
                 if f.suffix == suffix and f.stem not in finished or f.name.endswith(".tmp"):
                     f.unlink()
-    if paths.proofs.exists():
-        kept, seen = [], set()
-        for line in paths.proofs.read_text(encoding="utf-8").splitlines():
-            try:
-                name = json.loads(line)["name"]
-            except (ValueError, KeyError, TypeError):
-                continue
-            if name in proved and name not in seen:
-                seen.add(name)
-                kept.append(line)
-        _atomic_text(paths.proofs, "".join(k + "\n" for k in kept))
+    _keep_lines(paths.proofs, "name", proved, once=True)
+    _keep_lines(paths.pairs, "theorem", proved, once=False)
     return records
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _append_line(path: Path, record: dict) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+def _keep_lines(path: Path, key: str, names: set[str], *, once: bool) -> None:
+    """Keep the JSON lines of ``path`` whose ``key`` is in ``names`` (torn or stray lines go);
+    ``once``: only the first line of each name."""
+    if not path.exists():
+        return
+    kept, seen = [], set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            name = json.loads(line)[key]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if name in names and not (once and name in seen):
+            seen.add(name)
+            kept.append(line)
+    atomic_write_text(path, "".join(k + "\n" for k in kept))
 
 
 def write_result(paths: RunPaths, result: SearchResult) -> dict:
@@ -198,18 +191,19 @@ def write_result(paths: RunPaths, result: SearchResult) -> dict:
     stem = file_stem(result.theorem.name)
     if result.nodes:
         paths.parts.mkdir(parents=True, exist_ok=True)
-        tmp = paths.parts / f"{stem}.parquet.tmp"
-        pq.write_table(trajectory_table([result]), tmp)
-        os.replace(tmp, paths.parts / f"{stem}.parquet")
+        with atomic_path(paths.parts / f"{stem}.parquet") as tmp:
+            pq.write_table(trajectory_table([result]), tmp)
     if result.proved:
         tactics = list(result.proof_tactics())
         paths.proofs_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
-        _append_line(
+        atomic_write_text(paths.proofs_dir / f"{stem}.lean", lean_source(result.theorem, tactics))
+        for step in sft_pairs(result):
+            append_line(paths.pairs, asdict(step))
+        append_line(
             paths.proofs, {"name": result.theorem.name, "proof": proof_text(result), "tactics": tactics}
         )
     record = result_record(result)
-    _append_line(paths.results, record)
+    append_line(paths.results, record)
     return record
 
 
@@ -217,28 +211,27 @@ def consolidate(paths: RunPaths, names: Sequence[str]) -> int:
     """Write every finished theorem's part into ``trajectories.parquet``; return the row count."""
     parts = [paths.parts / f"{file_stem(n)}.parquet" for n in names]
     parts = [p for p in parts if p.exists()]
-    tmp = paths.trajectories.with_name(paths.trajectories.name + ".tmp")
     rows = 0
-    writer = None
-    try:
-        for p in parts:
-            table = pq.read_table(p)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-            rows += table.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        pq.write_table(trajectory_table([]), tmp)
-    os.replace(tmp, paths.trajectories)
+    with atomic_path(paths.trajectories) as tmp:
+        writer = None
+        try:
+            for p in parts:
+                table = pq.read_table(p)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+                rows += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            pq.write_table(trajectory_table([]), tmp)
     return rows
 
 
 def run_prove(
     theorems: Sequence[Theorem],
-    prover: Prover,
+    prover: Prover[SearchResult],
     root: Path,
     *,
     on_start: Callable[[list[dict], int], None] | None = None,
@@ -265,8 +258,8 @@ def run_prove(
         )
     finished = {r["name"] for r in records}
     todo = [t for t in theorems if t.name not in finished]
-    if paths.done.exists() and todo:
-        paths.done.unlink()
+    if is_done(paths.root) and todo:
+        clear_done(paths.root)
     if on_start is not None:
         on_start(records, len(todo))
     new = 0
@@ -288,6 +281,6 @@ def finish(paths: RunPaths, records: list[dict], order: Sequence[str]) -> dict:
     records = sorted(records, key=lambda r: rank.get(r["name"], len(rank)))
     consolidate(paths, [r["name"] for r in records])
     summary = summarize(records)
-    _atomic_text(paths.summary, json.dumps(summary, indent=2) + "\n")
-    paths.done.write_text("done\n", encoding="utf-8")
+    atomic_write_text(paths.summary, json.dumps(summary, indent=2) + "\n")
+    mark_done(paths.root)
     return summary

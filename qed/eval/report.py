@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from qed.data.rundir import atomic_write_text
 from qed.eval.summary import rate
 
 
@@ -116,8 +117,9 @@ def plot_rates(rows: dict, dest: Path) -> None:
     names = [n for n, r in rows.items() if r and r["rate"] is not None]
     fig, ax = plt.subplots(figsize=(1.6 * max(len(names), 2) + 1, 3.2))
     vals = [rows[n]["rate"] for n in names]
-    err = [[v - rows[n]["ci95"][0] for n, v in zip(names, vals, strict=True)],
-           [rows[n]["ci95"][1] - v for n, v in zip(names, vals, strict=True)]]
+    # max(0, …): at a rate of 0 or 1 the Wilson bound equals the rate up to rounding
+    err = [[max(0.0, v - rows[n]["ci95"][0]) for n, v in zip(names, vals, strict=True)],
+           [max(0.0, rows[n]["ci95"][1] - v) for n, v in zip(names, vals, strict=True)]]
     ax.bar(names, vals, yerr=err, capsize=4, color="#4c72b0")
     ax.set_ylabel("held-out proof rate (95% Wilson)")
     ax.set_ylim(0, 1)
@@ -208,12 +210,9 @@ def write_iteration_report(root: Path, k: int) -> Path:
     ev = root / f"iter_{k}" / "eval"
     ev.mkdir(parents=True, exist_ok=True)
     m = iteration_metrics(root, k)
-    (ev / "metrics.json").write_text(json.dumps(m, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write_text(ev / "metrics.json", json.dumps(m, indent=1, ensure_ascii=False) + "\n")
     rows = dict(m["proof_rates"])
     if k > 0:
         rows = {"A": m["A"]["proof_rate"], **rows}
     plot_rates(rows, ev / "proof_rates.png")
-    tmp = ev / "report.md.tmp"
-    tmp.write_text(render(m), encoding="utf-8")
-    tmp.replace(ev / "report.md")
-    return ev / "report.md"
+    return atomic_write_text(ev / "report.md", render(m))

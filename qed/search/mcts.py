@@ -4,7 +4,7 @@ Owns the MCTS loop and its settings: select a leaf from the root by PUCT, expand
 policy for ``budget.candidates`` tactics, apply each distinct one to the first goal, record
 the outcomes in a ``qed.search.tree.Tree``), score the new live children in one batch, and
 back the leaf's value up the path. Model calls are not made here: ``mcts_steps`` *yields*
-the same ``Propose``/``Score`` requests as ``qed.search.best_first.search_steps`` and is
+the same ``Propose``/``Score`` requests (``qed.search.requests``) as best-first and is
 sent a ``Reply`` for each, so the same drivers and executors batch it; ``mcts`` is the
 one-search driver with ``best_first``'s signature. Knows nothing about models, Lean
 processes, files or config.
@@ -25,7 +25,8 @@ Rules:
 - The first tactic that closes the last goal ends the search (``proved``). Budgets as in
   best-first: ``max_expansions``, ``max_seconds``, ``max_depth`` (nodes at that depth are
   not expanded); ``stop_reason`` ``exhausted`` when the root is dead.
-- ``StatementError`` from ``env.start`` gives ``unsupported``; ``EnvCrashed`` gives ``error``.
+- Start, crashes, release, timing and request accounting: ``qed.search.scaffold`` (shared
+  with best-first; every node records the seconds of the tactic application that made it).
 """
 
 from __future__ import annotations
@@ -35,20 +36,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from qed.core import (
-    Candidate,
-    Env,
-    EnvCrashed,
-    Policy,
-    Proved,
-    Query,
-    StatementError,
-    Theorem,
-    ValueFn,
-    ValueQuery,
-)
-from qed.search.best_first import Propose, Reply, Score, Steps, distinct_candidates, run_steps
-from qed.search.result import Budget, SearchResult, SearchStats
+from qed.core import Candidate, Env, Policy, Proved, Query, Theorem, ValueFn, ValueQuery
+from qed.search.best_first import distinct_candidates
+from qed.search.requests import Propose, Score, Steps
+from qed.search.result import Budget, NodeOutcome, SearchResult, Status, StopReason
+from qed.search.scaffold import Scaffold, run_steps
 from qed.search.tree import Tree
 
 
@@ -65,6 +57,10 @@ class MctsSettings:
             raise ValueError(f"c_puct must be >= 0, got {self.c_puct}")
         if not self.prior_temperature > 0 or not self.value_scale > 0:
             raise ValueError("prior_temperature and value_scale must be positive")
+
+    def steps(self, theorem: Theorem, *, env: Env, budget: Budget, scored: bool = True) -> Steps:
+        """MCTS of ``theorem`` as a request generator (``mcts_steps``)."""
+        return mcts_steps(theorem, env=env, budget=budget, settings=self, scored=scored)
 
 
 @dataclass
@@ -113,69 +109,14 @@ def mcts_steps(
     now: Callable[[], float] = time.perf_counter,
 ) -> Steps:
     """Search ``theorem`` by MCTS; yields ``Propose``/``Score`` requests, returns the ``SearchResult``."""
-    start = now()
-    acc = {
-        "env": 0.0,
-        "env_calls": 0,
-        "policy": 0.0,
-        "value": 0.0,
-        "pc": 0,
-        "pq": 0,
-        "vc": 0,
-        "vq": 0,
-        "waiting": 0.0,
-    }
-    tree: Tree | None = None
+    knobs = (("algorithm", "mcts"), ("c_puct", settings.c_puct),
+             ("prior_temperature", settings.prior_temperature), ("value_scale", settings.value_scale))
+    sc = Scaffold(theorem, env, budget, scored=scored, knobs=knobs, now=now)
     stats: dict[int, _Stats] = {}
     bounds = _Bounds()
 
-    def finish(status: str, stop: str, message: str = "") -> SearchResult:
-        wall = now() - start
-        nodes = tree.freeze() if tree is not None else ()
-        s = SearchStats(
-            expansions=tree.expansions if tree else 0,
-            nodes=len(nodes),
-            merged=tree.merged if tree else 0,
-            env_calls=acc["env_calls"],
-            env_seconds=acc["env"],
-            policy_calls=acc["pc"],
-            policy_queries=acc["pq"],
-            policy_seconds=acc["policy"],
-            value_calls=acc["vc"],
-            value_queries=acc["vq"],
-            value_seconds=acc["value"],
-            overhead_seconds=max(wall - acc["waiting"] - acc["env"], 0.0),
-            wall_seconds=wall,
-        )
-        knobs = (
-            ("algorithm", "mcts"),
-            ("c_puct", settings.c_puct),
-            ("prior_temperature", settings.prior_temperature),
-            ("value_scale", settings.value_scale),
-            ("scored", scored),
-        )
-        return SearchResult(
-            theorem, status, nodes, tuple(tree.edges) if tree else (), s, budget, knobs, stop, message
-        )
-
-    def ask(request):
-        t = now()
-        reply = yield request
-        acc["waiting"] += now() - t
-        if not isinstance(reply, Reply) or len(reply.value) != len(request.queries):
-            got = len(reply.value) if isinstance(reply, Reply) else type(reply).__name__
-            raise ValueError(f"answered {got} results for {len(request.queries)} queries")
-        key = "p" if isinstance(request, Propose) else "v"
-        acc["policy" if key == "p" else "value"] += reply.seconds
-        acc[key + "c"] += 1
-        acc[key + "q"] += len(request.queries)
-        return reply.value
-
     def value_of(energy: float) -> float:
-        e = float(energy)
-        if math.isnan(e):
-            raise ValueError("the value function returned NaN energy")
-        v = -e / settings.value_scale
+        v = -sc.energy(energy) / settings.value_scale
         bounds.add(v)
         return v
 
@@ -208,53 +149,39 @@ def mcts_steps(
             stats[i].visits += 1
             stats[i].total += v
 
-    def env_call(fn, *args):
-        t = now()
-        try:
-            return fn(*args)
-        finally:
-            acc["env"] += now() - t
-            acc["env_calls"] += 1
-
-    try:
-        root = env_call(env.start, theorem)
-    except StatementError as exc:
-        return finish("unsupported", "rejected", str(exc))
-    except EnvCrashed as exc:
-        return finish("error", "crashed", f"env crashed starting the theorem: {exc}")
-    if root.is_solved:
-        return finish("error", "crashed", "env started the theorem with no goals")
-    tree = Tree(root, alpha=0.0, length_normalise=False)
+    root = sc.start()
+    if isinstance(root, SearchResult):
+        return root
+    tree = sc.tree = Tree(root, alpha=0.0, length_normalise=False)
     stats[0] = _Stats()
     if scored:
-        (energy,) = yield from ask(Score((ValueQuery(root.text, root.text),)))
-        tree.set_energy(0, float(energy))
+        (energy,) = yield from sc.ask(Score((ValueQuery(root.text, root.text),)))
         stats[0].value = value_of(energy)
+        tree.set_energy(0, float(energy))
 
-    crashed = False
-    try:
+    def loop() -> Steps:
         while True:
             if tree.expansions >= budget.max_expansions:
-                return finish("failed", "expansions")
-            if now() - start >= budget.max_seconds:
-                return finish("failed", "seconds")
+                return sc.finish(Status.FAILED, StopReason.EXPANSIONS)
+            if sc.out_of_time():
+                return sc.finish(Status.FAILED, StopReason.SECONDS)
             if stats[0].dead:
-                return finish("failed", "exhausted")
+                return sc.finish(Status.FAILED, StopReason.EXHAUSTED)
             path = select()
             leaf = path[-1]
             tree.mark_expanded(leaf)
             stats[leaf].expanded = True
             state = tree.state(leaf)
-            (proposals,) = yield from ask(Propose((Query(theorem, state.text),), budget.candidates))
+            (proposals,) = yield from sc.ask(Propose((Query(theorem, state.text),), budget.candidates))
             fresh: list[tuple[int, Candidate]] = []
             for cand in distinct_candidates(proposals, budget.candidates):
-                if now() - start >= budget.max_seconds:
+                if sc.out_of_time():
                     break
-                outcome = env_call(env.apply, state, 0, cand.tactic)
-                child, new = tree.add(leaf, cand, outcome, 0.0)
+                outcome = sc.apply(state, cand.tactic)
+                child, new = tree.add(leaf, cand, outcome, sc.last_env)
                 if isinstance(outcome, Proved):
-                    return finish("proved", "proved")
-                if new and tree.nodes[child].outcome == "goals":
+                    return sc.finish(Status.PROVED, StopReason.PROVED)
+                if new and tree.nodes[child].outcome == NodeOutcome.GOALS:
                     fresh.append((child, cand))
             for (child, _), p in zip(
                 fresh, _priors([c for _, c in fresh], settings.prior_temperature), strict=True
@@ -265,26 +192,19 @@ def mcts_steps(
                     stats[child].dead = True
             live = [c for c, _ in stats[leaf].children if not stats[c].dead]
             if live and scored:
-                energies = yield from ask(
+                energies = yield from sc.ask(
                     Score(tuple(ValueQuery(tree.nodes[c].state, root.text) for c in live))
                 )
                 for c, e in zip(live, energies, strict=True):
-                    tree.set_energy(c, float(e))
                     stats[c].value = value_of(e)
+                    tree.set_energy(c, float(e))
             if live:
                 backup(path, max(stats[c].value for c in live))
             else:
                 mark_dead(path)
                 backup(path, bounds.lo if bounds.lo < math.inf else 0.0)
-    except EnvCrashed as exc:
-        crashed = True
-        return finish("error", "crashed", f"env crashed: {exc}")
-    finally:
-        if not crashed and tree is not None:
-            try:
-                env.release(list(tree.states.values()))
-            except EnvCrashed:
-                pass
+
+    return (yield from sc.guard(loop()))
 
 
 def mcts(

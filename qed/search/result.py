@@ -19,11 +19,43 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from qed.core import Theorem
 
-STATUSES = ("proved", "failed", "error", "unsupported")
-OUTCOMES = ("root", "goals", "proved", "error", "timeout")
+
+class Status(StrEnum):
+    """How one search ended (closed; a ``str``, so records and JSON hold the plain value)."""
+
+    PROVED = "proved"
+    FAILED = "failed"  # budget or frontier exhausted, no proof
+    ERROR = "error"  # infrastructure failure: never counts as "not proved"
+    UNSUPPORTED = "unsupported"  # the env rejected the statement
+
+
+class NodeOutcome(StrEnum):
+    """What a node is: the root, a live state, a proof, or a failed tactic (closed)."""
+
+    ROOT = "root"
+    GOALS = "goals"
+    PROVED = "proved"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+class StopReason(StrEnum):
+    """What ended a search (closed)."""
+
+    PROVED = "proved"
+    EXPANSIONS = "expansions"
+    SECONDS = "seconds"
+    EXHAUSTED = "exhausted"
+    CRASHED = "crashed"
+    REJECTED = "rejected"
+
+
+STATUSES = tuple(s.value for s in Status)
+OUTCOMES = tuple(o.value for o in NodeOutcome)
 
 
 @dataclass(frozen=True)
@@ -73,7 +105,7 @@ class Node:
     cumulative_logprob: float
     cumulative_tokens: int
     state: str
-    outcome: str
+    outcome: NodeOutcome
     energy: float = math.nan
     priority: float = math.nan
     expansion_order: int = -1
@@ -81,9 +113,13 @@ class Node:
     created_at: int = 0
     message: str = ""
 
+    def __post_init__(self) -> None:
+        if type(self.outcome) is not NodeOutcome:
+            object.__setattr__(self, "outcome", NodeOutcome(self.outcome))
+
     @property
     def is_live(self) -> bool:
-        return self.outcome in ("root", "goals")
+        return self.outcome in (NodeOutcome.ROOT, NodeOutcome.GOALS)
 
 
 @dataclass(frozen=True)
@@ -134,22 +170,25 @@ class SearchResult:
     """
 
     theorem: Theorem
-    status: str
+    status: Status
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...] = ()
     stats: SearchStats = field(default_factory=SearchStats)
     budget: Budget = field(default_factory=Budget)
     settings: tuple[tuple[str, float | int | bool | str], ...] = ()
-    stop_reason: str = ""
+    stop_reason: StopReason | str = ""
     message: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status '{self.status}' is not one of {STATUSES}")
+        object.__setattr__(self, "status", Status(self.status))
+        if self.stop_reason:
+            object.__setattr__(self, "stop_reason", StopReason(self.stop_reason))
 
     @property
     def proved(self) -> bool:
-        return self.status == "proved"
+        return self.status is Status.PROVED
 
     @property
     def root_goal(self) -> str:
@@ -159,7 +198,7 @@ class SearchResult:
         """Node ids from the root to the proved node (empty unless proved)."""
         if not self.proved:
             return ()
-        end = next(n for n in self.nodes if n.outcome == "proved")
+        end = next(n for n in self.nodes if n.outcome is NodeOutcome.PROVED)
         path = [end.id]
         while path[-1] != 0:
             path.append(self.nodes[path[-1]].parent)

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from qed.core import Candidate, Goals, Outcome, ProofState, Proved, TacticError, TacticTimeout
 from qed.search.result import Edge, Node
 
 MESSAGE_LIMIT = 500
+_NODE_FIELDS = tuple(f.name for f in fields(Node))
 
 
 @dataclass(slots=True)
@@ -59,7 +60,9 @@ class Tree:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.alpha = alpha
         self.length_normalise = length_normalise
-        self.nodes: list[_Mutable] = [_Mutable(0, -1, "", 0.0, 0, 0, 0.0, 0, root.text, "root")]
+        self.nodes: list[_Mutable] = [_Mutable(id=0, parent=-1, tactic="", logprob=0.0, n_tokens=0, depth=0,
+                                               cumulative_logprob=0.0, cumulative_tokens=0, state=root.text,
+                                               outcome="root")]
         self.states: dict[int, ProofState] = {0: root}
         self.index: dict[str, int] = {root.text: 0}
         self.edges: list[Edge] = []
@@ -102,18 +105,9 @@ class Tree:
     ) -> _Mutable:
         p = self.nodes[parent]
         node = _Mutable(
-            len(self.nodes),
-            parent,
-            cand.tactic,
-            cand.logprob,
-            cand.n_tokens,
-            p.depth + 1,
-            cum_lp,
-            cum_tok,
-            state,
-            outcome,
-            env_seconds=secs,
-            created_at=self.expansions,
+            id=len(self.nodes), parent=parent, tactic=cand.tactic, logprob=cand.logprob,
+            n_tokens=cand.n_tokens, depth=p.depth + 1, cumulative_logprob=cum_lp, cumulative_tokens=cum_tok,
+            state=state, outcome=outcome, env_seconds=secs, created_at=self.expansions,
         )
         self.nodes.append(node)
         return node
@@ -182,24 +176,4 @@ class Tree:
     # ---- output ----------------------------------------------------------------------
 
     def freeze(self) -> tuple[Node, ...]:
-        return tuple(
-            Node(
-                n.id,
-                n.parent,
-                n.tactic,
-                n.logprob,
-                n.n_tokens,
-                n.depth,
-                n.cumulative_logprob,
-                n.cumulative_tokens,
-                n.state,
-                n.outcome,
-                n.energy,
-                n.priority,
-                n.expansion_order,
-                n.env_seconds,
-                n.created_at,
-                n.message,
-            )
-            for n in self.nodes
-        )
+        return tuple(Node(**{f: getattr(n, f) for f in _NODE_FIELDS}) for n in self.nodes)

@@ -13,10 +13,10 @@ Output directory (``runs/<name>/iter_<k>/ebm/``)::
     metrics.json                  rank-1 (train/val), chance, temperature, losses, counts
     log.jsonl                     one line per ``log_every`` steps and per evaluation
     loss.png                      training loss, validation loss and temperature
-    checkpoint/                   head, optimizer and progress for resume
-    DONE                          written last
+    checkpoints/step_<k>/         head/, optimizer and progress for resume (``qed.train.checkpoint``)
+    DONE                          written last (``qed.data.rundir.mark_done``)
 
-Resume: a directory without DONE but with ``checkpoint/`` continues from the checkpoint's
+Resume: a directory without DONE but with a checkpoint continues from the checkpoint's
 step; every step's batch and dropout draws depend only on (seed, step), so an interrupted
 and resumed run follows the same trajectory as an uninterrupted one.
 """
@@ -24,8 +24,6 @@ and resumed run follows the same trajectory as an uninterrupted one.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,11 +32,13 @@ import numpy as np
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from safetensors.torch import load_file, save_file
 
 from qed.core import Encoder
 from qed.data.contrastive import ContrastiveStats, GroupIndex, build_groups, index_groups
+from qed.data.rundir import Checkpoints, atomic_write_json, is_done, mark_done
 from qed.data.trajectory import read_trajectories, split_by_theorem
+from qed.train import checkpoint
+from qed.train.settings import EbmTrainSettings
 from qed.value.cache import DiskEmbeddingCache
 from qed.value.ebm import (
     GoalConditionedEnergyHead,
@@ -50,8 +50,6 @@ from qed.value.ebm import (
 )
 from qed.value.losses import contrastive_loss, rank1
 
-DONE = "DONE"
-
 
 class EbmTrainingError(ValueError):
     """Input that cannot train a head (no groups, mismatched checkpoint); the message says why."""
@@ -59,31 +57,6 @@ class EbmTrainingError(ValueError):
 
 class TemperatureAbort(RuntimeError):
     """The head's temperature sits at its floor or ceiling: training is not healthy."""
-
-
-@dataclass(frozen=True)
-class EbmTrainSettings:
-    """Training knobs (defaults in qed/cli/schema_value.py; these mirror them for library use)."""
-
-    k_negatives: int = 7
-    depth_window: int = 1
-    hard_fraction: float = 0.25
-    val_fraction: float = 0.2
-    loss: str = "info_nce"
-    margin: float = 1.0
-    lr: float = 1e-4
-    weight_decay: float = 0.01
-    batch_groups: int = 32
-    max_steps: int = 2000
-    warmup_steps: int = 50
-    log_every: int = 50
-    eval_every: int = 100
-    patience: int = 5
-    grad_clip: float = 1.0
-    seed: int = 0
-    device: str = "cpu"
-    encode_batch: int = 64
-    threads: int = 0  # torch CPU threads for this stage; 0 leaves torch's default
 
 
 @dataclass(frozen=True)
@@ -144,7 +117,7 @@ def train_ebm(
     console = console or Console(stderr=True)
     s = settings
     out_dir = Path(out_dir)
-    if (out_dir / DONE).exists():
+    if is_done(out_dir):
         metrics = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
         return EbmTrainResult(out_dir, metrics, resumed_from=metrics.get("steps", 0), already_done=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -183,7 +156,7 @@ def train_ebm(
         "fingerprint": fingerprint,
         "head": _jsonable(head_config),
     }
-    ckpt = _checkpoint_dir(out_dir)
+    ckpt = checkpoint.latest(out_dir)
     if ckpt is not None:
         progress = _load_checkpoint(ckpt, head, opt, progress, s.device)
     resumed_from = progress["step"]
@@ -285,10 +258,10 @@ def train_ebm(
         "settings": asdict(s),
         "trajectories": str(trajectories),
     }
-    _write_json(out_dir / "config.json", config)
-    _write_json(out_dir / "metrics.json", metrics)
+    atomic_write_json(out_dir / "config.json", config, sort_keys=True)
+    atomic_write_json(out_dir / "metrics.json", metrics, sort_keys=True)
     plot_training(progress, out_dir / "loss.png")
-    (out_dir / DONE).write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n", encoding="utf-8")
+    mark_done(out_dir, time.strftime("%Y-%m-%dT%H:%M:%S"))
     return EbmTrainResult(out_dir, metrics, resumed_from=resumed_from, already_done=False)
 
 
@@ -318,65 +291,21 @@ def _jsonable(config: HeadConfig) -> dict:
     return d
 
 
-def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-# -- checkpoints: safetensors for tensors, JSON for the rest (no pickles) -----------------------
-
-
-def _checkpoint_dir(out_dir: Path) -> Path | None:
-    for name in ("checkpoint", "checkpoint.old"):
-        if (out_dir / name / "progress.json").exists():
-            return out_dir / name
-    return None
-
-
-def _save_checkpoint(
-    out_dir: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer, progress: dict
-) -> None:
-    new, cur, old = out_dir / "checkpoint.new", out_dir / "checkpoint", out_dir / "checkpoint.old"
-    shutil.rmtree(new, ignore_errors=True)
-    save_head(head, new)
-    state = opt.state_dict()
-    tensors = {
-        f"{i}.{k}": v.detach().cpu().contiguous().reshape(v.shape)
-        for i, st in state["state"].items()
-        for k, v in st.items()
-    }
-    save_file(tensors or {"empty": torch.zeros(1)}, str(new / "optimizer.safetensors"))
-    groups = [{k: v for k, v in g.items()} for g in state["param_groups"]]
-    _write_json(new / "optimizer.json", {"param_groups": groups})
-    _write_json(new / "progress.json", progress)
-    if cur.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(cur, old)
-    os.replace(new, cur)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _load_checkpoint(
-    ckpt: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer, fresh: dict, device: str
-) -> dict:
-    progress = json.loads((ckpt / "progress.json").read_text(encoding="utf-8"))
+def _load_checkpoint(ckpt: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer, fresh: dict,
+                     device: str) -> dict:
+    progress = Checkpoints.state(ckpt)["progress"]
     if progress.get("fingerprint") != fresh["fingerprint"] or progress.get("head") != fresh["head"]:
         raise EbmTrainingError(
             f"{ckpt} was made with other data, encoder or head shape ({progress.get('fingerprint')} vs "
             f"{fresh['fingerprint']}); delete the directory or use --force to start over"
         )
-    head.load_state_dict(load_head(ckpt, device=device).state_dict())
-    tensors = load_file(str(ckpt / "optimizer.safetensors"), device=device)
-    groups = json.loads((ckpt / "optimizer.json").read_text(encoding="utf-8"))["param_groups"]
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key == "empty":
-            continue
-        i, name = key.split(".", 1)
-        state.setdefault(int(i), {})[name] = value
-    opt.load_state_dict({"state": state, "param_groups": groups})
+    checkpoint.load(ckpt, opt, head=head, device=device)
     return progress
+
+
+def _save_checkpoint(out_dir: Path, head: GoalConditionedEnergyHead, opt: torch.optim.Optimizer,
+                     progress: dict) -> None:
+    checkpoint.save(out_dir, progress["step"], opt, {"progress": progress}, head=head)
 
 
 def plot_training(progress: dict, path: Path) -> None:

@@ -43,69 +43,30 @@ from __future__ import annotations
 import json
 import math
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_done
 from qed.policy.models import load_model, resolve_device
+from qed.train import checkpoint
 from qed.train.joint_data import JointBatch, JointData, load_joint_data, make_batch
-from qed.train.monitor import Alarm, Monitor, MonitorSettings, SeparationProbe, plot_monitor
-from qed.train.sft import DEFAULT_TARGETS, SftSettings, batch_order, lr_at, validation_loss
-from qed.train.sft_io import (
-    append_metrics,
-    latest_checkpoint,
-    load_checkpoint,
-    plot_losses,
-    read_metrics,
-    truncate_metrics,
-)
-from qed.value.ebm import GoalConditionedEnergyHead, HeadConfig, load_head, save_head
+from qed.train.monitor import Alarm, Monitor, SeparationProbe, plot_monitor
+from qed.train.settings import JointSettings
+from qed.train.sft import SftSettings, batch_order, lr_at, validation_loss
+from qed.train.sft_io import append_metrics, plot_losses, read_metrics, truncate_metrics
+from qed.value.ebm import GoalConditionedEnergyHead, HeadConfig, save_head
 from qed.value.encoder import HFEncoder, pool
 from qed.value.losses import info_nce, rank1
 
 
 class JointAbort(RuntimeError):
     """The monitor stopped the run; the message says which alarm and what to change."""
-
-
-@dataclass(frozen=True)
-class JointSettings:
-    """Hyper-parameters (defaults: LESSONS' joint training: r = 64, lambda 0.1, 2e-5 / 3e-5)."""
-
-    lora_r: int = 64
-    lora_alpha: int = 128
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = DEFAULT_TARGETS
-    lambda_nce: float = 0.1
-    lr_lora: float = 2e-5
-    lr_head: float = 3e-5
-    weight_decay: float = 0.0
-    warmup_steps: int = 50
-    max_steps: int = 6000
-    sft_batch: int = 8
-    groups_per_step: int = 4
-    k_negatives: int = 7
-    depth_window: int = 1
-    hard_fraction: float = 0.25
-    val_frac: float = 0.2
-    max_len: int = 1024
-    text_max_len: int = 512
-    layer: int = -1
-    grad_clip: float = 1.0
-    seed: int = 0
-    eval_every: int = 200
-    save_every: int = 200
-    val_groups: int = 256  # validation groups scored per evaluation (0: all)
-    eval_batch: int = 16
-    probe_states: int = 256
-    device: str = "auto"
-    monitor: MonitorSettings = field(default_factory=MonitorSettings)
 
 
 @dataclass(frozen=True)
@@ -222,7 +183,7 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
     s = settings
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if (run_dir / "DONE").exists():
+    if is_done(run_dir):
         log(f"{run_dir} is complete (DONE); nothing to do")
         return _result(run_dir)
 
@@ -236,9 +197,9 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
     if split_file.exists() and json.loads(split_file.read_text())["val"] != split["val"]:
         raise ValueError(f"{run_dir}: data or split settings changed since this run started; "
                          "use a new run dir")
-    split_file.write_text(json.dumps(split, indent=1))
+    atomic_write_json(split_file, split, indent=1)
     inputs = {"model": str(model_dir), "pairs": str(pairs), "trajectories": str(trajectories)}
-    (run_dir / "settings.json").write_text(json.dumps({**asdict(s), **inputs}, indent=1))
+    atomic_write_json(run_dir / "settings.json", {**asdict(s), **inputs}, indent=1)
     torch.manual_seed(s.seed)  # same seed, same LoRA and head initialisation
     model = get_peft_model(model, lora_config(s))
     head_config = HeadConfig(dim=int(model.get_base_model().config.hidden_size), **(head_options or {}))
@@ -284,11 +245,9 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
 
     # 2. resume or start
     step = 0
-    ckpt = latest_checkpoint(run_dir)
+    ckpt = checkpoint.latest(run_dir)
     if ckpt is not None:
-        meta = load_checkpoint(ckpt, model, optimizer)
-        if joint:
-            head.load_state_dict(load_head(ckpt / "head").state_dict())
+        meta = checkpoint.load(ckpt, optimizer, model=model, head=head if joint else None)
         step = meta["step"]
         monitor.load_state(meta["monitor"])
         truncate_metrics(run_dir, step)
@@ -332,7 +291,8 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
             evaluate(step)
         alarms += watch(step, final=step == s.max_steps)
         if step % s.save_every == 0 and step < s.max_steps or (alarms and s.monitor.abort):
-            _save_checkpoint(run_dir, step, model, head if joint else None, optimizer, monitor)
+            checkpoint.save(run_dir, step, optimizer, {"monitor": monitor.state()}, model=model,
+                            head=head if joint else None)
         if alarms and s.monitor.abort:
             plot_monitor(read_metrics(run_dir), run_dir / "joint.png", s.monitor, head_config,
                          title=run_dir.name)
@@ -347,22 +307,22 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
     ebm_dir = None
     if joint:
         ebm_dir = save_head(head.eval(), run_dir / "ebm")
-        (ebm_dir / "config.json").write_text(json.dumps({
+        atomic_write_json(ebm_dir / "config.json", {
             "encoder": encoder_id(model_dir, adapter, s.layer), "layer": s.layer, "model": str(model_dir),
             "adapter": str(adapter), "head": {**asdict(head_config), "hidden": list(head_config.hidden)},
             "settings": {"k_negatives": s.k_negatives, "depth_window": s.depth_window,
                          "hard_fraction": s.hard_fraction, "val_fraction": s.val_frac, "seed": s.seed},
-            "trajectories": str(trajectories)}, indent=1))
+            "trajectories": str(trajectories)}, indent=1)
     rows = read_metrics(run_dir)
     keys = (("val", "val_sft_loss"), ("val", "val_nce_loss"), ("val", "val_rank1"), ("probe", "centroid_l2"),
             ("probe", "probe_accuracy"), ("temperature", "temperature"))
     last = {k: _last(rows, kind, k) for kind, k in keys}
     metrics = {"steps": step, "lambda_nce": s.lambda_nce, **last, "first_centroid_l2": monitor.first_centroid,
                "alarms": [asdict(a) for a in monitor.alarms], "data": data.stats, **peak_memory_mb()}
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    atomic_write_json(run_dir / "metrics.json", metrics, indent=1)
     plot_monitor(rows, run_dir / "joint.png", s.monitor, head_config, title=run_dir.name)
     plot_losses(run_dir)
-    (run_dir / "DONE").write_text(f"steps {step}\n")
+    mark_done(run_dir, f"steps {step}")
     return _result(run_dir)
 
 
@@ -370,35 +330,13 @@ def _handle(alarms: list[Alarm], run_dir: Path, s: JointSettings, log: Callable[
     for a in alarms:
         log(f"ALARM {a.message}")
     if alarms and s.monitor.abort:
-        (run_dir / "ABORTED").write_text(alarms[0].message + "\n")
+        atomic_write_text(run_dir / "ABORTED", alarms[0].message + "\n")
         raise JointAbort(alarms[0].message)
 
 
 def _last(rows: list[dict], kind: str, key: str):
     vals = [r[key] for r in rows if r.get("kind") == kind and r.get(key) is not None]
     return vals[-1] if vals else None
-
-
-def _save_checkpoint(run: Path, step: int, model, head, optimizer, monitor: Monitor) -> Path:
-    """``RUN/checkpoints/step_<k>/`` in ``qed.train.sft_io``'s layout plus ``head/``; state.json last."""
-    from safetensors.torch import save_file
-
-    ckpt = run / "checkpoints" / f"step_{step}"
-    shutil.rmtree(ckpt, ignore_errors=True)
-    ckpt.mkdir(parents=True)
-    model.save_pretrained(ckpt / "adapter")
-    if head is not None:
-        save_head(head, ckpt / "head")
-    state = optimizer.state_dict()
-    tensors = {f"{i}.{k}": (v if torch.is_tensor(v) else torch.tensor(v)).contiguous()
-               for i, slots in state["state"].items() for k, v in slots.items()}
-    save_file(tensors, str(ckpt / "optimizer.safetensors"))
-    meta = {"step": step, "param_groups": state["param_groups"], "monitor": monitor.state()}
-    (ckpt / "state.json").write_text(json.dumps(meta, indent=1))
-    for old in (run / "checkpoints").glob("step_*"):
-        if old != ckpt and int(old.name[5:]) < step:
-            shutil.rmtree(old)
-    return ckpt
 
 
 def _result(run_dir: Path) -> JointResult:

@@ -31,6 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qed.train.settings import MonitorSettings
 from qed.value.ebm import HEALTHY_TEMPERATURE, HeadConfig, temperature_status
 
 
@@ -39,20 +40,6 @@ class SeparationProbe(Protocol):
     labels ``y`` (True = positive) and theorem names ``groups`` (probe folds never share one)."""
 
     def __call__(self, X: np.ndarray, y: np.ndarray, groups: Sequence[str]) -> tuple[float, float]: ...
-
-
-@dataclass(frozen=True)
-class MonitorSettings:
-    """Thresholds and cadence (defaults mirror qed/cli/schema_joint.py)."""
-
-    temperature_every: int = 50
-    probe_every: int = 200
-    min_centroid_l2: float = 0.0  # absolute floor; 0 turns it off
-    min_centroid_ratio: float = 0.5  # fraction of the first probe's centroid_l2; 0 turns it off
-    max_sft_loss: float = 3.0
-    sft_deadline: int = 0  # step after which the SFT loss EMA must be <= max_sft_loss; 0 = off
-    sft_ema: float = 0.98
-    abort: bool = True
 
 
 @dataclass(frozen=True)

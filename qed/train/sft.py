@@ -21,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from qed.data.rundir import atomic_write_json, is_done, mark_done
 from qed.policy.hf import HFPolicy
 from qed.policy.models import load_model
+from qed.train.settings import DEFAULT_TARGETS, SftSettings  # noqa: F401 (re-exported)
 from qed.train.sft_data import (
     collate,
     drop_cheating_theorems,
@@ -31,45 +33,7 @@ from qed.train.sft_data import (
     split_by_theorem,
     tokenize_pair,
 )
-from qed.train.sft_io import (
-    append_metrics,
-    exact_match,
-    latest_checkpoint,
-    load_checkpoint,
-    plot_losses,
-    read_metrics,
-    save_checkpoint,
-    truncate_metrics,
-)
-
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
-@dataclass(frozen=True)
-class SftSettings:
-    """Hyper-parameters of one SFT run (defaults: LESSONS, iteration 0: LoRA r = 32)."""
-
-    lora_r: int = 32
-    lora_alpha: int = 64
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = DEFAULT_TARGETS
-    modules_to_save: tuple[str, ...] = ()
-    lr: float = 2e-4
-    weight_decay: float = 0.0
-    warmup_steps: int = 20
-    batch_size: int = 16
-    epochs: int = 1
-    max_steps: int = 0  # 0: epochs decide
-    max_len: int = 1024
-    grad_clip: float = 1.0
-    val_frac: float = 0.1
-    seed: int = 0
-    eval_every: int = 100
-    save_every: int = 100
-    eval_states: int = 64  # validation states for exact match (0: skip)
-    eval_n: int = 16
-    eval_temperature: float = 1.0
-    device: str = "auto"
+from qed.train.sft_io import append_metrics, exact_match, plot_losses, read_metrics, truncate_metrics
 
 
 @dataclass(frozen=True)
@@ -140,6 +104,8 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from qed.train import checkpoint
+
     run_dir.mkdir(parents=True, exist_ok=True)
     # 1. data: read, filter, split by theorem name
     pairs, dropped = drop_cheating_theorems(read_pairs(data))
@@ -152,12 +118,12 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     if split_file.exists() and json.loads(split_file.read_text())["val"] != split["val"]:
         raise ValueError(f"{run_dir}: data or split settings changed since this run started; "
                          "use a new run dir")
-    split_file.write_text(json.dumps(split, indent=1))
+    atomic_write_json(split_file, split, indent=1)
     assert not any(is_validation(p.theorem, settings.val_frac, settings.seed) for p in train)
-    (run_dir / "settings.json").write_text(json.dumps({**asdict(settings), "model": str(model_dir),
-                                                       "data": str(data)}, indent=1))
+    atomic_write_json(run_dir / "settings.json", {**asdict(settings), "model": str(model_dir),
+                                                  "data": str(data)}, indent=1)
     eval_pairs = _eval_pairs(val, settings.eval_states, settings.seed)
-    if (run_dir / "DONE").exists():
+    if is_done(run_dir):
         log(f"{run_dir} is complete (DONE); nothing to do")
         return _result(run_dir, len(train), len(val), len(dropped))
 
@@ -191,9 +157,9 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     # 3. resume or start
     step = 0
     em: dict = {}
-    ckpt = latest_checkpoint(run_dir)
+    ckpt = checkpoint.latest(run_dir)
     if ckpt is not None:
-        meta = load_checkpoint(ckpt, model, optimizer)
+        meta = checkpoint.load(ckpt, optimizer, model=model)
         step, em = meta["step"], meta.get("exact_match", {})
         truncate_metrics(run_dir, step)
         log(f"resumed from {ckpt} (step {step})")
@@ -227,7 +193,7 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
             append_metrics(run_dir, {"kind": "val", "step": step,
                                      "val_loss": validation_loss(model, val_ex, pad_id, settings.batch_size)})
         if step % settings.save_every == 0 and step < total:
-            save_checkpoint(run_dir, step, model, optimizer, {"exact_match": em})
+            checkpoint.save(run_dir, step, optimizer, {"exact_match": em}, model=model)
         if progress is not None:
             progress(step, total, row)
 
@@ -238,9 +204,9 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     if eval_pairs:
         em["after"] = measure_exact_match()
         log(f"exact match after: {em['after']}")
-    (run_dir / "exact_match.json").write_text(json.dumps(em, indent=1))
+    atomic_write_json(run_dir / "exact_match.json", em, indent=1)
     plot_losses(run_dir)
-    (run_dir / "DONE").write_text(f"steps {step}\n")
+    mark_done(run_dir, f"steps {step}")
     return _result(run_dir, len(train), len(val), len(dropped))
 
 

@@ -6,13 +6,15 @@ Owns the run-directory layout of ``qed train sft``::
     RUN/split.json                  train/validation theorem names (fixed at the first start)
     RUN/metrics.jsonl               one JSON line per train step / validation pass, appended
     RUN/checkpoints/step_<k>/       adapter (PEFT format) + optimizer.safetensors + state.json
+                                    (``qed.train.checkpoint`` through ``qed.data.rundir``)
     RUN/adapter/                    the final adapter
     RUN/exact_match.json            top-k exact match on validation states, before and after
     RUN/loss.png                    train and validation loss curves
     RUN/DONE                        written last
 
 Checkpoints are safetensors + JSON (no pickles); ``state.json`` is written last in a
-checkpoint, so a checkpoint without it is incomplete and ignored on resume.
+checkpoint, so a checkpoint without it is incomplete and ignored on resume. Files are written
+atomically through ``qed.data.rundir``.
 
 Knows nothing about the training loop's maths; ``exact_match`` takes any ``Policy``.
 """
@@ -20,60 +22,13 @@ Knows nothing about the training loop's maths; ``exact_match`` takes any ``Polic
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from qed.core import Policy, Query
+from qed.data.rundir import atomic_write_text
 from qed.policy.prompt import normalize_tactic
 from qed.train.sft_data import SftPair
-
-
-def save_checkpoint(run: Path, step: int, model, optimizer, extra: dict) -> Path:
-    """Write ``RUN/checkpoints/step_<step>/``; older complete checkpoints but the last are removed."""
-    import torch
-    from safetensors.torch import save_file
-
-    ckpt = run / "checkpoints" / f"step_{step}"
-    if ckpt.exists():
-        shutil.rmtree(ckpt)
-    ckpt.mkdir(parents=True)
-    model.save_pretrained(ckpt / "adapter")
-    state = optimizer.state_dict()
-    tensors = {}
-    for idx, slots in state["state"].items():
-        for name, value in slots.items():
-            tensors[f"{idx}.{name}"] = (value if torch.is_tensor(value) else torch.tensor(value)).contiguous()
-    save_file(tensors, str(ckpt / "optimizer.safetensors"))
-    meta = {"step": step, "param_groups": state["param_groups"], **extra}
-    (ckpt / "state.json").write_text(json.dumps(meta, indent=1))
-    for old in (run / "checkpoints").glob("step_*"):
-        if old != ckpt and (old / "state.json").exists() and int(old.name[5:]) < step:
-            shutil.rmtree(old)
-    return ckpt
-
-
-def latest_checkpoint(run: Path) -> Path | None:
-    """The complete checkpoint with the highest step, if any."""
-    done = [p for p in (run / "checkpoints").glob("step_*") if (p / "state.json").exists()]
-    return max(done, key=lambda p: int(p.name[5:]), default=None)
-
-
-def load_checkpoint(ckpt: Path, model, optimizer) -> dict:
-    """Restore adapter weights and optimizer state from ``ckpt``; returns its ``state.json``."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    meta = json.loads((ckpt / "state.json").read_text())
-    weights = load_file(str(ckpt / "adapter" / "adapter_model.safetensors"))
-    set_peft_model_state_dict(model, weights)
-    tensors = load_file(str(ckpt / "optimizer.safetensors"))
-    slots: dict[int, dict] = {}
-    for key, value in tensors.items():
-        idx, name = key.split(".", 1)
-        slots.setdefault(int(idx), {})[name] = value
-    optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
-    return meta
 
 
 def append_metrics(run: Path, row: dict) -> None:
@@ -92,7 +47,7 @@ def read_metrics(run: Path, *, upto: int | None = None) -> list[dict]:
 def truncate_metrics(run: Path, upto: int) -> None:
     """Drop rows logged after step ``upto`` (work lost when a run died after its last checkpoint)."""
     rows = read_metrics(run, upto=upto)
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    atomic_write_text(run / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
 
 
 def plot_losses(run: Path) -> Path:

@@ -51,5 +51,5 @@ def test_demo_runs_both_iterations_reports_a_b_c_and_its_proofs_recheck(tmp_path
     # a second run resumes: every stage is skipped
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0
-    assert "$ qed train" not in again.stdout and "$ qed prove" not in again.stdout
+    assert "▶ stage" not in again.stdout
     assert "skip (done): iter_1" in again.stdout

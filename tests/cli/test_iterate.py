@@ -41,16 +41,27 @@ def test_runner_skips_finished_stages_and_stops_after_the_named_one(tmp_path):
     out = Console(file=open(os.devnull, "w"))
     marker = tmp_path / "a.done"
     calls = []
-    r = Runner([], out, stop_after="b")
-    r.stage("a", marker, build=lambda: (calls.append("a"), marker.write_text("x")))
+    r = Runner(out, stop_after="b")
+    r.stage("a", marker, lambda: (calls.append("a"), marker.write_text("x")))
     with pytest.raises(StopAfter):
         b = tmp_path / "b.done"
-        r.stage("b", b, build=lambda: (calls.append("b"), b.write_text("x")))
-    r2 = Runner([], out)
-    r2.stage("a", marker, build=lambda: calls.append("again"))
+        r.stage("b", b, lambda: (calls.append("b"), b.write_text("x")))
+    r2 = Runner(out)
+    r2.stage("a", marker, lambda: calls.append("again"))
     assert calls == ["a", "b"] and r2.ran == []
-    with pytest.raises(StageFailed):  # a stage that writes no marker is not finished
-        r2.stage("c", tmp_path / "c.done", build=lambda: None)
+    with pytest.raises(StageFailed, match="without writing"):  # a stage that writes no marker is not finished
+        r2.stage("c", tmp_path / "c.done", lambda: None)
+
+
+def test_a_failing_stage_stops_the_loop_with_its_error(tmp_path):
+    r = Runner(Console(file=open(os.devnull, "w")))
+
+    def broken():
+        raise ValueError("the trajectories have no proved theorem")
+
+    with pytest.raises(StageFailed, match="stage d failed: ValueError: the trajectories have no proved"):
+        r.stage("d", tmp_path / "d.done", broken)
+    assert r.ran == []
 
 
 def _arm(proved, attempted):
@@ -129,7 +140,7 @@ def test_iterate_killed_mid_stage_and_stopped_after_a_stage_resumes_without_redo
     assert last.returncode == 0, last.stdout[-3000:] + last.stderr[-3000:]
     out = last.stdout
     assert "skip (done): iter_0" in out and "skip (done): iter_1/pairs" in out
-    assert "$ qed model init" not in out and "$ qed train sft" not in out and "$ qed train ebm --run" in out
+    assert "▶ stage base" not in out and "▶ stage iter_0/sft" not in out and "▶ stage iter_1/ebm" in out
     for k in (0, 1):
         d = root / f"iter_{k}"
         assert (d / "DONE").exists() and (d / "eval" / "report.md").exists()
@@ -143,4 +154,4 @@ def test_iterate_killed_mid_stage_and_stopped_after_a_stage_resumes_without_redo
     assert "expert iteration: held-out proof rate" in out
     # 4. a finished run is not redone at all
     again = _qed(args, timeout=600)
-    assert again.returncode == 0 and "$ qed" not in again.stdout
+    assert again.returncode == 0 and "▶ stage" not in again.stdout

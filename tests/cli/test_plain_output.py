@@ -8,7 +8,7 @@ import io
 import pytest
 from rich.console import Console
 
-from qed.cli import langevin_cmd, prove_cmd
+from qed.cli import langevin_cmd, prove_view
 
 NASTY = ["[/x]", "rw [h]", "simp [foo, bar]", "[bold]loud", "a[/]b", "[link=file:///etc]x"]
 
@@ -27,7 +27,7 @@ def _row(proved: int, attempted: int) -> dict:
 def test_prove_summary_table_shows_names_verbatim():
     summary = {**_row(3, 6), "infrastructure_errors": 0,
                "categories": {name: _row(1, 1) for name in NASTY}}
-    text = _render(prove_cmd.summary_table("minif2f [/x] prove α=1: runs/[/x]", summary))
+    text = _render(prove_view.summary_table("minif2f [/x] prove α=1: runs/[/x]", summary))
     assert "minif2f [/x] prove α=1: runs/[/x]" in text
     for name in NASTY:
         assert name in text
@@ -36,10 +36,10 @@ def test_prove_summary_table_shows_names_verbatim():
 
 def test_prove_comparison_table_shows_arm_and_category_names_verbatim(monkeypatch):
     out = io.StringIO()
-    monkeypatch.setattr(prove_cmd, "console", Console(file=out, width=300, color_system=None))
+    monkeypatch.setattr(prove_view, "console", Console(file=out, width=300, color_system=None))
     arm = {"rate": 0.5, "proved": 1, "attempted": 2, "only_this_arm": [],
            "categories": {name: 0.5 for name in NASTY}}
-    prove_cmd._print_compare({"[/x]": arm, "llm-only": arm})
+    prove_view.print_compare({"[/x]": arm, "llm-only": arm})
     text = out.getvalue()
     for name in NASTY:
         assert name in text

@@ -1,4 +1,6 @@
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,10 +16,14 @@ def test_shipped_minif2f_loads_with_recorded_goals():
     assert len(load_benchmark("minif2f_v1", split="test")) == 244
 
 
-def test_shipped_copy_matches_shared_data(minif2f_v1):
-    shipped = {t.name: t.statement for t in load_benchmark("minif2f_v1")}
-    shared = {t.name: t.statement for t in load_benchmark(minif2f_v1)}
-    assert shipped == shared
+def test_shipped_copy_is_the_shared_data_byte_for_byte(minif2f_dir, minif2f_sha256):
+    """The shipped copies hash to the recorded SHA-256 of shared/data/minif2f (tests/fixtures/README.md);
+    when ../shared is beside the checkout, its files hash the same."""
+    for name, digest in minif2f_sha256.items():
+        assert hashlib.sha256((minif2f_dir / name).read_bytes()).hexdigest() == digest, name
+        beside = Path(__file__).resolve().parents[3] / "shared" / "data" / "minif2f" / name
+        if beside.exists():
+            assert hashlib.sha256(beside.read_bytes()).hexdigest() == digest, beside
     assert "minif2f_v1" in shipped_benchmarks()
 
 

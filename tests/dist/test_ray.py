@@ -10,18 +10,18 @@ import sys
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'qed[dist]')")
+import ray  # the dist extra (make setup installs it); a missing ray fails loudly here
 
-from qed.core import Theorem  # noqa: E402
-from qed.data.benchmarks import load_benchmark  # noqa: E402
-from qed.dist.local import LocalProver, shared  # noqa: E402
-from qed.dist.ray import RayProver, Resources, SandboxEnvs, connect  # noqa: E402
-from qed.env.sandbox.coverage import coverage  # noqa: E402
-from qed.env.sandbox.env import SandboxEnv  # noqa: E402
-from qed.eval.prove import read_records, run_prove  # noqa: E402
-from qed.policy.scripted import FixedPolicy  # noqa: E402
-from qed.search.best_first import SearchSettings  # noqa: E402
-from qed.search.result import Budget  # noqa: E402
+from qed.core import Theorem
+from qed.data.benchmarks import load_benchmark
+from qed.dist.local import LocalProver, shared
+from qed.dist.ray import RayProver, Resources, SandboxEnvs, connect
+from qed.env.sandbox.coverage import coverage
+from qed.env.sandbox.env import SandboxEnv
+from qed.eval.prove import read_records, run_prove
+from qed.policy.scripted import FixedPolicy
+from qed.search.best_first import SearchSettings
+from qed.search.result import Budget
 
 # Classes defined here travel to the actors by value (test modules are not importable there).
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -13,13 +13,12 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 MISBEHAVE = HERE / "misbehave.py"
-TRANSCRIPTS = HERE.parents[1] / ".." / "shared" / "lean" / "transcripts"
+TRANSCRIPTS = HERE.parent / "fixtures" / "lean" / "transcripts"  # copy of shared/lean/transcripts
 
 
 @pytest.fixture(scope="session")
 def transcripts() -> Path:
-    if not TRANSCRIPTS.is_dir():
-        pytest.skip("../shared/lean/transcripts (recorded Lean exchanges) is not beside the checkout")
+    assert TRANSCRIPTS.is_dir(), f"{TRANSCRIPTS} (recorded Lean exchanges) is missing from the checkout"
     return TRANSCRIPTS.resolve()
 
 

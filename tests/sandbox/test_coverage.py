@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from qed.core import Theorem
 from qed.env.sandbox.coverage import CoverageReport, coverage, normalize_ws
 
@@ -13,8 +11,7 @@ from qed.env.sandbox.coverage import CoverageReport, coverage, normalize_ws
 def _theorems(shared_dir) -> list[Theorem]:
     folder = shared_dir / "data" / "minif2f"
     stmts, goals = folder / "minif2f_v1.jsonl", folder / "minif2f_v1_goals.jsonl"
-    if not stmts.exists() or not goals.exists():
-        pytest.skip("minif2f_v1.jsonl / minif2f_v1_goals.jsonl missing from ../shared")
+    assert stmts.exists() and goals.exists(), f"minif2f_v1 statements or goals missing from {folder}"
     recorded = {}
     for line in goals.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)

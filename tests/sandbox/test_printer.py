@@ -361,8 +361,7 @@ def test_print_then_parse_is_identity_on_generated_terms(t):
 
 def _minif2f_rows(shared_dir):
     path = shared_dir / "data" / "minif2f" / "minif2f_v1.jsonl"
-    if not path.exists():
-        pytest.skip("minif2f_v1.jsonl missing from ../shared")
+    assert path.exists(), f"{path} is missing"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

@@ -199,7 +199,7 @@ def test_rejected_statement_is_unsupported(kit):
     r = best_first(kit.theorem("bad"), env=kit.GraphEnv({}), policy=FixedPolicy(["x"]), value=None)
     assert (r.status, r.stop_reason, r.nodes) == ("unsupported", "rejected", ())
     r = best_first(
-        Theorem("c", "theorem c (z : ℂ) : z = z := by"),
+        Theorem("c", "theorem c (v : EuclideanSpace ℝ (Fin 2)) : v = v := by"),
         env=SandboxEnv(),
         policy=FixedPolicy(["rfl"]),
         value=None,

@@ -75,8 +75,8 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
     resumed = _train(a, traj, max_steps=80, eval_every=20)
     assert resumed.resumed_from == 40 and not resumed.already_done
     _train(b, traj, max_steps=80, eval_every=20)
-    wa = load_file(str(a / "ebm" / "checkpoint" / "head.safetensors"))
-    wb = load_file(str(b / "ebm" / "checkpoint" / "head.safetensors"))
+    wa = load_file(str(a / "ebm" / "checkpoints" / "step_80" / "head" / "head.safetensors"))
+    wb = load_file(str(b / "ebm" / "checkpoints" / "step_80" / "head" / "head.safetensors"))
     assert wa.keys() == wb.keys()
     for k in wa:
         assert torch.equal(wa[k], wb[k]), k

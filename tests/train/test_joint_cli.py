@@ -26,8 +26,7 @@ TINY = ["joint.max_steps=4", "joint.eval_every=2", "joint.save_every=2", "joint.
 def test_cli_joint_then_prove_with_its_policy_and_value(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     exe = Path(sys.executable).with_name("qed")
-    if not exe.exists():
-        pytest.skip("the qed console script is not installed in this environment")
+    assert exe.exists(), "the qed console script is not installed (make setup installs it)"
 
     def run(*args: str, code: int = 0) -> subprocess.CompletedProcess:
         proc = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=600)
@@ -40,7 +39,8 @@ def test_cli_joint_then_prove_with_its_policy_and_value(tmp_path):
     thms = tmp_path / "thms.jsonl"
     run("sandbox", "generate", "--n", "40", "--seed", "3", "--out", str(thms), "--workers", "1")
     run("data", "sft-pairs", "--theorems", str(thms), "--out", str(tmp_path / "pairs.jsonl"))
-    write_trajectories(tmp_path / "traj.parquet", synthetic_trajectories(SyntheticSpec(theorems=30, seed=1)))
+    spec = SyntheticSpec(theorems=30, signal=0.8, seed=1)
+    write_trajectories(tmp_path / "traj.parquet", synthetic_trajectories(spec))
     inputs = [f"joint.model={tmp_path / 'm'}", f"joint.pairs={tmp_path / 'pairs.jsonl'}",
               f"joint.trajectories={tmp_path / 'traj.parquet'}"]
     run_dir = tmp_path / "joint"

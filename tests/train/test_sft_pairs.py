@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qed.cli.sft_pairs import _generated_theorems, trace_pairs
+from qed.cli.tracing import generated_theorems as _generated_theorems
+from qed.cli.tracing import trace_pairs
 from qed.core import Theorem
 from qed.env.check import Block, parse_script
 from qed.env.sandbox.env import SandboxEnv
