@@ -281,3 +281,10 @@ def test_norm_num_expands_small_ground_big_operators():
     assert proves("(x : ℝ) : ∏ i in Finset.Icc (1 : ℕ) 2, (x + i) = (x + 1) * (x + 2)", "norm_num")
     assert not proves("(x : ℝ) : ∑ i in Finset.range 3, x ^ i = 1 + x + x ^ 3", "norm_num")
     assert not proves("(f : ℕ → ℕ) : ∑ i in Finset.range 3, f i = f 1 + f 2 + f 3", "simp")
+
+
+def test_runaway_unfolding_fails_instead_of_growing():
+    stmt = ("(x : ℕ → ℤ) (h₀ : x 1 = 211) (h₂ : x 2 = 375) (h₃ : x 3 = 420) (h₄ : x 4 = 523) "
+            "(h₆ : ∀ n ≥ 5, x n = x (n - 1) - x (n - 2) + x (n - 3) - x (n - 4)) : x 531 + x 753 = 898")
+    r = outcome(stmt, "simp_all")
+    assert isinstance(r, TacticError) and "maximum recursion depth" in r.message

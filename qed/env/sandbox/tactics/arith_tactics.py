@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import ceil, floor
+from time import monotonic
 
 from qed.env.sandbox.arith import (
     decide as arith_decide,
@@ -71,6 +72,7 @@ from qed.env.sandbox.tactics.rewrite import subterms
 from qed.env.sandbox.tactics.subst import map_prop_terms, match_term, subst_prop, subst_term, term_vars
 
 _TRUE, _FALSE = Bool_(True), Bool_(False)
+MAX_SIMP_TERMS = 2_000  # sub-terms past which ∀-hint rewriting is a runaway unfolding (Lean: max recursion)
 MAX_INTERVAL_CASES = 200
 
 
@@ -193,7 +195,13 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
         return arith_norm_num(p, plain, arith=arith)
     insts: list[Prop] = []
     cur = p
+    deadline = monotonic() + timeout_s
     for _ in range(rounds + (2 if named else 0)):
+        if len(subterms(cur)) > MAX_SIMP_TERMS:  # a rule that unfolds (x n = x (n - 1) - x (n - 2) …)
+            raise TacticFailure("maximum recursion depth has been reached\n"
+                                "use `set_option maxRecDepth <num>` to increase limit")
+        if monotonic() > deadline:
+            break
         if named:
             for inst in named_instances(cur, named, plain + (context or []), timeout_s):
                 if inst not in insts:
@@ -214,6 +222,9 @@ def simp_with(p: Prop, lemmas: list, rounds: int = 3, *, arith: bool = True, tim
         if nxt == cur:
             break
         cur = nxt
+    if len(subterms(cur)) > MAX_SIMP_TERMS:
+        raise TacticFailure("maximum recursion depth has been reached\n"
+                            "use `set_option maxRecDepth <num>` to increase limit")
     return cur
 
 
