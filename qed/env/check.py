@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from qed.core import Env, Goals, ProofState, Proved, TacticError, TacticTimeout, Theorem
 
 _BULLET = re.compile(r"^([·.])(?:\s+|$)")
-_COMMENT = re.compile(r"/-.*?-/|--[^\n]*", re.DOTALL)
 _OPEN, _CLOSE = "([{⟨", ")]}⟩"
 
 
@@ -87,8 +86,35 @@ def split_statement(text: str) -> tuple[str, str]:
 
 
 def blank_comments(text: str) -> str:
-    """``--`` and ``/- … -/`` comments blanked out; newlines (so line numbers) are kept."""
-    return _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
+    keeping every position and newline."""
+    if "--" not in text and "/-" not in text:
+        return text
+    out = list(text)
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        if text.startswith("/-", i):
+            depth += 1
+            out[i] = out[i + 1] = " "
+            i += 2
+            continue
+        if depth:
+            if text.startswith("-/", i):
+                depth -= 1
+                out[i] = out[i + 1] = " "
+                i += 2
+                continue
+            if text[i] != "\n":
+                out[i] = " "
+            i += 1
+            continue
+        if text.startswith("--", i):
+            while i < n and text[i] != "\n":
+                out[i] = " "
+                i += 1
+            continue
+        i += 1
+    return "".join(out)
 
 
 def _depth(text: str) -> int:

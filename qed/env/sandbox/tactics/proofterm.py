@@ -805,10 +805,9 @@ def apply_lemma(goal: SGoal, head: str, args: list[str], ctx: Ctx) -> tuple[SGoa
     raise first
 
 
-def refine_lemma(src: str, goal: SGoal, want: Prop, ctx: Ctx, prime: bool) -> list[SGoal] | None:
-    """``refine lemma args`` with ``?_`` holes (``refine'``: also ``_``): the lemma's
-    conclusion is unified with ``want``; each hole for a hypothesis becomes a new goal, in
-    order. ``None`` if ``src`` is not an application of a lemma of the table."""
+def _lemma_call(src: str, goal: SGoal, ctx: Ctx) -> tuple[str, str, list[str], list[str]] | None:
+    """``(base, proj, projs, args)`` when ``src`` applies a lemma of the table (not a local
+    name), else ``None``."""
     words = top_words(src.strip())
     if not words or find_decl(goal, words[0].split(".")[0]) is not None:
         return None
@@ -816,7 +815,17 @@ def refine_lemma(src: str, goal: SGoal, want: Prop, ctx: Ctx, prime: bool) -> li
     if lh is None:
         return None
     base, proj, projs = lh
-    args = words[1:]
+    return base, proj, projs, words[1:]
+
+
+def refine_lemma(src: str, goal: SGoal, want: Prop, ctx: Ctx, prime: bool) -> list[SGoal] | None:
+    """``refine lemma args`` with ``?_`` holes (``refine'``: also ``_``): the lemma's
+    conclusion is unified with ``want``; each hole for a hypothesis becomes a new goal, in
+    order. ``None`` if ``src`` is not an application of a lemma of the table."""
+    call = _lemma_call(src, goal, ctx)
+    if call is None:
+        return None
+    base, proj, projs, args = call
     cache: dict[str, Prop] = {}
     first: TacticFailure | None = None
     for ty in candidate_types(base, proj, args, goal, ctx, want, cache):
@@ -845,14 +854,10 @@ def lemma_apps(src: str, goal: SGoal, ctx: Ctx) -> list[LemmaApp] | None:
     """If ``src`` is a lemma of the table applied to arguments, its partial applications
     (one per feasible number type, preferred first; pattern variables may stay unbound,
     for ``rw``/``simp`` to instantiate by matching). ``None`` if ``src`` is not a lemma."""
-    words = top_words(src.strip())
-    if not words or find_decl(goal, words[0].split(".")[0]) is not None:
+    call = _lemma_call(src, goal, ctx)
+    if call is None:
         return None
-    lh = lemma_head(words[0], ctx)
-    if lh is None:
-        return None
-    base, proj, projs = lh
-    args = words[1:]
+    base, proj, projs, args = call
     cache: dict[str, Prop] = {}
     out: list[LemmaApp] = []
     first: TacticFailure | None = None

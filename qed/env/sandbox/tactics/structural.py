@@ -38,6 +38,7 @@ other tactics.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from qed.env.sandbox.ast import (
     NAT,
@@ -75,6 +76,7 @@ from qed.env.sandbox.tactics.subst import (
     props_match,
     rename_vars_prop,
     subst_prop,
+    term_vars,
 )
 from qed.env.sandbox.tactics.syntax import padded
 
@@ -242,36 +244,55 @@ def nat_cases(goal: SGoal, n: str, name: str | None = None) -> tuple[SGoal, SGoa
     return _induction_goals(goal, n, [name or "_"], with_ih=False)
 
 
-def _induction_goals(goal: SGoal, n: str, names: list[str], with_ih: bool = True) -> tuple[SGoal, SGoal]:
+@dataclass(frozen=True)
+class _Generalised:
+    """``goal`` with the ℕ variable ``n`` and the hypotheses that mention it taken out, as
+    Lean's ``induction`` reverts them: ``base`` (the rest of the context), ``deps`` (the
+    hypotheses, in order), ``motive`` (``deps → target``), the new variable ``k`` already
+    declared in ``with_k`` (its name from ``names[0]`` or inaccessible), ``ihname``."""
+
+    base: SGoal
+    deps: tuple[HypDecl, ...]
+    motive: Prop
+    k: str
+    with_k: SGoal
+    ihname: str | None
+
+
+def _generalise(goal: SGoal, n: str, names: list[str]) -> _Generalised:
     idx = next(i for i in range(len(goal.context) - 1, -1, -1) if goal.context[i].name == n)
-    before = goal.context[:idx]
     after = goal.context[idx + 1:]
-    deps = [d for d in after if isinstance(d, HypDecl) and n in prop_vars(d.prop)]
-    keep = [d for d in after if d not in deps]
-    if any(isinstance(d, VarDecl) for d in after):
-        # later variables do not depend on n (they are plain numbers): keep them in place
-        pass
-    base = SGoal(tuple(before) + tuple(keep), goal.target, None)
+    deps = tuple(d for d in after if isinstance(d, HypDecl) and n in prop_vars(d.prop))
+    base = SGoal(goal.context[:idx] + tuple(d for d in after if d not in deps), goal.target, None)
     motive = goal.target
     for d in reversed(deps):
         motive = Imp(d.prop, motive)
-    zero_val = Num(0, NAT)
-    zero = SGoal(base.context + tuple(HypDecl(d.name, subst_prop(d.prop, {n: zero_val})) for d in deps),
-                 subst_prop(goal.target, {n: zero_val}), "zero")
     kname = names[0] if names and names[0] != "_" else None
     ihname = names[1] if len(names) > 1 and names[1] != "_" else None
     k = kname or inaccessible(n, base.context, motive)
     g, _ = shadow(base, k)
-    kv = Var(k, NAT)
-    g = SGoal(g.context + (VarDecl(k, NAT),), g.target, None)
+    return _Generalised(base, deps, motive, k, SGoal(g.context + (VarDecl(k, NAT),), g.target, None), ihname)
+
+
+def _at(deps: tuple[HypDecl, ...], n: str, value) -> list[HypDecl]:
+    return [HypDecl(d.name, subst_prop(d.prop, {n: value})) for d in deps]
+
+
+def _induction_goals(goal: SGoal, n: str, names: list[str], with_ih: bool = True) -> tuple[SGoal, SGoal]:
+    gen = _generalise(goal, n, names)
+    zero_val = Num(0, NAT)
+    zero = SGoal(gen.base.context + tuple(_at(gen.deps, n, zero_val)),
+                 subst_prop(goal.target, {n: zero_val}), "zero")
+    kv = Var(gen.k, NAT)
+    g = gen.with_k
     if with_ih:
-        ih_prop = subst_prop(motive, {n: kv})
-        ih = ihname or inaccessible("ih" if not kname else f"{k}_ih", g.context, ih_prop)
+        ih_prop = subst_prop(gen.motive, {n: kv})
+        named_k = bool(names) and names[0] != "_"
+        ih = gen.ihname or inaccessible(f"{gen.k}_ih" if named_k else "ih", g.context, ih_prop)
         g = add_decls(g, [HypDecl(ih, ih_prop)])
     succ_val = BinOp("+", kv, Num(1, NAT), NAT)
-    g = add_decls(g, [HypDecl(d.name, subst_prop(d.prop, {n: succ_val})) for d in deps])
-    succ = SGoal(g.context, subst_prop(goal.target, {n: succ_val}), "succ")
-    return zero, succ
+    g = add_decls(g, _at(gen.deps, n, succ_val))
+    return zero, SGoal(g.context, subst_prop(goal.target, {n: succ_val}), "succ")
 
 
 # Mathlib's strong induction principles on ℕ: ``P n`` follows from ``∀ n, (∀ m < n, P m) → P n``.
@@ -282,25 +303,14 @@ _STRONG = frozenset({"Nat.strong_induction_on", "Nat.strongRecOn", "Nat.strongIn
 def _strong_goal(goal: SGoal, n: str, names: list[str]) -> SGoal:
     """The one goal of strong induction: ``k``, ``ih : ∀ m < k, H m → P m``, ``H k`` ⊢ ``P k``
     (tag ``h``); ``names`` = ``[k, ih]`` (``_`` or missing: inaccessible)."""
-    idx = next(i for i in range(len(goal.context) - 1, -1, -1) if goal.context[i].name == n)
-    after = goal.context[idx + 1:]
-    deps = [d for d in after if isinstance(d, HypDecl) and n in prop_vars(d.prop)]
-    base = SGoal(goal.context[:idx] + tuple(d for d in after if d not in deps), goal.target, None)
-    motive = goal.target
-    for d in reversed(deps):
-        motive = Imp(d.prop, motive)
-    kname = names[0] if names and names[0] != "_" else None
-    ihname = names[1] if len(names) > 1 and names[1] != "_" else None
-    k = kname or inaccessible(n, base.context, motive)
-    g, _ = shadow(base, k)
-    g = SGoal(g.context + (VarDecl(k, NAT),), g.target, None)
-    m = "m" if k != "m" else "m'"
-    mv = Var(m, NAT)
-    ih_prop = Forall(m, NAT, Imp(Rel("<", mv, Var(k, NAT)), subst_prop(motive, {n: mv})), bounded=True)
-    g = add_decls(g, [HypDecl(ihname or inaccessible("ih", g.context, ih_prop), ih_prop)])
-    g = add_decls(g, [HypDecl(d.name, subst_prop(d.prop, {n: Var(k, NAT)})) for d in deps])
-    return SGoal(g.context, subst_prop(goal.target, {n: Var(k, NAT)}), "h")
-
+    gen = _generalise(goal, n, names)
+    m = "m" if gen.k != "m" else "m'"
+    mv, kv = Var(m, NAT), Var(gen.k, NAT)
+    ih_prop = Forall(m, NAT, Imp(Rel("<", mv, kv), subst_prop(gen.motive, {n: mv})), bounded=True)
+    ih = gen.ihname or inaccessible("ih", gen.with_k.context, ih_prop)
+    g = add_decls(gen.with_k, [HypDecl(ih, ih_prop)])
+    g = add_decls(g, _at(gen.deps, n, kv))
+    return SGoal(g.context, subst_prop(goal.target, {n: kv}), "h")
 
 # ---- cases with alternatives ------------------------------------------------------------
 
@@ -524,7 +534,7 @@ def calc(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
         if rel_src.startswith("_"):
             if prev is None:
                 raise TacticFailure("calc: the first step cannot start with '_'")
-            g = add_decls(goal, [VarDecl(_CALC_PREV, _term_ty(prev))])
+            g = add_decls(goal, [VarDecl(_CALC_PREV, prev.ty)])
             rel = subst_prop(prop_of(_CALC_PREV + rel_src[1:], g), {_CALC_PREV: prev})
         else:
             rel = prop_of(rel_src, goal)
@@ -548,10 +558,6 @@ def calc(goal: SGoal, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
     if props_match(result, goal.target):
         return ()
     raise mismatch("calc", result, goal.target)
-
-
-def _term_ty(t):
-    return t.ty
 
 
 # ---- conv -------------------------------------------------------------------------------
@@ -589,17 +595,11 @@ def conv(goal: SGoal, name: str, args: str, ctx: Ctx) -> tuple[SGoal, ...]:
             raise TacticFailure("conv: the tactic closed or split the goal")
         new = left[0].target
         kept = isinstance(new, Rel) and new.op == "=" and new.rhs == other
-        if not kept or _CONV_FRESH in _vars(new.lhs):
+        if not kept or _CONV_FRESH in term_vars(new.lhs):
             raise TacticFailure(f"conv: '{tac}' did not keep the shape of the side it rewrites")
         part = new.lhs
     new_t = Rel(t.op, part, t.rhs) if side == "lhs" else Rel(t.op, t.lhs, part)
     return (SGoal(goal.context, new_t, goal.tag),)
-
-
-def _vars(t) -> set[str]:
-    from qed.env.sandbox.tactics.subst import term_vars
-
-    return term_vars(t)
 
 
 # ---- nth_rewrite / suffices / iterate -------------------------------------------------------

@@ -19,6 +19,7 @@ import bisect
 from dataclasses import dataclass
 from typing import Union
 
+from qed.env.check import blank_comments as strip_comments
 from qed.env.sandbox.tactics.core import TacticFailure
 
 KNOWN_TACTICS = frozenset(
@@ -124,38 +125,6 @@ def padded(text: str, lo: int, hi: int, col: int | None = None) -> str:
     if "\n" not in piece:
         return piece
     return " " * (column(text, lo) if col is None else col) + piece
-
-
-def strip_comments(text: str) -> str:
-    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
-    keeping every position and newline."""
-    if "--" not in text and "/-" not in text:
-        return text
-    out = list(text)
-    i, n, depth = 0, len(text), 0
-    while i < n:
-        if text.startswith("/-", i):
-            depth += 1
-            out[i] = out[i + 1] = " "
-            i += 2
-            continue
-        if depth:
-            if text.startswith("-/", i):
-                depth -= 1
-                out[i] = out[i + 1] = " "
-                i += 2
-                continue
-            if text[i] != "\n":
-                out[i] = " "
-            i += 1
-            continue
-        if text.startswith("--", i):
-            while i < n and text[i] != "\n":
-                out[i] = " "
-                i += 1
-            continue
-        i += 1
-    return "".join(out)
 
 
 def _word_at(text: str, i: int) -> str:
