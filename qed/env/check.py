@@ -18,6 +18,12 @@ import re
 from dataclasses import dataclass
 
 from qed.core import Env, Goals, ProofState, Proved, TacticError, TacticTimeout, Theorem
+from qed.core.lean_text import ScriptError, blank_comments, split_statement
+
+__all__ = [
+    "Block", "CheckResult", "Failure", "ScriptError", "Step", "TraceStep",
+    "blank_comments", "check_proof", "parse_script", "split_statement",
+]
 
 _BULLET = re.compile(r"^([·.])(?:\s+|$)")
 _OPEN, _CLOSE = "([{⟨", ")]}⟩"
@@ -71,50 +77,6 @@ class CheckResult:
     steps: int
     failure: Failure | None = None
     trace: tuple[TraceStep, ...] = ()
-
-
-class ScriptError(ValueError):
-    """The proof text is not a well-formed tactic block (e.g. an empty bullet)."""
-
-
-def split_statement(text: str) -> tuple[str, str]:
-    """Split ``theorem … := by <proof>`` into (statement ending in ``:= by``, proof text)."""
-    m = re.search(r":=\s*by\b", text)
-    if m is None:
-        raise ScriptError("no ':= by' found: expected 'theorem NAME … := by' followed by tactics")
-    return text[: m.end()], text[m.end() :]
-
-
-def blank_comments(text: str) -> str:
-    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
-    keeping every position and newline."""
-    if "--" not in text and "/-" not in text:
-        return text
-    out = list(text)
-    i, n, depth = 0, len(text), 0
-    while i < n:
-        if text.startswith("/-", i):
-            depth += 1
-            out[i] = out[i + 1] = " "
-            i += 2
-            continue
-        if depth:
-            if text.startswith("-/", i):
-                depth -= 1
-                out[i] = out[i + 1] = " "
-                i += 2
-                continue
-            if text[i] != "\n":
-                out[i] = " "
-            i += 1
-            continue
-        if text.startswith("--", i):
-            while i < n and text[i] != "\n":
-                out[i] = " "
-                i += 1
-            continue
-        i += 1
-    return "".join(out)
 
 
 def _depth(text: str) -> int:

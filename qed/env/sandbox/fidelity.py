@@ -33,7 +33,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from qed.core import Outcome, ProofState, StatementError, TacticTimeout, Theorem
-from qed.env.check import ScriptError, check_proof, split_statement
+from qed.core.lean_text import ScriptError, blank_comments, declarations, pick_declaration, split_declaration
+from qed.env.check import check_proof
 from qed.env.sandbox.coverage import category_of
 from qed.env.sandbox.env import SandboxEnv
 
@@ -230,43 +231,6 @@ def _share(n: int, total: int) -> float:
 
 # ---- reading records -------------------------------------------------------------------
 
-_BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
-_MODIFIERS = r"(?:@\[[^\]\n]*\]\s*)?(?:(?:private|protected|nonrec|noncomputable)\s+)*"
-_DECL = re.compile(rf"^{_MODIFIERS}(theorem|lemma|example)\b", re.MULTILINE)
-_OTHER_DECL = re.compile(
-    rf"^{_MODIFIERS}(?:def|abbrev|instance|structure|inductive|class|namespace|section|end|open"
-    r"|variable|universe|set_option|macro|syntax|notation|attribute|#\w+)\b",
-    re.MULTILINE,
-)
-
-
-def _blank_comments(text: str) -> str:
-    """Block and doc comments replaced by their newlines (line numbers are kept)."""
-    return _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-
-
-def declarations(text: str) -> list[tuple[int, str, str]]:
-    """``[(1-based line, name, declaration text)]`` of the file's theorems, lemmas and
-    examples, block comments blanked. A declaration runs to the next top-level command
-    (another declaration, ``def``, ``end``, ``namespace`` …) at column 0."""
-    text = _blank_comments(text)
-    bounds = sorted(
-        [(m.start(), True) for m in _DECL.finditer(text)]
-        + [(m.start(), False) for m in _OTHER_DECL.finditer(text)]
-    )
-    out = []
-    for i, (start, is_decl) in enumerate(bounds):
-        if not is_decl:
-            continue
-        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
-        decl = text[start:end].rstrip() + "\n"
-        decl = decl[_DECL.match(decl).start(1) :]  # drop modifiers: the sandbox reads from the keyword
-        words = decl.split(None, 2)
-        name = "example" if words[0] == "example" or len(words) < 2 else words[1]
-        out.append((text.count("\n", 0, start) + 1, name, decl))
-    return out
-
-
 def _text_field(obj: dict, key: str, line: int) -> str | None:
     value = obj.get(key)
     if value is None:
@@ -282,49 +246,6 @@ def _record_name(obj: dict) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
-
-
-def _pick(decls: list[tuple[int, str, str]], wanted: str | None) -> tuple[int, str, str]:
-    """The declaration called ``wanted`` (or its last dotted component), else the last."""
-    if wanted:
-        short = wanted.rsplit(".", 1)[-1]
-        for d in reversed(decls):
-            if d[1] in (wanted, short):
-                return d
-    return decls[-1]
-
-
-def _split(decl: str) -> tuple[str, str, bool]:
-    """(statement ending in ``:= by``, tactic block, term mode?) of one declaration."""
-    try:
-        statement, proof = split_statement(decl)
-        return statement, proof, False
-    except ScriptError:
-        pass
-    at = _top_level_assign(decl)
-    if at < 0:
-        raise ScriptError("no ':=' after the statement: the declaration has no proof")
-    return decl[:at] + ":= by", _as_exact(decl[at + 2 :]), True
-
-
-def _top_level_assign(decl: str) -> int:
-    depth = 0
-    for i, ch in enumerate(decl):
-        if ch in "([{⟨":
-            depth += 1
-        elif ch in ")]}⟩":
-            depth -= 1
-        elif ch == ":" and depth == 0 and decl.startswith(":=", i):
-            return i
-    return -1
-
-
-def _as_exact(term: str) -> str:
-    """A term proof as the tactic block ``exact term`` (Lean's ``:= t`` is ``:= by exact t``);
-    the term's later lines are indented under ``exact`` so they continue it."""
-    lines = term.strip("\n").split("\n")
-    first = lines[0].strip()
-    return " exact " + first + "".join("\n      " + r for r in lines[1:])
 
 
 def parse_record(obj: object, line: int) -> FidelityCase:
@@ -354,10 +275,10 @@ def parse_record(obj: object, line: int) -> FidelityCase:
     before = header + "\n" + preamble + "\n" if preamble is not None else (header + "\n" if header else "")
     if statement is not None and proof.lstrip().startswith(statement.strip()):
         return _from_file(before + proof.lstrip(), name, line, "proof")
-    if statement is not None and _DECL.search(_blank_comments(proof)):
+    if statement is not None and declarations(proof):
         return _from_file(before + proof, name, line, "proof")  # e.g. a docstring first
     if statement is None:
-        if not _DECL.search(_blank_comments(proof)):
+        if not declarations(proof):
             raise RecordError(
                 line,
                 "missing field 'formal_statement': 'proof' holds no theorem/lemma/example "
@@ -372,12 +293,12 @@ def _from_file(text: str, name: str | None, line: int, schema: str) -> FidelityC
     decls = declarations(text)
     if not decls:
         raise RecordError(line, f"no 'theorem', 'lemma' or 'example' declaration in the record's {schema}")
-    decl_line, decl_name, decl = _pick(decls, name)
+    decl_line, decl_name, decl = pick_declaration(decls, name)
     try:
-        statement, proof, term_mode = _split(decl)
+        statement, proof, term_mode = split_declaration(decl)
     except ScriptError as exc:
         raise RecordError(line, f"{decl_name}: {exc}") from exc
-    header = "\n".join(_blank_comments(text).split("\n")[: decl_line - 1])
+    header = "\n".join(blank_comments(text).split("\n")[: decl_line - 1])
     return FidelityCase(
         name=name or decl_name,
         record_line=line,

@@ -1,0 +1,158 @@
+"""Lean 4 source text read without elaborating it: comments, declarations, statement and proof.
+
+Owns the few surface rules every reader of Lean files shares (``qed check``, ``qed sandbox
+fidelity``, the corpus loaders of ``qed.data.corpora``): comments nest (``/- /- -/ -/``) and
+``--`` runs to the end of the line; a top-level command starts a line (a comment before it on
+that line is allowed); a declaration runs to the next top-level command; a statement ends at
+the first ``:=`` outside brackets, and a tactic proof is what follows ``:= by``. Standard
+library only. Knows nothing about elaboration, environments or any backend.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = [
+    "Declaration",
+    "ScriptError",
+    "blank_comments",
+    "declarations",
+    "pick_declaration",
+    "split_declaration",
+    "split_statement",
+    "top_level_assign",
+]
+
+
+class ScriptError(ValueError):
+    """The proof text is not a well-formed tactic block (e.g. an empty bullet, no ``:= by``)."""
+
+
+class Declaration(NamedTuple):
+    """A ``theorem``/``lemma``/``example`` of a file: its 1-based first ``line``, ``name``
+    (``example`` for examples) and ``text`` from the keyword on (modifiers and attributes
+    dropped, comments blanked, ending in one newline)."""
+
+    line: int
+    name: str
+    text: str
+
+
+_MODIFIERS = r"(?:@\[[^\]\n]*\]\s*)?(?:(?:private|protected|nonrec|noncomputable)\s+)*"
+_DECL = re.compile(rf"^([ \t]*){_MODIFIERS}(theorem|lemma|example)\b", re.MULTILINE)
+_OTHER_DECL = re.compile(
+    rf"^([ \t]*){_MODIFIERS}(?:def|abbrev|instance|structure|inductive|class|namespace|section|end|open"
+    r"|variable|universe|set_option|macro|syntax|notation|attribute|#\w+)\b",
+    re.MULTILINE,
+)
+
+
+def split_statement(text: str) -> tuple[str, str]:
+    """Split ``theorem … := by <proof>`` into (statement ending in ``:= by``, proof text)."""
+    m = re.search(r":=\s*by\b", text)
+    if m is None:
+        raise ScriptError("no ':= by' found: expected 'theorem NAME … := by' followed by tactics")
+    return text[: m.end()], text[m.end() :]
+
+
+def blank_comments(text: str) -> str:
+    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
+    keeping every position and newline."""
+    if "--" not in text and "/-" not in text:
+        return text
+    out = list(text)
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        if text.startswith("/-", i):
+            depth += 1
+            out[i] = out[i + 1] = " "
+            i += 2
+            continue
+        if depth:
+            if text.startswith("-/", i):
+                depth -= 1
+                out[i] = out[i + 1] = " "
+                i += 2
+                continue
+            if text[i] != "\n":
+                out[i] = " "
+            i += 1
+            continue
+        if text.startswith("--", i):
+            while i < n and text[i] != "\n":
+                out[i] = " "
+                i += 1
+            continue
+        i += 1
+    return "".join(out)
+
+
+def _starts(pattern: re.Pattern, blanked: str, original: str) -> list[re.Match]:
+    """Matches of ``pattern`` at a line start: column 0, or after blanks that were a comment."""
+    return [m for m in pattern.finditer(blanked) if not m.group(1) or original[m.start() : m.end(1)].strip()]
+
+
+def declarations(text: str) -> list[Declaration]:
+    """The file's theorems, lemmas and examples in order, comments blanked. A declaration
+    runs to the next top-level command (another declaration, ``def``, ``end``, ``namespace``
+    …) that starts a line."""
+    blanked = blank_comments(text)
+    bounds = sorted(
+        [(m.end(1), True) for m in _starts(_DECL, blanked, text)]
+        + [(m.end(1), False) for m in _starts(_OTHER_DECL, blanked, text)]
+    )
+    out = []
+    for i, (start, is_decl) in enumerate(bounds):
+        if not is_decl:
+            continue
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(blanked)
+        decl = blanked[start:end].rstrip() + "\n"
+        decl = decl[_DECL.match(decl).start(2) :]  # from the keyword: modifiers dropped
+        words = decl.split(None, 2)
+        name = "example" if words[0] == "example" or len(words) < 2 else words[1]
+        out.append(Declaration(blanked.count("\n", 0, start) + 1, name, decl))
+    return out
+
+
+def pick_declaration(decls: list[Declaration], wanted: str | None) -> Declaration:
+    """The declaration called ``wanted`` (or its last dotted component), else the last one."""
+    if wanted:
+        short = wanted.rsplit(".", 1)[-1]
+        for d in reversed(decls):
+            if d.name in (wanted, short):
+                return d
+    return decls[-1]
+
+
+def top_level_assign(decl: str) -> int:
+    """Index of the first ``:=`` outside brackets in ``decl``, or -1."""
+    depth = 0
+    for i, ch in enumerate(decl):
+        if ch in "([{⟨":
+            depth += 1
+        elif ch in ")]}⟩":
+            depth -= 1
+        elif ch == ":" and depth == 0 and decl.startswith(":=", i):
+            return i
+    return -1
+
+
+def split_declaration(decl: str) -> tuple[str, str, bool]:
+    """(statement ending in ``:= by``, tactic block, term mode?) of one declaration.
+
+    A term proof ``:= t`` becomes the block ``exact t`` (Lean reads ``:= t`` as
+    ``:= by exact t``), its later lines indented under ``exact``. Raises ``ScriptError``
+    when the declaration has no ``:=``.
+    """
+    try:
+        statement, proof = split_statement(decl)
+        return statement, proof, False
+    except ScriptError:
+        pass
+    at = top_level_assign(decl)
+    if at < 0:
+        raise ScriptError("no ':=' after the statement: the declaration has no proof")
+    lines = decl[at + 2 :].strip("\n").split("\n")
+    block = " exact " + lines[0].strip() + "".join("\n      " + r for r in lines[1:])
+    return decl[:at] + ":= by", block, True
