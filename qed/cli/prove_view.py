@@ -51,7 +51,11 @@ def progress_run(label: str, theorems, prover, root: Path, stop_after: int | Non
             for r in records:
                 tally(r)
 
-        return run_prove(theorems, prover, root, on_start=start, on_result=tally, stop_after=stop_after)
+        def note(text: str) -> None:
+            err.print(f"note: {text}", markup=False, highlight=False)
+
+        return run_prove(theorems, prover, root, on_start=start, on_result=tally, on_note=note,
+                         stop_after=stop_after)
 
 
 def summary_table(title: str, s: dict) -> Table:

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qed.core import Theorem
+from qed.data.records import RecordError, read_benchmark, read_goals
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "benchmarks"
-REQUIRED = ("name", "formal_statement")
 
 
 class BenchmarkError(ValueError):
@@ -42,71 +42,50 @@ def resolve(spec: str | Path) -> Path:
     )
 
 
-def _read_jsonl(path: Path) -> Iterable[tuple[int, dict]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BenchmarkError(f"{path}: cannot read: {exc}") from exc
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BenchmarkError(f"{path}:{lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from exc
-        if not isinstance(row, dict):
-            raise BenchmarkError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-        yield lineno, row
-
-
 def load_goals(path: Path) -> dict[str, str]:
-    """``name -> goal`` from a goals companion file (``name``, ``goal`` fields)."""
-    return {row["name"]: row["goal"] for _, row in _read_jsonl(path) if "name" in row and "goal" in row}
+    """``name -> goal`` from a goals companion file (``name``, ``goal`` fields; validated)."""
+    try:
+        return read_goals(path)
+    except RecordError as exc:
+        raise BenchmarkError(str(exc)) from exc
 
 
 def load_benchmark(spec: str | Path, *, split: str | None = None, goals: Path | None = None) -> list[Theorem]:
     """Load theorems from a miniF2F-schema JSONL file (path or shipped name).
 
-    ``split`` keeps only rows with that ``split`` value. A name that occurs in several
-    splits of the file is keyed by split (``"valid/exercise_1_2"``); a name repeated within
-    one split is an error. Recorded initial goals come from
-    ``goals`` or, if absent, from a ``<stem>_goals.jsonl`` file beside the benchmark.
-    Raises ``BenchmarkError`` naming the file and line of any malformed row.
+    Rows are read and validated by ``qed.data.records`` (types, required fields, names
+    usable as file names). ``split`` keeps only rows with that ``split`` value. A name that
+    occurs in several splits of the file is keyed by split (``"valid/exercise_1_2"``); a
+    name repeated within one split is an error. Recorded initial goals come from ``goals``
+    or, if absent, from a ``<stem>_goals.jsonl`` file beside the benchmark. Raises
+    ``BenchmarkError`` naming the file, line and field of any malformed row.
     """
     path = resolve(spec)
+    if path.is_dir():
+        raise BenchmarkError(f"{path}: is a directory, not a JSONL benchmark file")
     companion = goals or path.with_name(f"{path.stem}_goals.jsonl")
     recorded = load_goals(companion) if companion.exists() else {}
-    theorems: list[Theorem] = []
-    seen: set[str] = set()
-    rows = list(_read_jsonl(path))
+    try:
+        rows = read_benchmark(path)
+    except RecordError as exc:
+        raise BenchmarkError(str(exc)) from exc
     splits_of: dict[str, set[str]] = {}
-    for lineno, row in rows:
-        missing = [k for k in REQUIRED if not isinstance(row.get(k), str)]
-        if missing:
-            raise BenchmarkError(f"{path}:{lineno}: missing or non-string field(s) {', '.join(missing)}")
-        splits_of.setdefault(row["name"], set()).add(row.get("split") or "")
-    for lineno, row in rows:
-        if split is not None and row.get("split") != split:
+    for row in rows:
+        splits_of.setdefault(row.name, set()).add(row.split)
+    theorems: list[Theorem] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        if split is not None and row.split != split:
             continue
-        name = row["name"]
+        name = row.name
         if len(splits_of[name]) > 1:
             # the same name in several splits (ProofNet reuses exercise numbers): key by split
-            name = f"{row.get('split') or ''}/{name}"
+            name = f"{row.split}/{name}"
         if name in seen:
-            raise BenchmarkError(f"{path}:{lineno}: duplicate theorem name '{name}'")
-        seen.add(name)
-        theorems.append(
-            Theorem(
-                name=name,
-                statement=row["formal_statement"],
-                header=row.get("header") or "",
-                split=row.get("split") or "",
-                informal=row.get("informal_statement"),
-                goal=row.get("goal") or recorded.get(name),
-                source=row.get("source") or "",
-                proof=row.get("proof"),
-            )
-        )
+            raise BenchmarkError(f"{path}:{row.line}: field 'name': duplicate theorem name '{name}' "
+                                 f"(first on line {seen[name]})")
+        seen[name] = row.line
+        theorems.append(row.theorem(name, goal=recorded.get(name)))
     return theorems
 
 

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from qed.core import Prover, Theorem
 from qed.data.proofs import lean_source, proof_text, sft_pairs, trajectory_table
+from qed.data.records import RecordError, read_results
 from qed.data.rundir import append_line, atomic_path, atomic_write_text, clear_done, is_done, mark_done
 from qed.eval.summary import category, summarize
 from qed.search.result import SearchResult
@@ -84,8 +85,11 @@ class RunPaths:
 
 
 def file_stem(name: str) -> str:
-    """A file-name-safe stem for a theorem name (a hash suffix when characters were replaced)."""
+    """A file-name-safe stem for a theorem name (a hash suffix when characters were replaced);
+    never empty and never hidden (a leading dot is replaced)."""
     safe = _SAFE.sub("_", name)[:150]
+    if not safe or safe.startswith("."):
+        safe = "_" + safe.lstrip(".")
     if safe == name:
         return safe
     return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
@@ -117,46 +121,27 @@ def result_record(result: SearchResult) -> dict:
     }
 
 
-def read_records(path: Path, *, repair: bool = False) -> list[dict]:
-    """Records of a results file; a torn (unparsable, unterminated) last line is ignored, and
-    with ``repair`` cut off the file. A bad line elsewhere raises ``RunError``."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    records, good_end = [], 0
-    lines = data.split(b"\n")
-    for i, raw in enumerate(lines):
-        last = i == len(lines) - 1
-        if not raw.strip():
-            good_end += len(raw) + (0 if last else 1)
-            continue
-        try:
-            rec = json.loads(raw)
-            if not isinstance(rec, dict) or "name" not in rec or "status" not in rec:
-                raise ValueError("not a result record")
-        except ValueError as exc:
-            if last:  # torn write: no newline after it
-                break
-            raise RunError(f"{path}:{i + 1}: corrupt result line ({exc}); fix or remove it") from exc
-        if last:  # complete JSON but no newline: the write was cut before its end
-            break
-        records.append(rec)
-        good_end += len(raw) + 1
-    if repair and good_end < len(data):
-        with path.open("r+b") as fh:
-            fh.truncate(good_end)
-    seen, unique = set(), []
-    for rec in records:
-        if rec["name"] not in seen:
-            seen.add(rec["name"])
-            unique.append(rec)
-    return unique
+def read_records(
+    path: Path, *, repair: bool = False, on_note: Callable[[str], None] | None = None
+) -> list[dict]:
+    """The records of a results file, validated by ``qed.data.records.read_results``: a torn
+    (unterminated) last line is ignored and a theorem's duplicate lines are dropped (with
+    ``repair``, both are removed from the file; ``on_note`` hears what was repaired). A bad
+    line anywhere else raises ``RunError`` naming the file, line and field."""
+    try:
+        found = read_results(path, repair=repair)
+    except RecordError as exc:
+        raise RunError(f"{exc}; fix or remove that line to resume this run") from exc
+    if on_note is not None:
+        for note in found.notes:
+            on_note(note)
+    return [r.as_dict() for r in found.records]
 
 
-def prepare(paths: RunPaths) -> list[dict]:
+def prepare(paths: RunPaths, on_note: Callable[[str], None] | None = None) -> list[dict]:
     """Make ``paths`` consistent with its results file and return the finished records."""
     paths.root.mkdir(parents=True, exist_ok=True)
-    records = read_records(paths.results, repair=True)
+    records = read_records(paths.results, repair=True, on_note=on_note)
     finished = {file_stem(r["name"]) for r in records}
     proved = {r["name"] for r in records if r["status"] == "proved"}
     for directory, suffix in ((paths.parts, ".parquet"), (paths.proofs_dir, ".lean")):
@@ -236,19 +221,22 @@ def run_prove(
     *,
     on_start: Callable[[list[dict], int], None] | None = None,
     on_result: Callable[[dict], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
     stop_after: int | None = None,
 ) -> dict | None:
     """Prove ``theorems`` into run directory ``root``, resuming what is there.
 
     ``on_start(finished records, theorems left)`` is called once, ``on_result(record)`` after
-    each theorem. With ``stop_after`` the run stops after that many new theorems without
-    finishing (as if interrupted) and returns None; otherwise returns the summary.
+    each theorem, ``on_note(text)`` for each repair made to the results file on resume
+    (a torn last line cut off, duplicate lines dropped). With ``stop_after`` the run stops
+    after that many new theorems without finishing (as if interrupted) and returns None;
+    otherwise returns the summary.
     """
     names = [t.name for t in theorems]
     if len(set(names)) != len(names):
         raise RunError("theorem names must be unique within a run")
     paths = RunPaths(root)
-    records = prepare(paths)
+    records = prepare(paths, on_note)
     known = set(names)
     stray = [r["name"] for r in records if r["name"] not in known]
     if stray:
