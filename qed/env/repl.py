@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from qed.core import (
     TacticTimeout,
     Theorem,
 )
+from qed.env.lean_repl import CommandReply, ErrorReply, ProofStateReply, ReplSession, parse_reply
 from qed.env.pantograph import check_step, replay_path, split_header
 from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout, argv_of, lake_lean_path
 
@@ -77,65 +78,73 @@ def parse_goal_text(text: Any) -> Goal:
 
 def error_messages(reply: dict[str, Any]) -> list[str]:
     """The texts of the reply's error-severity messages."""
-    return [str(m.get("data", "")) for m in reply.get("messages") or []
-            if isinstance(m, dict) and m.get("severity") == "error"]
+    parsed = parse_reply(reply)
+    if isinstance(parsed, ErrorReply):
+        return []
+    return [m.data for m in parsed.errors]
 
 
 def classify_step(reply: dict[str, Any]) -> ReplStep:
-    """Classify a ``{"tactic", "proofState"}`` reply (PROTOCOL.md 2.3, 2.4)."""
-    if "message" in reply and "proofState" not in reply:
-        text = str(reply["message"])
-        if text.startswith(LEAN_ERROR):
-            return ReplStep(None, (), error=text[len(LEAN_ERROR):].strip() or text)
-        raise ReplRejected(f"repl rejected the request: {text}")
-    state = reply.get("proofState")
-    if not isinstance(state, int):
-        raise EnvCrashed(f"repl: a proof-step reply without an integer proofState: {json.dumps(reply)[:200]}")
-    status = reply.get("proofStatus")
-    errors = error_messages(reply)
-    if errors:
-        return ReplStep(state, (), error="\n".join(errors))
-    if reply.get("sorries") or (isinstance(status, str) and status.startswith("Incomplete: contains sorry")):
+    """Classify a ``{"tactic", "proofState"}`` reply (PROTOCOL.md 2.3, 2.4).
+
+    The reply is parsed once into a typed value (``qed.env.lean_repl``); a command reply
+    here, or a malformed one, raises ``EnvCrashed`` naming the field.
+    """
+    parsed = parse_reply(reply)
+    if isinstance(parsed, ErrorReply):
+        if parsed.lean_error is not None:
+            return ReplStep(None, (), error=parsed.lean_error or parsed.message)
+        raise ReplRejected(f"repl rejected the request: {parsed.message}")
+    if not isinstance(parsed, ProofStateReply):
+        raise EnvCrashed(f"repl: a tactic was answered with a command reply (env {parsed.env})")
+    return classify_proof_state(parsed)
+
+
+def classify_proof_state(parsed: ProofStateReply) -> ReplStep:
+    """Success or failure of a typed proof-state reply."""
+    state, status = parsed.proof_state, parsed.proof_status
+    if parsed.errors:
+        return ReplStep(state, (), error="\n".join(m.data for m in parsed.errors))
+    if parsed.sorries or (status is not None and status.startswith("Incomplete: contains sorry")):
         return ReplStep(state, (), error="the step's proof contains sorry")
-    raw_goals = reply.get("goals")
-    if not isinstance(raw_goals, list):
-        raise EnvCrashed(f"repl: a proof-step reply without a goals list: {json.dumps(reply)[:200]}")
-    goals = tuple(parse_goal_text(g) for g in raw_goals)
+    goals = tuple(parse_goal_text(g) for g in parsed.goals)
     if goals:
         return ReplStep(state, goals)
     if status == COMPLETED:
         return ReplStep(state, (), proved=True)
-    why = status if isinstance(status, str) else "no proofStatus (a REPL from April 2025 on is needed)"
+    why = status if status is not None else "no proofStatus (a REPL from April 2025 on is needed)"
     return ReplStep(state, (), error=f"no goals left but the proof is not accepted: {why}")
+
+
+def parse_command_reply(reply: dict[str, Any], what: str) -> CommandReply:
+    """A command reply, typed; ``StatementError`` for an error message or an error reply."""
+    parsed = parse_reply(reply)
+    if isinstance(parsed, ErrorReply):
+        if parsed.unknown_id:
+            raise ReplRejected(f"repl: {parsed.message}")
+        raise StatementError(f"{what}: {parsed.message}")
+    if not isinstance(parsed, CommandReply):
+        raise EnvCrashed(f"repl: a command was answered with a proof-state reply (proofState {parsed.proof_state})")
+    for message in parsed.errors:
+        pos = message.pos
+        raise StatementError(f"{what}: {message.data}", line=pos.line if pos else None,
+                             column=pos.column + 1 if pos else None)
+    return parsed
 
 
 def parse_command(reply: dict[str, Any], what: str) -> int:
     """The ``env`` of a command reply; ``StatementError`` for an error message or reply."""
-    if "message" in reply and "env" not in reply:
-        text = str(reply["message"])
-        if text.startswith("Unknown environment"):
-            raise ReplRejected(f"repl: {text}")
-        raise StatementError(f"{what}: {text}")
-    for message in reply.get("messages") or []:
-        if isinstance(message, dict) and message.get("severity") == "error":
-            pos = message.get("pos") or {}
-            line, column = pos.get("line"), pos.get("column")
-            raise StatementError(f"{what}: {message.get('data', '')}",
-                                 line=line if isinstance(line, int) else None,
-                                 column=column + 1 if isinstance(column, int) else None)
-    env = reply.get("env")
-    if not isinstance(env, int):
-        raise EnvCrashed(f"repl: a command reply without an integer env: {json.dumps(reply)[:200]}")
-    return env
+    return parse_command_reply(reply, what).env
 
 
 def parse_start(reply: dict[str, Any]) -> tuple[int, Goal]:
     """Proof state id and goal of the statement's one ``sorry``."""
-    parse_command(reply, "the statement")
-    sorries = [s for s in reply.get("sorries") or [] if isinstance(s, dict)]
-    if len(sorries) != 1 or not isinstance(sorries[0].get("proofState"), int):
-        raise StatementError(f"expected exactly one sorry with a proof state, got {len(sorries)}")
-    return sorries[0]["proofState"], parse_goal_text(sorries[0].get("goal"))
+    parsed = parse_command_reply(reply, "the statement")
+    sorries = [s for s in parsed.sorries if s.proof_state is not None]
+    if len(parsed.sorries) != 1 or len(sorries) != 1:
+        raise StatementError(f"expected exactly one sorry with a proof state, got {len(parsed.sorries)}")
+    assert sorries[0].proof_state is not None
+    return sorries[0].proof_state, parse_goal_text(sorries[0].goal)
 
 
 def sorry_command(statement: str) -> str:
@@ -154,6 +163,7 @@ class _Handle:
     proof_state: int
     theorem: Theorem
     path: tuple[tuple[int, str], ...]
+    snapshot: tuple[str, int] | None = None  # (pickle file, length of path when pickled)
 
 
 class ReplEnv:
@@ -175,6 +185,7 @@ class ReplEnv:
         imports: Sequence[str] = (),
         request_timeout_s: float = 30.0,
         import_timeout_s: float = 300.0,
+        snapshot_dir: str | Path | None = None,
     ):
         if isinstance(imports, str) or not all(isinstance(m, str) and m and " " not in m for m in imports):
             raise ValueError(f"imports must be a list of module names, got {imports!r}")
@@ -189,6 +200,8 @@ class ReplEnv:
         self._base_env: int | None = None
         self._header_envs: dict[str, int] = {}
         self._rebuilt: dict[tuple[Theorem, tuple[tuple[int, str], ...]], int] = {}
+        self._snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
+        self.rebuilds = {"snapshot": 0, "replay": 0}
 
     @property
     def process(self) -> ChildProcess | None:
@@ -261,7 +274,8 @@ class ReplEnv:
                 self._header_envs[header_rest] = parse_command(reply, "the theorem header")
             env = self._header_envs[header_rest]
         proof_state, goal = parse_start(self._command(source, env, "the statement"))
-        return ProofState((goal,), _Handle(self._proc().generation, proof_state, theorem, ()))
+        state = ProofState((goal,), _Handle(self._proc().generation, proof_state, theorem, ()))
+        return self.snapshot(state) if self._snapshot_dir is not None else state
 
     def apply(self, state: ProofState, goal_index: int, tactic: str) -> Outcome:
         refused = check_step(state, goal_index, tactic, _Handle)
@@ -279,8 +293,32 @@ class ReplEnv:
             return TacticError(step.error)
         assert step.proof_state is not None
         new = ProofState(step.goals, _Handle(self._proc().generation, step.proof_state, handle.theorem,
-                                             handle.path + ((goal_index, tactic),)))
-        return Proved(new) if step.proved else Goals(new)
+                                             handle.path + ((goal_index, tactic),), handle.snapshot))
+        if step.proved:
+            return Proved(new)
+        return Goals(self.snapshot(new) if self._snapshot_dir is not None else new)
+
+    def snapshot(self, state: ProofState, path: str | Path | None = None) -> ProofState:
+        """Pickle ``state`` to ``path`` (``pickleTo``) and return it marked with the snapshot.
+
+        After a restart, the state and every state reached from it are rebuilt by
+        ``unpickleProofStateFrom`` plus the tactics applied since, not from the theorem's
+        start. Without ``path`` the file goes to ``snapshot_dir``.
+        """
+        handle = state.handle
+        if not isinstance(handle, _Handle):
+            raise ValueError("snapshot needs a ProofState produced by this env")
+        if path is None:
+            if self._snapshot_dir is None:
+                raise ValueError("snapshot needs a path, or the env's snapshot_dir")
+            self._snapshot_dir.mkdir(parents=True, exist_ok=True)
+            path = self._snapshot_dir / f"g{handle.generation}-s{handle.proof_state}.olean"
+        live = self._live_id(handle)
+        try:
+            ReplSession(self._request).pickle_proof_state(live, str(path))
+        except RequestTimeout as exc:
+            raise EnvCrashed(f"repl: pickling a proof state took more than {exc.seconds:g} s") from exc
+        return ProofState(state.goals, replace(handle, snapshot=(str(path), len(handle.path))))
 
     def release(self, states: Sequence[ProofState]) -> None:
         """Nothing to do: the community REPL keeps every state until the process ends."""
@@ -291,7 +329,28 @@ class ReplEnv:
             return handle.proof_state
         key = (handle.theorem, handle.path)
         if key not in self._rebuilt:
-            state = replay_path(self, handle.theorem, handle.path, "repl")
-            assert isinstance(state.handle, _Handle)
-            self._rebuilt[key] = state.handle.proof_state
+            if handle.snapshot is not None:
+                self._rebuilt[key] = self._from_snapshot(handle, handle.snapshot)
+                self.rebuilds["snapshot"] += 1
+            else:
+                state = replay_path(self, handle.theorem, handle.path, "repl")
+                assert isinstance(state.handle, _Handle)
+                self._rebuilt[key] = state.handle.proof_state
+                self.rebuilds["replay"] += 1
         return self._rebuilt[key]
+
+    def _from_snapshot(self, handle: _Handle, snapshot: tuple[str, int]) -> int:
+        """Unpickle the snapshot into the base environment, then re-apply the tactics since."""
+        file, depth = snapshot
+        try:
+            session = ReplSession(self._request)
+            proof_state = session.unpickle_proof_state(file, self._base_env).proof_state
+            for goal_index, tactic in handle.path[depth:]:
+                text = tactic if goal_index == 0 else f"pick_goal {goal_index + 1}\n{tactic}"
+                reply = session.tactic(text, proof_state)
+                if isinstance(reply, ErrorReply) or classify_proof_state(reply).error is not None:
+                    raise EnvCrashed(f"repl: cannot rebuild a state from {file}: {tactic!r} now fails")
+                proof_state = reply.proof_state
+        except RequestTimeout as exc:
+            raise EnvCrashed(f"repl: rebuilding a state from {file} took more than {exc.seconds:g} s") from exc
+        return proof_state

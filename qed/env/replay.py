@@ -24,6 +24,7 @@ from typing import Any
 
 from qed.core import EnvCrashed, Goal, StatementError
 from qed.env import pantograph as pg
+from qed.env import lean_repl as lr
 from qed.env import repl as rp
 from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout
 from qed.env.replay_server import Exchange, TranscriptError, load_transcript, repl_pair
@@ -167,42 +168,83 @@ def _goal_blocks(text: str) -> list[str]:
     return [] if text.strip() == "no goals" else [b for b in text.split("\n\n") if b.strip()]
 
 
+def repl_request_kind(request: dict[str, Any]) -> str:
+    """Which REPL command a request is (``tactic``, ``command``, ``file``, ``pickle-env``, …)."""
+    if "tactic" in request:
+        return "tactic"
+    if "pickleTo" in request:
+        return "pickle-proof-state" if "proofState" in request else "pickle-env"
+    if "unpickleProofStateFrom" in request:
+        return "unpickle-proof-state"
+    if "unpickleEnvFrom" in request or "unpickleFrom" in request:
+        return "unpickle-env"
+    if "path" in request:
+        return "file"
+    return "command"
+
+
+_STATE_KINDS = frozenset({"tactic", "pickle-proof-state", "unpickle-proof-state"})
+
+
 def check_repl(request: dict[str, Any], reply: dict[str, Any]) -> list[str]:
-    """Parse a community-REPL reply with the client's parser and compare with its facts."""
+    """Parse a community-REPL reply with the client's typed parser and compare with its facts.
+
+    Every request kind has the reply kind the protocol gives it: a proof-state reply
+    (no ``env``) for tactics and proof-state pickling, a command reply for commands,
+    files and environment pickling; an error reply is allowed for any.
+    """
     problems: list[str] = []
-    if "tactic" in request and "proofState" in request:
-        try:
-            step = rp.classify_step(reply)
-        except rp.ReplRejected:
-            return [] if "message" in reply else ["rejected a reply that is not an error reply"]
-        errors = rp.error_messages(reply)
-        if "message" in reply:
-            errors.append(str(reply["message"])[len(rp.LEAN_ERROR):].strip())
-        completed = reply.get("proofStatus") == rp.COMPLETED and not errors and not reply.get("sorries")
-        if step.proved != (completed and not reply.get("goals")):
-            problems.append(f"proved={step.proved} but proofStatus is {reply.get('proofStatus')!r}")
-        if errors and step.error is None:
-            problems.append("an error message was not turned into a TacticError")
-        if step.error is not None:
-            problems += [f"TacticError misses {e[:80]!r}" for e in errors if e not in step.error]
-        if step.error is None:
-            recorded = reply.get("goals") or []
-            if [g.text for g in step.goals] != recorded:
-                problems.append("goal texts re-rendered from the parsed goals differ from the recorded ones")
+    kind = repl_request_kind(request)
+    parsed = lr.parse_reply(reply)
+    if isinstance(parsed, lr.ErrorReply):
+        if kind == "tactic":
+            try:
+                step = rp.classify_step(reply)
+            except rp.ReplRejected:
+                return []
+            if parsed.lean_error is not None and step.error != (parsed.lean_error or parsed.message):
+                problems.append(f"a Lean error was classified as {step}")
         return problems
-    try:
-        rp.parse_command(reply, "command")
-    except (StatementError, rp.ReplRejected):
-        pass
-    for k, sorry in enumerate(reply.get("sorries") or []):
-        goal = rp.parse_goal_text(sorry.get("goal"))
-        if goal.text != sorry.get("goal"):
-            problems.append(f"sorry {k}: goal text does not re-render as recorded")
-    for k, tactic in enumerate(reply.get("tactics") or []):
-        for block in _goal_blocks(str(tactic.get("goals", ""))):
-            if rp.parse_goal_text(block).text != block:
-                problems.append(f"tactic {k}: goal text does not re-render as recorded")
+    want = lr.ProofStateReply if kind in _STATE_KINDS else lr.CommandReply
+    if not isinstance(parsed, want):
+        return [f"a {kind} request was answered with a {type(parsed).__name__}"]
+    if isinstance(parsed, lr.ProofStateReply):
+        if kind == "tactic":
+            step = rp.classify_step(reply)
+            errors = [m.data for m in parsed.errors]
+            completed = parsed.completed and not errors and not parsed.sorries
+            if step.proved != completed:
+                problems.append(f"proved={step.proved} but proofStatus is {parsed.proof_status!r}")
+            if errors and step.error is None:
+                problems.append("an error message was not turned into a TacticError")
+            if step.error is not None:
+                problems += [f"TacticError misses {e[:80]!r}" for e in errors if e not in step.error]
+            if step.error is None and [g.text for g in step.goals] != list(parsed.goals):
+                problems.append("goal texts re-rendered from the parsed goals differ from the recorded ones")
+        else:
+            for k, text in enumerate(parsed.goals):
+                if rp.parse_goal_text(text).text != text:
+                    problems.append(f"goal {k}: goal text does not re-render as recorded")
+    else:
+        for k, tactic in enumerate(parsed.tactics):
+            for block in _goal_blocks(tactic.goals):
+                if rp.parse_goal_text(block).text != block:
+                    problems.append(f"tactic {k}: goal text does not re-render as recorded")
+        for node in _walk(parsed.infotree or ()):
+            for text in node.goals_before + node.goals_after:
+                if rp.parse_goal_text(text).text != text:
+                    problems.append(f"infotree {node.name}: goal text does not re-render as recorded")
+    for k, sorry in enumerate(parsed.sorries):
+        for text in sorry.goals:
+            if rp.parse_goal_text(text).text != text:
+                problems.append(f"sorry {k}: goal text does not re-render as recorded")
     return problems
+
+
+def _walk(nodes: Any) -> Iterator[lr.InfoTreeNode]:
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
 
 
 # -- running -----------------------------------------------------------------------------
