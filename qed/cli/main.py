@@ -55,8 +55,8 @@ def _mount_subcommands() -> None:
     app.add_typer(
         sandbox_app, name="sandbox", help="The built-in sandbox prover: coverage, theorem generation."
     )
+    from qed.cli.data_cmd import data_app
     from qed.cli.model_cmd import model_app, serve_command, sft_command
-    from qed.cli.sft_pairs import data_app
     from qed.cli.train_cmd import train_app
 
     app.add_typer(model_app, name="model", help="Local models: create a tiny one, merge a LoRA adapter.")
@@ -71,10 +71,13 @@ def _mount_subcommands() -> None:
     train_app.command("joint-compare")(joint_compare_command)
     app.add_typer(eval_app, name="eval", help="Evaluation: EBM and embedding health metrics.")
     app.add_typer(train_app, name="train", help="Training stages: LoRA SFT, EBM, joint.")
-    app.add_typer(data_app, name="data", help="Training data: SFT pairs from traced proofs.")
+    app.add_typer(data_app, name="data", help="Training data: public corpora, tracing, reports, SFT pairs.")
     from qed.cli.prove_cmd import prove_command
 
     app.command("prove")(prove_command)
+    from qed.cli.verify_cmd import verify_command
+
+    app.command("verify")(verify_command)
     from qed.cli.langevin_cmd import langevin_app
 
     app.add_typer(langevin_app, name="langevin", help="Langevin-trained energy models.")

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 from qed.core import Outcome, ProofState, StatementError, TacticTimeout, Theorem
 from qed.core.lean_text import ScriptError, blank_comments, declarations, pick_declaration, split_declaration
-from qed.env.check import check_proof
+from qed.env.check import TraceStep, check_proof
 from qed.env.sandbox.coverage import category_of
 from qed.env.sandbox.env import SandboxEnv
 
@@ -108,6 +108,8 @@ class FidelityOutcome:
     ``cause`` (the group label, e.g. ``unknown tactic 'field_simp'``), the failing
     ``tactic`` text, Lean-like ``message`` and its ``line`` in the record's file. For
     ``rejected``: ``cause`` is the rejection category and ``message`` the parser's error.
+    For ``checked``: ``trace`` holds the proof's steps (goal, full state, tactic), what SFT
+    pairs are made of.
     """
 
     name: str
@@ -120,6 +122,7 @@ class FidelityOutcome:
     line: int = 0
     steps: int = 0
     seconds: float = 0.0
+    trace: tuple[TraceStep, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,7 @@ class FidelityReport:
             "seconds": round(self.seconds, 3),
         }
         if records:
-            doc["outcomes"] = [asdict(o) for o in self.outcomes]
+            doc["outcomes"] = [{k: v for k, v in asdict(o).items() if k != "trace"} for o in self.outcomes]
         return doc
 
 
@@ -525,7 +528,8 @@ def run_case(
         env.tactic_timeout_s = tactic_timeout_s
     if result.ok:
         return FidelityOutcome(
-            case.name, case.record_line, CHECKED, steps=result.steps, seconds=time.perf_counter() - t0
+            case.name, case.record_line, CHECKED, steps=result.steps, seconds=time.perf_counter() - t0,
+            trace=result.trace,
         )
     f = result.failure
     assert f is not None
