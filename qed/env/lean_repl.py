@@ -41,7 +41,8 @@ class ReplProtocolError(EnvCrashed):
 
 
 def _fail(kind: str, field: str, detail: str, reply: Any) -> ReplProtocolError:
-    return ReplProtocolError(f"repl: {kind}: field '{field}' {detail}: {json.dumps(reply, ensure_ascii=False)[:200]}")
+    shown = json.dumps(reply, ensure_ascii=False)[:200]
+    return ReplProtocolError(f"repl: {kind}: field '{field}' {detail}: {shown}")
 
 
 def _int(obj: Mapping[str, Any], field: str, kind: str, *, optional: bool = False) -> int | None:
@@ -155,8 +156,9 @@ class TacticRecord:
         used = _list(obj, "usedConstants", kind)
         if not all(isinstance(c, str) for c in used):
             raise _fail(kind, "usedConstants", "is not a list of names", obj)
-        return cls(_str(obj, "tactic", kind), _str(obj, "goals", kind), _int(obj, "proofState", kind, optional=True),  # type: ignore[arg-type]
-                   _pos(obj, "pos", kind), _pos(obj, "endPos", kind), tuple(used))
+        return cls(_str(obj, "tactic", kind), _str(obj, "goals", kind),  # type: ignore[arg-type]
+                   _int(obj, "proofState", kind, optional=True), _pos(obj, "pos", kind),
+                   _pos(obj, "endPos", kind), tuple(used))
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,9 @@ class InfoTreeNode:
             raise _fail(where, "goalsBefore", "is not a list", obj)
         children = tuple(cls.parse(c) for c in _list(obj, "children", where))
         name = node.get("name")
-        return cls(kind, name if isinstance(name, str) else None, tuple(map(str, before)), tuple(map(str, after)),
-                   stx.get("pp") if isinstance(stx.get("pp"), str) else None, children, obj)
+        return cls(kind, name if isinstance(name, str) else None, tuple(map(str, before)),
+                   tuple(map(str, after)), stx.get("pp") if isinstance(stx.get("pp"), str) else None,
+                   children, obj)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,8 @@ def parse_command_reply(reply: dict[str, Any], what: str) -> CommandReply:
             raise ReplRejected(f"repl: {parsed.message}")
         raise StatementError(f"{what}: {parsed.message}")
     if not isinstance(parsed, CommandReply):
-        raise EnvCrashed(f"repl: a command was answered with a proof-state reply (proofState {parsed.proof_state})")
+        raise EnvCrashed(f"repl: a command was answered with a proof-state reply "
+                         f"(proofState {parsed.proof_state})")
     for message in parsed.errors:
         pos = message.pos
         raise StatementError(f"{what}: {message.data}", line=pos.line if pos else None,
@@ -352,5 +353,6 @@ class ReplEnv:
                     raise EnvCrashed(f"repl: cannot rebuild a state from {file}: {tactic!r} now fails")
                 proof_state = reply.proof_state
         except RequestTimeout as exc:
-            raise EnvCrashed(f"repl: rebuilding a state from {file} took more than {exc.seconds:g} s") from exc
+            raise EnvCrashed(f"repl: rebuilding a state from {file} took more than "
+                             f"{exc.seconds:g} s") from exc
         return proof_state

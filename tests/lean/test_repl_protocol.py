@@ -65,7 +65,8 @@ def test_reply_shapes_are_typed(transcripts):
     tree = lr.parse_reply(_reply(UPSTREAM / "infotree.in", 1))
     assert isinstance(tree, lr.CommandReply) and tree.infotree is not None
     node = tree.infotree[0]
-    assert (node.kind, node.name, node.text) == ("TacticInfo", "Lean.Parser.Tactic.constructor", "constructor")
+    assert (node.kind, node.name, node.text) == (
+        "TacticInfo", "Lean.Parser.Tactic.constructor", "constructor")
     assert node.goals_before == ("h : Int\n⊢ Nat",) and node.goals_after == () and node.children == ()
     tactics = lr.parse_reply(_reply(repl / "all_tactics-20250622.in", 1)).tactics
     assert [t.tactic for t in tactics] == ["exact hp"] and tactics[0].goals == "P : Prop\nhp : P\n⊢ P"
