@@ -93,10 +93,10 @@ def _starts(pattern: re.Pattern, blanked: str, original: str) -> list[re.Match]:
     return [m for m in pattern.finditer(blanked) if not m.group(1) or original[m.start() : m.end(1)].strip()]
 
 
-def declarations(text: str) -> list[Declaration]:
-    """The file's theorems, lemmas and examples in order, comments blanked. A declaration
-    runs to the next top-level command (another declaration, ``def``, ``end``, ``namespace``
-    …) that starts a line."""
+def declarations(text: str, *, keep_comments: bool = False) -> list[Declaration]:
+    """The file's theorems, lemmas and examples in order, comments blanked (kept, as written,
+    with ``keep_comments``). A declaration runs to the next top-level command (another
+    declaration, ``def``, ``end``, ``namespace`` …) that starts a line."""
     blanked = blank_comments(text)
     bounds = sorted(
         [(m.end(1), True) for m in _starts(_DECL, blanked, text)]
@@ -107,8 +107,9 @@ def declarations(text: str) -> list[Declaration]:
         if not is_decl:
             continue
         end = bounds[i + 1][0] if i + 1 < len(bounds) else len(blanked)
-        decl = blanked[start:end].rstrip() + "\n"
-        decl = decl[_DECL.match(decl).start(2) :]  # from the keyword: modifiers dropped
+        span = len(blanked[start:end].rstrip())
+        decl = (text if keep_comments else blanked)[start : start + span] + "\n"
+        decl = decl[_DECL.match(blanked[start : start + span]).start(2) :]  # from the keyword: no modifiers
         words = decl.split(None, 2)
         name = "example" if words[0] == "example" or len(words) < 2 else words[1]
         out.append(Declaration(blanked.count("\n", 0, start) + 1, name, decl))

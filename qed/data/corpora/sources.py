@@ -83,7 +83,7 @@ _SORRY_TAIL = re.compile(r":=\s*by\s+sorry\s*$|:=\s*sorry\s*$")
 def statement_by(statement: str) -> str:
     """A statement normalised to end in ``:= by`` (``:=  by sorry`` and ``:= sorry`` too)."""
     text = _SORRY_TAIL.sub(":= by", statement.rstrip())
-    text = re.sub(r":=\s*by$", ":= by", text)
+    text = re.sub(r"[ \t]*:=\s*by$", " := by", text)
     return text if text.endswith(":= by") else text.rstrip() + " := by"
 
 
@@ -95,7 +95,7 @@ def split_lean_file(text: str, wanted: str | None = None) -> tuple[str, str, str
     rest of the text before the theorem with comments removed (empty when only comments).
     Raises ``ValueError`` when the text has no theorem, or the theorem has no proof.
     """
-    decls = declarations(text)
+    decls = declarations(text, keep_comments=True)
     if not decls:
         raise ValueError("no 'theorem', 'lemma' or 'example' declaration")
     decl = pick_declaration(decls, wanted)
