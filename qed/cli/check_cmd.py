@@ -41,26 +41,54 @@ def _blank_comments(text: str) -> str:
     return _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
 
+def read_lean_file(file: Path) -> str:
+    """The text of a .lean file (a leading byte-order mark dropped); ``ValueError`` with a
+    one-line message naming the file and line for a file that is unreadable, not UTF-8 or
+    holds a NUL byte (Lean accepts neither)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(f"{file}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from exc
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValueError(f"{file}:{line}: contains a NUL byte (not Lean source)")
+    return text
+
+
 def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
     """Exit code: 0 all proofs check, 1 some failed, 2 unusable input or environment."""
     from qed.cli.build import BuildError, build_env
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[red]error:[/red] cannot read {escape(str(file))}: {escape(str(exc))}")
+    def fail(message: str) -> int:
+        err.print(Text.assemble(("error:", "red"), f" {message}"), soft_wrap=True)
         return 2
+
+    try:
+        text = read_lean_file(file)
+    except ValueError as exc:
+        return fail(str(exc))
     header, decls = split_lean_file(text)
     if not decls:
-        err.print(
-            f"[red]error:[/red] {escape(str(file))}: no 'theorem', 'lemma' or 'example' declaration found"
-        )
-        return 2
+        opened = _unclosed_comment(text)
+        if opened:
+            return fail(f"{file}:{opened}: block comment '/-' is never closed, so no declaration is left")
+        return fail(f"{file}: no 'theorem', 'lemma' or 'example' declaration found")
     try:
         return _check_all(build_env, header, decls, cfg, out, err)
     except BuildError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        return 2
+        return fail(str(exc))
+
+
+def _unclosed_comment(text: str) -> int | None:
+    """The line where a block comment opens that never closes (nesting ignored), or None."""
+    rest = _BLOCK_COMMENT.sub(lambda m: " " * len(m.group(0)), text)
+    at = rest.find("/-")
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 def _check_all(

@@ -21,7 +21,7 @@ def show_coverage(
     try:
         theorems = load_benchmark(benchmark)
     except BenchmarkError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     report = coverage(theorems)
     out.print(

@@ -37,7 +37,7 @@ def run_fidelity(
         size = file.stat().st_size
         fh = file.open(encoding="utf-8", errors="strict")
     except OSError as exc:
-        err.print(Text(f"error: cannot read {file}: {exc}", style="red"))
+        err.print(Text(f"error: cannot read {file}: {exc}", style="red"), soft_wrap=True)
         return 2
     try:
         with fh, _progress(err, size) as (bar, task):
@@ -56,7 +56,7 @@ def run_fidelity(
                 on_item=advance,
             )
     except UnicodeDecodeError as exc:
-        err.print(Text(f"error: {file} is not UTF-8 text: {exc}", style="red"))
+        err.print(Text(f"error: {file} is not UTF-8 text: {exc}", style="red"), soft_wrap=True)
         return 2
     for bad in report.invalid[:MAX_SHOWN_INVALID]:
         err.print(Text(f"skipped line {bad.line}: {bad.message}", style="yellow"))
@@ -66,7 +66,7 @@ def run_fidelity(
     if report.records == 0:
         why = "no usable record" if report.invalid else "no record"
         hint = "see docs/sandbox.md, 'Fidelity', for the schemas"
-        err.print(Text(f"error: {file}: {why} ({hint})", style="red"))
+        err.print(Text(f"error: {file}: {why} ({hint})", style="red"), soft_wrap=True)
         return 2
     if json_out:
         out.file.write(json.dumps(report.to_json(records=records), ensure_ascii=False, indent=1) + "\n")

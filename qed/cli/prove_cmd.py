@@ -62,7 +62,7 @@ def prove_command(
         cfg = load_config(list(overrides or []))
         theorems = load_benchmark(benchmark, split=split or None)
     except (ConfigError, BenchmarkError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     theorems = theorems[:limit] if limit > 0 else theorems
     root = Path(cfg.search.runs_dir) / (name or f"prove_{Path(benchmark).name.removesuffix('.jsonl')}")
@@ -70,7 +70,7 @@ def prove_command(
         summaries = search(cfg, theorems, root, compare=bool(compare), benchmark=benchmark,
                            stop_after=stop_after or None)
     except (BuildError, ConfigError, RunError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     if not summaries:
         err.print(f"stopped after {stop_after} theorems; rerun the command to resume", markup=False)

@@ -52,7 +52,7 @@ def progress_run(label: str, theorems, prover, root: Path, stop_after: int | Non
                 tally(r)
 
         def note(text: str) -> None:
-            err.print(f"note: {text}", markup=False, highlight=False)
+            err.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
 
         return run_prove(theorems, prover, root, on_start=start, on_result=tally, on_note=note,
                          stop_after=stop_after)

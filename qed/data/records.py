@@ -55,8 +55,9 @@ class RecordError(ValueError):
 
 
 def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text (a leading byte-order mark is dropped), or an error naming the line."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise RecordError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from exc
@@ -70,8 +71,9 @@ def parse_line(path: Path | str, lineno: int, line: str | bytes) -> dict:
         raise RecordError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
     except RecursionError as exc:
         raise RecordError(path, lineno, "invalid JSON: nested too deeply") from exc
-    except (ValueError, UnicodeDecodeError) as exc:  # e.g. an integer over Python's digit limit
-        raise RecordError(path, lineno, f"invalid JSON: {exc}") from exc
+    except ValueError as exc:  # an integer over Python's digit limit (4,300 digits by default)
+        first = str(exc).split(":")[0]
+        raise RecordError(path, lineno, f"unreadable JSON: {first}") from exc
     if not isinstance(row, dict):
         raise RecordError(path, lineno, f"expected a JSON object, got {_kind(row)}")
     return row

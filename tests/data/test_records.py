@@ -76,7 +76,7 @@ def test_a_bad_benchmark_field_is_named_with_file_and_line(tmp_path, row, field,
         ("[1, 2]", "expected a JSON object, got a list"),
         ("null", "expected a JSON object, got null"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-        ('{"name": ' + "9" * 5000 + "}", "invalid JSON"),
+        ('{"name": ' + "9" * 5000 + "}", "unreadable JSON: Exceeds the limit (4300 digits)"),
     ],
 )
 def test_a_bad_line_is_named(tmp_path, text, problem):
@@ -85,6 +85,13 @@ def test_a_bad_line_is_named(tmp_path, text, problem):
     with pytest.raises(BenchmarkError, match=r"bench.jsonl:2: ") as info:
         load_benchmark(path)
     assert problem in str(info.value)
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_read(tmp_path):
+    path = tmp_path / "bench.jsonl"
+    text = json.dumps(GOOD) + "\r\n" + json.dumps({**GOOD, "name": "t2"}) + "\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert [t.name for t in load_benchmark(path)] == ["t1", "t2"]
 
 
 def test_invalid_utf8_names_its_line(tmp_path):

@@ -71,3 +71,13 @@ def test_long_tactic_texts_parse_and_run():
     assert isinstance(ENV.apply(state, 0, "; ".join(["skip"] * 5_000) + "; exact h"), Proved)
     deep = ENV.apply(state, 0, " <;> ".join(["skip"] * 20_000))
     assert isinstance(deep, (TacticError, type(ENV.apply(state, 0, "skip"))))
+
+
+def test_ring_atoms_holding_huge_numerals_are_ordered_without_internal_errors():
+    """``ring_nf``/``linarith`` order atoms by their text; an atom holding a 10,000-digit
+    numeral (here ``N ^ N``) once raised Python's int/str limit as a sandbox internal error."""
+    big = "9" * 10_000
+    state = ENV.start(Theorem("t", f"theorem t : ({big} : ℕ) ^ {big} % 7 = 3 := by"))
+    for tactic in ("ring_nf", "linarith", "nlinarith", "norm_num", "simp", "omega"):
+        outcome = ENV.apply(state, 0, tactic)
+        assert not (isinstance(outcome, TacticError) and "internal error" in outcome.message), (tactic, outcome)

@@ -327,6 +327,12 @@ def read_cases(lines: Iterable[str]) -> Iterator[FidelityCase | InvalidRecord]:
         except json.JSONDecodeError as exc:
             yield InvalidRecord(number, f"malformed JSON: {exc.msg} (column {exc.colno})")
             continue
+        except RecursionError:
+            yield InvalidRecord(number, "malformed JSON: nested too deeply")
+            continue
+        except ValueError as exc:  # an integer over Python's digit limit
+            yield InvalidRecord(number, f"malformed JSON: {exc}")
+            continue
         try:
             yield parse_record(obj, number)
         except RecordError as exc:

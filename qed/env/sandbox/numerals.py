@@ -46,3 +46,33 @@ def int_str(n: int) -> str:
 
 def _digits_estimate(n: int) -> int:
     return max(1, int(n.bit_length() * 0.30103))
+
+
+def safe_repr(obj: object) -> str:
+    """``repr(obj)``, and for a value holding an integer over Python's conversion limit the
+    same text with that integer's digits (``repr`` would raise ``ValueError``)."""
+    try:
+        return repr(obj)
+    except ValueError:
+        return _big_repr(obj)
+
+
+def _big_repr(obj: object) -> str:
+    from dataclasses import fields, is_dataclass
+    from fractions import Fraction
+
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return int_str(obj)
+    if isinstance(obj, Fraction):
+        return f"Fraction({int_str(obj.numerator)}, {int_str(obj.denominator)})"
+    if isinstance(obj, tuple):
+        inner = ", ".join(_big_repr(x) for x in obj)
+        return f"({inner},)" if len(obj) == 1 else f"({inner})"
+    if isinstance(obj, list):
+        return "[" + ", ".join(_big_repr(x) for x in obj) + "]"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{_big_repr(k)}: {_big_repr(v)}" for k, v in obj.items()) + "}"
+    if is_dataclass(obj) and not isinstance(obj, type):
+        parts = ", ".join(f"{f.name}={_big_repr(getattr(obj, f.name))}" for f in fields(obj) if f.repr)
+        return f"{type(obj).__qualname__}({parts})"
+    return repr(obj)

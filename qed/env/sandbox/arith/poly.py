@@ -42,6 +42,7 @@ from qed.env.sandbox.ast import (
     Ty,
     Var,
 )
+from qed.env.sandbox.numerals import safe_repr
 
 Monomial = tuple[tuple[int, int], ...]
 Poly = dict[Monomial, Fraction]
@@ -352,7 +353,7 @@ def _canonical_nf(t: Term) -> Term:
     is written), so that ``f (x + y)`` and ``f (y + x)`` get the same atom key."""
     atoms = AtomTable()
     p = to_poly(t, atoms)
-    order = sorted(range(len(atoms.terms)), key=lambda i: repr(alpha_key(atoms.terms[i])))
+    order = sorted(range(len(atoms.terms)), key=lambda i: safe_repr(alpha_key(atoms.terms[i])))
     if order != list(range(len(order))):
         rank = {old: new for new, old in enumerate(order)}
         p = {tuple(sorted((rank[i], e) for i, e in m)): c for m, c in p.items()}
