@@ -58,7 +58,7 @@ def test_prepare_trace_report_on_real_rows(tmp_path):
     failed = [t for t in traced if t["status"] in ("failed", "rejected")]
     assert failed and all(t["cause"] or t["message"] for t in failed)
     pairs = _lines(out / "pairs.jsonl")
-    train = {t["name"] for t in checked if t["split"] == "train"}
+    train = {t["name"] for t in traced if t["status"] == "checked" and t["split"] == "train"}
     assert {p["theorem"] for p in pairs} == train
     assert all(p["statement"].endswith(":= by") and "import Mathlib" in p["header"] for p in pairs)
     r = runner.invoke(app, ["data", "report", str(out), "--json"])
