@@ -81,6 +81,9 @@ def _mount_subcommands() -> None:
     from qed.cli.langevin_cmd import langevin_app
 
     app.add_typer(langevin_app, name="langevin", help="Langevin-trained energy models.")
+    from qed.cli.science_cmd import science_app
+
+    app.add_typer(science_app, name="science", help="The deep benchmark and the headroom measurement.")
     try:
         from qed.cli.lean_cmd import lean_app
     except ImportError:  # pragma: no cover - lean client not installed in this checkout
