@@ -68,7 +68,7 @@ def test_prepare_trace_report_on_real_rows(tmp_path):
     assert g["stages"]["rows"] == 100 and g["stages"]["kept"] == 100 and g["lean_versions"] == {"v4.9.0": 100}
     assert g["proof_lines"]["n"] == 100 and g["proof_lines"]["p50"] >= 1
     assert doc["tracing"]["goedel_workbook"]["status"]["checked"] == len(checked)
-    assert doc["tracing"]["goedel_workbook"]["train_pairs"] == len(pairs)
+    assert sum(t["train_pairs"] for t in doc["tracing"].values()) == len(pairs)
     assert (out / "report.md").read_text().startswith("# Data report")
     assert (out / "plots" / "funnel.png").stat().st_size > 1000
 
