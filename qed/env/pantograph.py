@@ -48,6 +48,7 @@ from qed.core import (
     TacticTimeout,
     Theorem,
 )
+from qed.env.lean_pantograph import FileTrace, PantographSession
 from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout, argv_of, lake_lean_path
 
 INTERRUPT = "interrupt"
@@ -357,6 +358,17 @@ class PantographEnv:
         """Stop the process and its whole tree."""
         if self._process is not None:
             self._process.close()
+
+    @property
+    def session(self) -> PantographSession:
+        """Typed Pantograph commands (``qed.env.lean_pantograph``) over this env's process."""
+        return PantographSession(self._request, legacy_frontend=not self.dialect.has_distil)
+
+    def trace_file(self, source: str, *, read_header: bool = False, inherit_env: bool = False) -> FileTrace:
+        """Run ``frontend.process`` with ``invocations`` over a whole file: every tactic step,
+        typed (``FileTrace.invocations``: ``TacticInvocation(goal_before, goal_after, tactic,
+        used_constants)``), with each unit's messages. For tracing corpora into tactic steps."""
+        return self.session.trace_file(source, read_header=read_header, inherit_env=inherit_env)
 
     def _request(self, cmd: str, payload: Mapping[str, Any], timeout: float | None = None) -> dict[str, Any]:
         self._ensure_ready()

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qed.core import EnvCrashed, Goal, StatementError
-from qed.env import pantograph as pg
+from qed.env import lean_pantograph as lp
 from qed.env import lean_repl as lr
+from qed.env import pantograph as pg
 from qed.env import repl as rp
 from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout
-from qed.env.replay_server import Exchange, TranscriptError, load_transcript, repl_pair
+from qed.env.replay_server import TMPDIR, Exchange, TranscriptError, load_transcript, repl_pair
 
 DOC_SUFFIXES = (".md", ".txt", ".rst")
 
@@ -86,10 +88,13 @@ def server_argv(protocol: str, path: Path) -> tuple[str, ...]:
     return (sys.executable, "-m", "qed.env.replay_server", "--protocol", protocol, str(path))
 
 
-def request_text(protocol: str, exchange: Exchange) -> str:
-    """The exact request as the client writes it (one line for Pantograph, JSON for repl)."""
+def request_text(protocol: str, exchange: Exchange, tmpdir: str | None = None) -> str:
+    """The exact request as the client writes it (one line for Pantograph, JSON for repl);
+    a recorded ``<TMPDIR>`` becomes ``tmpdir`` when given."""
     if protocol == "pantograph":
         payload = exchange.request.get("payload")
+        if tmpdir is not None and payload is not None:
+            payload = json.loads(json.dumps(payload, ensure_ascii=False).replace(TMPDIR, tmpdir))
         cmd = exchange.request["cmd"]
         if payload is None:
             return cmd
@@ -162,6 +167,20 @@ def check_pantograph(request: dict[str, Any], reply: dict[str, Any]) -> list[str
     elif cmd == "goal.print" and reply.get("goals"):
         problems += check_pantograph_goals(reply["goals"], pg.parse_goals(reply["goals"]), "printed goals")
     return problems
+
+
+def check_side_output(exchange: Exchange, tmpdir: str) -> list[str]:
+    """A ``frontend.process`` that wrote invocations: the written file parses, agreeing with the reply."""
+    side = exchange.side_output or {}
+    path = Path(str(side.get("path", "")).replace(TMPDIR, tmpdir))
+    if not path.exists():
+        return [f"the recorded side output {side.get('path')} was not written"]
+    written = json.loads(path.read_text(encoding="utf-8"))
+    trace = lp.parse_frontend(exchange.reply, written)
+    recorded = [i for u in written.get("units", []) for i in u.get("invocations") or []]
+    if [i.tactic for i in trace.invocations] != [r["tactic"] for r in recorded]:
+        return ["traced invocations differ from the recorded invocations file"]
+    return []
 
 
 def _goal_blocks(text: str) -> list[str]:
@@ -266,10 +285,10 @@ def replay_file(path: Path, protocol: str, *, timeout_s: float = 10.0) -> FileRe
     mismatches: list[str] = []
     notes: list[str] = []
     try:
-        with ChildProcess(spec) as process:
+        with ChildProcess(spec) as process, tempfile.TemporaryDirectory(prefix="qed-replay-") as tmpdir:
             for exchange in exchanges:
                 try:
-                    reply = process.request(request_text(protocol, exchange))
+                    reply = process.request(request_text(protocol, exchange, tmpdir))
                 except (EnvCrashed, RequestTimeout, ValueError) as exc:
                     mismatches.append(f"{exchange.label}: no reply: {exc}")
                     continue
@@ -278,6 +297,8 @@ def replay_file(path: Path, protocol: str, *, timeout_s: float = 10.0) -> FileRe
                     continue
                 try:
                     found = check(exchange.request, reply)
+                    if pantograph and exchange.side_output is not None:
+                        found += check_side_output(exchange, tmpdir)
                 except (EnvCrashed, StatementError, KeyError, TypeError, ValueError) as exc:
                     found = [f"the client cannot parse it: {exc.__class__.__name__}: {exc}"]
                 if found and exchange.partial:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -69,6 +70,7 @@ class Exchange:
     label: str
     partial: bool = False
     session: str = ""
+    side_output: dict[str, Any] | None = None  # {"path", "content"}: a file the command wrote
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -119,8 +121,10 @@ def load_pantograph(path: Path) -> list[Exchange]:
         if cmd.startswith("--"):
             continue  # a command-line use (`repl --version`), not a protocol exchange
         label = f"{path.name}:{number} [{record.get('session', '')} #{record.get('step', '?')}] {cmd}"
+        side = record.get("side_output_file")
         out.append(Exchange({"cmd": cmd, "payload": payload}, reply, None, label,
-                            bool(record.get("response_partial", False)), str(record.get("session", ""))))
+                            bool(record.get("response_partial", False)), str(record.get("session", "")),
+                            side if isinstance(side, dict) else None))
     return out
 
 
@@ -186,6 +190,7 @@ class Replayer:
 
     def __init__(self, exchanges: list[Exchange]):
         self._keys = [request_key(e.request) for e in exchanges]
+        self._patterns = [_placeholder_pattern(k) for k in self._keys]
         self._exchanges = exchanges
         self._cursor = 0
         self.requests = 0
@@ -193,18 +198,49 @@ class Replayer:
         self.busy_s = 0.0
 
     def find(self, request: dict[str, Any]) -> Exchange | None:
+        """The next matching record. A recorded ``<TMPDIR>`` matches any directory; the
+        record's side output file (if any) is then written there, as the command did."""
         key = request_key(request)
         n = len(self._keys)
         for offset in range(n):
             i = (self._cursor + offset) % n
-            if self._keys[i] == key:
+            pattern = self._patterns[i]
+            match = pattern.fullmatch(key) if pattern is not None else None
+            if self._keys[i] == key or match is not None:
                 self._cursor = i + 1
-                return self._exchanges[i]
+                exchange = self._exchanges[i]
+                if match is not None and exchange.side_output is not None:
+                    _write_side_output(exchange.side_output, json.loads(f'"{match.group(1)}"'))
+                return exchange
         self.unmatched += 1
         return None
 
     def stat(self) -> dict[str, Any]:
         return {"requests": self.requests, "unmatched": self.unmatched, "busySeconds": self.busy_s}
+
+
+TMPDIR = "<TMPDIR>"
+
+
+def _placeholder_pattern(key: str) -> re.Pattern[str] | None:
+    """A recorded request with ``<TMPDIR>`` as a pattern capturing the directory used."""
+    if TMPDIR not in key:
+        return None
+    parts = key.split(TMPDIR)
+    first = re.escape(parts[0]) + r'([^"]+)'
+    rest = "".join(re.escape(p) + r"(?:\1)" for p in parts[1:-1])
+    return re.compile(first + rest + re.escape(parts[-1]))
+
+
+def _write_side_output(side: dict[str, Any], tmpdir: str) -> None:
+    path = str(side.get("path", "")).replace(TMPDIR, tmpdir)
+    content = side.get("content")
+    if path and content is not None:
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:  # the client's directory is not writable: it will find no file
+            print(f"replay_server: cannot write {path}: {exc}", file=sys.stderr, flush=True)
 
 
 def _parse_pantograph_line(line: str) -> tuple[str, Any]:
