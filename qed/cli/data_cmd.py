@@ -177,8 +177,19 @@ def trace_command(
     tactic_timeout: float = typer.Option(5.0, "--tactic-timeout", help="Seconds per tactic."),
     proof_timeout: float = typer.Option(30.0, "--proof-timeout", help="Seconds per proof."),
     limit: int = typer.Option(0, "--limit", help="Trace at most this many records in this call (0: all)."),
+    env: str = typer.Option(
+        "sandbox",
+        "--env",
+        help="sandbox, or pantograph (real Lean: whole files "
+        "through frontend.process; give env.binary=... env.project=... as OVERRIDES).",
+    ),
+    overrides: list[str] = typer.Argument(
+        None, help="Config overrides for --env pantograph.", show_default=False
+    ),
 ) -> None:
-    """Replay the records' proofs through the sandbox into (state, tactic) pairs (resumable)."""
+    """Replay the records' proofs through the sandbox (or Lean) into (state, tactic) pairs (resumable)."""
+    from contextlib import nullcontext
+
     from qed.cli.corpus_trace import TraceSettings, trace_corpus, write_pairs_file
 
     settings = TraceSettings(tactic_timeout_s=tactic_timeout, proof_timeout_s=proof_timeout, workers=workers)
@@ -200,7 +211,14 @@ def trace_command(
             status[line["status"]] = status.get(line["status"], 0) + 1
             bar.advance(task)
 
-        n = trace_corpus(data, settings, limit=limit, on_item=seen)
+        with _lean_env(env, overrides or []) if env != "sandbox" else nullcontext() as lean:
+            n = trace_corpus(
+                data,
+                settings,
+                limit=limit,
+                on_item=seen,
+                lean_trace_file=lean.trace_file if lean is not None else None,
+            )
     counts = write_pairs_file(data)
     console.print(
         f"traced {n} records this run ({_counts(status)}); "
@@ -208,6 +226,20 @@ def trace_command(
         f"({counts['held_out_pairs']} pairs of valid/test records not written)",
         markup=False,
     )
+
+
+def _lean_env(kind: str, overrides: list[str]):
+    """A Pantograph env from the config (``env=pantograph`` + overrides), for tracing whole files."""
+    from qed.cli.build import build_env
+    from qed.cli.config import ConfigError, load_config
+
+    if kind != "pantograph":
+        _fail(f"--env {kind}: tracing through Lean needs Pantograph's frontend.process (--env pantograph)")
+    try:
+        cfg = load_config(["env=pantograph", *overrides])
+    except ConfigError as exc:
+        _fail(str(exc))
+    return build_env(cfg.env)
 
 
 def _counts(status: dict[str, int]) -> str:

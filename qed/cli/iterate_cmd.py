@@ -138,8 +138,15 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
     out.rule("data: bootstrap SFT pairs, training theorems, held-out theorems")
     pairs0 = data / "pairs.jsonl"
 
+    corpora_dir = data / "corpora"
+    if it.bootstrap_corpora:
+        r.stage("data/corpora", corpora_dir / "DONE",
+                lambda: stages.corpora(corpora_dir, list(it.bootstrap_corpora)))
+
     def bootstrap() -> None:
         text = Path(it.bootstrap_pairs).read_text(encoding="utf-8") if it.bootstrap_pairs else ""
+        if it.bootstrap_corpora:
+            text += (corpora_dir / "pairs.jsonl").read_text(encoding="utf-8")
         if it.bootstrap_n > 0:
             gen = data / "bootstrap_generated.jsonl"
             generate("data/bootstrap_generated", gen, it.bootstrap_n, it.bootstrap_seed, [], 0)
@@ -163,10 +170,15 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
         atomic_write_text(pairs0, text)
 
     r.stage("data/pairs", pairs0, bootstrap)
-    train = Path(it.train_benchmark) if it.train_benchmark else data / "train.jsonl"
+    if it.train_benchmark == "corpora":
+        if not it.bootstrap_corpora:
+            raise StageFailed("iterate.train_benchmark=corpora needs iterate.bootstrap_corpora")
+        train = corpora_dir / "train_accepted.jsonl"
+    else:
+        train = Path(it.train_benchmark) if it.train_benchmark else data / "train.jsonl"
     if not it.train_benchmark:
         generate("data/train", train, it.train_n, it.train_seed, it.train_families, it.train_difficulty)
-    train_thms = _theorems(train, it.train_split)
+    train_thms = _theorems(train, it.train_split, it.train_limit)
     heldout = Path(it.eval_benchmark) if it.eval_benchmark else data / "heldout.jsonl"
     if not it.eval_benchmark:
         generate("data/heldout", heldout, it.eval_n, it.eval_seed, [], it.eval_difficulty)

@@ -25,18 +25,22 @@ class IterateConfig:
     bootstrap_pairs: str = ""
     bootstrap_n: int = 1500
     bootstrap_seed: int = 0
+    # real corpora (`qed data prepare` + `qed data trace`): KEY, KEY=PATH or KEY=bundled; the traced pairs of
+    # their train split join the bootstrap data (docs/data.md)
+    bootstrap_corpora: list[str] = field(default_factory=list)
     # also trace proofs a scripted search finds on this benchmark split (sandbox only; "" = off)
     bootstrap_search: str = ""
     bootstrap_search_split: str = "valid"
     bootstrap_search_expansions: int = 64
     # training theorems searched at every iteration (their trees feed the EBM and joint training):
     # a benchmark/file, or generated (train_benchmark empty)
-    train_benchmark: str = ""
+    train_benchmark: str = ""  # or "corpora": the corpora's train-split statements the sandbox accepts
     train_split: str = ""
     train_n: int = 150
     train_seed: int = 1
     train_families: list[str] = field(default_factory=list)
     train_difficulty: int = 0  # 0: the generator's default mix
+    train_limit: int = 0  # only the first N training theorems of a benchmark/file (0: all)
     # held-out theorems of the evaluation: a benchmark/file (+ split), or generated
     eval_benchmark: str = ""
     eval_split: str = ""

@@ -103,6 +103,39 @@ def trace(theorems: Path, dest: Path) -> int:
     return count
 
 
+def corpora(dest: Path, specs: Sequence[str], *, benchmarks: Sequence[str] = ("minif2f_v1", "minif2f_v2s",
+                                                                           "minif2f_v2c")) -> dict:
+    """Real corpora into ``dest`` (``qed data prepare`` + ``qed data trace`` in the sandbox): the
+    records, ``pairs.jsonl`` (traced pairs of the train split) and ``train_accepted.jsonl`` (the
+    train split's statements the sandbox accepts, benchmark schema); ``DONE`` last. ``specs`` are
+    ``KEY``, ``KEY=PATH`` or ``KEY=bundled`` as for ``qed data prepare --corpus``."""
+    from qed.cli.corpus_trace import trace_corpus, write_pairs_file
+    from qed.data.benchmarks import load_benchmark
+    from qed.data.corpora import corpus
+    from qed.data.corpora.fetch import open_rows
+    from qed.data.corpora.prepare import prepare
+
+    sources = []
+    for spec in specs:
+        key, _, where = spec.partition("=")
+        sources.append((corpus(key), open_rows(corpus(key), where or "hub")))
+    bench = [(b, t.name, t.statement) for b in benchmarks for t in load_benchmark(b)]
+    summary = prepare(sources, dest, benchmarks=bench)
+    trace_corpus(dest)
+    counts = write_pairs_file(dest)
+    lines = (dest / "traced.jsonl").read_text(encoding="utf-8").splitlines()
+    traced = [json.loads(x) for x in lines if x.strip()]
+    rejected = {t["name"] for t in traced if t["status"] == "rejected"}
+    rows = [x for x in (dest / "train.jsonl").read_text(encoding="utf-8").splitlines()
+            if x.strip() and json.loads(x)["name"] not in rejected]
+    atomic_write_text(dest / "train_accepted.jsonl", "".join(x + "\n" for x in rows))
+    out.print(f"corpora: kept {summary.total('kept')} of {summary.total('rows')} rows; {counts['pairs']} "
+              f"traced train pairs from {counts['theorems']} theorems; {len(rows)} train statements the "
+              "sandbox accepts", markup=False)
+    atomic_write_text(dest / "DONE", json.dumps(counts) + "\n")
+    return counts
+
+
 def found_pairs(search_run: Path, *, skip: set[str] | None = None) -> str:
     """The SFT pairs (JSONL text) of the proofs a search run found, as its ``SearchResult``s recorded
     them; theorems in ``skip`` are left out and the names taken are added to it."""
