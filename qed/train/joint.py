@@ -56,7 +56,7 @@ from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_
 from qed.policy.models import load_model, resolve_device
 from qed.train import checkpoint
 from qed.train.joint_data import JointBatch, JointData, load_joint_data, make_batch
-from qed.train.monitor import Alarm, Monitor, SeparationProbe, plot_monitor
+from qed.train.monitor import Alarm, Monitor, SeparationProbe, effective_rank, plot_monitor
 from qed.train.settings import JointSettings
 from qed.train.sft import SftSettings, batch_order, lr_at, validation_loss
 from qed.train.sft_io import append_metrics, plot_losses, read_metrics, truncate_metrics
@@ -148,8 +148,9 @@ def _text_energies(model, head, batch: JointBatch, layer: int) -> torch.Tensor:
 
 
 def measure_probe(model, tokenizer, data: JointData, probe: SeparationProbe, *, layer: int,
-                  text_max_len: int) -> tuple[float, float]:
-    """(centroid_l2, linear-probe accuracy) of the current encoder on the fixed probe states."""
+                  text_max_len: int) -> tuple[float, float, float]:
+    """(centroid_l2, linear-probe accuracy, effective rank) of the current encoder on the fixed
+    probe states."""
     was = model.training
     model.eval()
     try:
@@ -157,7 +158,7 @@ def measure_probe(model, tokenizer, data: JointData, probe: SeparationProbe, *, 
     finally:
         model.train(was)
     c, acc = probe(X.astype(np.float64), np.asarray(data.probe.labels, dtype=bool), list(data.probe.theorems))
-    return float(c), float(acc)
+    return float(c), float(acc), effective_rank(X)
 
 
 def peak_memory_mb() -> dict:
@@ -238,9 +239,11 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
             append_metrics(run_dir, {"kind": "temperature", "step": step, "temperature": t})
             alarms.append(monitor.on_temperature(step, t))
         if step % s.monitor.probe_every == 0 or final:
-            c, acc = measure_probe(model, tok, data, probe, layer=s.layer, text_max_len=s.text_max_len)
-            append_metrics(run_dir, {"kind": "probe", "step": step, "centroid_l2": c, "probe_accuracy": acc})
+            c, acc, rk = measure_probe(model, tok, data, probe, layer=s.layer, text_max_len=s.text_max_len)
+            append_metrics(run_dir, {"kind": "probe", "step": step, "centroid_l2": c, "probe_accuracy": acc,
+                                     "effective_rank": rk})
             alarms.append(monitor.on_probe(step, c, acc))
+            alarms.append(monitor.on_rank(step, rk))
         return [a for a in alarms if a is not None]
 
     # 2. resume or start
@@ -315,7 +318,7 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
             "trajectories": str(trajectories)}, indent=1)
     rows = read_metrics(run_dir)
     keys = (("val", "val_sft_loss"), ("val", "val_nce_loss"), ("val", "val_rank1"), ("probe", "centroid_l2"),
-            ("probe", "probe_accuracy"), ("temperature", "temperature"))
+            ("probe", "probe_accuracy"), ("probe", "effective_rank"), ("temperature", "temperature"))
     last = {k: _last(rows, kind, k) for kind, k in keys}
     metrics = {"steps": step, "lambda_nce": s.lambda_nce, **last, "first_centroid_l2": monitor.first_centroid,
                "alarms": [asdict(a) for a in monitor.alarms], "data": data.stats, **peak_memory_mb()}

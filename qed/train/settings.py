@@ -74,6 +74,8 @@ class MonitorSettings:
     probe_every: int = 200
     min_centroid_l2: float = 0.0  # absolute floor; 0 turns it off
     min_centroid_ratio: float = 0.5  # fraction of the first probe's centroid_l2; 0 turns it off
+    min_effective_rank: float = 0.0  # absolute floor on the probe embeddings' effective rank; 0 = off
+    min_rank_ratio: float = 0.0  # fraction of the first probe's effective rank; 0 = off
     max_sft_loss: float = 3.0
     sft_deadline: int = 1000  # step after which the SFT loss EMA must be <= max_sft_loss; 0 = off
     sft_ema: float = 0.98
