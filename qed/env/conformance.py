@@ -20,6 +20,7 @@ Rules checked (docs/architecture.md, "Contracts"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qed.core import Env, Goal, Goals, Outcome, ProofState, Proved, StatementError, TacticError, Theorem
@@ -124,3 +125,118 @@ def run_conformance(env: Env, case: ConformanceCase) -> list[str]:
 
     env.release([s0, a, b, c, split])
     return passed
+
+
+# -- check by check, with replies that were never recorded said as such ------------------
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One rule's result: ``passed``, ``failed`` (with why) or ``unrecorded`` (with the request
+    whose reply no recording holds)."""
+
+    name: str
+    status: str
+    detail: str = ""
+
+
+def run_conformance_checks(
+    env: Env, case: ConformanceCase, *, unrecorded: Callable[[BaseException], bool] | None = None
+) -> tuple[CheckOutcome, ...]:
+    """Every rule of ``run_conformance``, each on its own: one broken or unanswerable rule does
+    not hide the others. ``unrecorded(exc)`` tells an exception caused by a reply that was
+    never recorded (a replayed backend) from a real failure; such a check is ``unrecorded``,
+    never silently skipped."""
+    outcomes: list[CheckOutcome] = []
+
+    def run(name: str, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except ConformanceError as exc:
+            outcomes.append(CheckOutcome(name, "failed", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - each rule reports its own exception
+            if unrecorded is not None and unrecorded(exc):
+                outcomes.append(CheckOutcome(name, "unrecorded", str(exc)))
+            else:
+                outcomes.append(CheckOutcome(name, "failed", f"{type(exc).__name__}: {exc}"))
+        else:
+            outcomes.append(CheckOutcome(name, "passed"))
+
+    started: list[ProofState] = []
+
+    def start() -> None:
+        s0 = env.start(case.theorem)
+        _require(len(s0.goals) >= 1, "start", "a fresh state must have at least one goal")
+        for g in s0.goals:
+            _require(Goal.parse(g.text) == g, "goal text",
+                     f"goal text does not re-parse to itself: {g.text!r}")
+        _require(_norm(s0.goals[0].text) == _norm(case.initial_goal), "goal text",
+                 f"initial goal {s0.goals[0].text!r} differs from expected {case.initial_goal!r}")
+        started.append(s0)
+
+    def s0() -> ProofState:
+        if not started:
+            raise ConformanceError("needs start, which did not pass")
+        return started[0]
+
+    def failed_values() -> None:
+        bad = env.apply(s0(), 0, case.bad_tactic)
+        _require(isinstance(bad, TacticError), "failed tactics are values", f"got {bad!r}")
+        _require(bool(bad.message.strip()), "failed tactics are values", "empty error message")  # type: ignore[union-attr]
+        oob = env.apply(s0(), len(s0().goals) + 3, case.step)
+        _require(isinstance(oob, TacticError), "goal index", f"out-of-range goal index gave {oob!r}")
+
+    def each_goal() -> None:
+        split = _state_of(env.apply(s0(), 0, case.split), "split")
+        _require(len(split.goals) >= 2, "split", f"'{case.split}' should leave two or more goals")
+        for i in range(len(split.goals)):
+            r = env.apply(split, i, case.bad_tactic)
+            _require(isinstance(r, TacticError), "apply on each goal index", f"goal {i}: got {r!r}")
+
+    def branching() -> None:
+        first, other = env.apply(s0(), 0, case.step), env.apply(s0(), 0, case.branch)
+        a, b = _state_of(first, "branching"), _state_of(other, "branching")
+        _require(a.goals != b.goals, "branching", "step and branch should give different states")
+
+    def determinism() -> None:
+        first, again = env.apply(s0(), 0, case.step), env.apply(s0(), 0, case.step)
+        a, c = _state_of(first, "determinism"), _state_of(again, "determinism")
+        _require(a.goals == c.goals and type(first) is type(again), "determinism",
+                 "same input, different output")
+        fresh = env.start(case.theorem)
+        _require(fresh.goals == s0().goals, "determinism", "start is not deterministic")
+
+    def immutability() -> None:
+        before = [g.text for g in s0().goals]
+        env.apply(s0(), 0, case.step)
+        again = [g.text for g in env.start(case.theorem).goals]
+        _require([g.text for g in s0().goals] == before and again == before, "immutability",
+                 "the old state changed after tactics were applied to it")
+
+    def proof() -> None:
+        state, outcome = s0(), None
+        for tac in case.proof:
+            outcome = env.apply(state, 0, tac)
+            state = _state_of(outcome, f"proof step '{tac}'")
+        _require(isinstance(outcome, Proved) and state.is_solved, "proof", f"proof ended with {outcome!r}")
+
+    def bad_statement() -> None:
+        assert case.bad_statement is not None
+        try:
+            env.start(case.bad_statement)
+        except StatementError as exc:
+            if unrecorded is not None and unrecorded(exc):
+                raise
+            return
+        raise ConformanceError("bad statement: a malformed statement was accepted")
+
+    run("start", start)
+    run("failed tactics are values", failed_values)
+    run("apply on each goal index", each_goal)
+    run("branching", branching)
+    run("determinism", determinism)
+    run("immutability", immutability)
+    run("proof", proof)
+    if case.bad_statement is not None:
+        run("bad statement", bad_statement)
+    return tuple(outcomes)

@@ -51,6 +51,14 @@ PANTOGRAPH_COMMANDS = frozenset({
 })
 
 
+NO_RECORDING = "replay: no recorded reply"
+
+
+def is_unrecorded(exc: BaseException) -> bool:
+    """Whether an error came from a request the replayed transcript holds no reply for."""
+    return NO_RECORDING in str(exc)
+
+
 class TranscriptError(ValueError):
     """A transcript file that cannot be read; the message names the file and the problem."""
 
@@ -281,7 +289,7 @@ def serve_pantograph(replayer: Replayer, inp: BinaryIO, out: BinaryIO) -> None:
                 elif cmd not in PANTOGRAPH_COMMANDS:
                     reply = {"error": "command", "desc": f"Unknown command {cmd}"}
                 else:
-                    reply = {"error": "command", "desc": f"replay: no recorded reply for {cmd} "
+                    reply = {"error": "command", "desc": f"{NO_RECORDING} for {cmd} "
                              f"{json.dumps(payload, ensure_ascii=False)}"}
         _write(out, json.dumps(reply, ensure_ascii=False, separators=(",", ":")) + "\n")
         replayer.busy_s += time.perf_counter() - t0
@@ -320,7 +328,8 @@ def serve_repl(replayer: Replayer, inp: BinaryIO, out: BinaryIO) -> int:
             if found is not None and found.reply_text is not None:
                 text = found.reply_text
             else:
-                text = json.dumps({"message": "replay: no recorded reply for this request"}, indent=1)
+                shown = json.dumps(request, ensure_ascii=False)[:300]
+                text = json.dumps({"message": f"{NO_RECORDING} for this request: {shown}"}, indent=1)
         _write(out, text + "\n\n")
         replayer.busy_s += time.perf_counter() - t0
     return 0
