@@ -12,6 +12,7 @@ Output directory (``runs/<name>/iter_<k>/ebm/``)::
     config.json                   encoder id, settings, head config, data counts
     metrics.json                  rank-1 (train/val), chance, temperature, losses, counts
     log.jsonl                     one line per ``log_every`` steps and per evaluation
+    tensorboard/                  the same numbers as TensorBoard scalars (``qed.train.tracking``)
     loss.png                      training loss, validation loss and temperature
     checkpoints/step_<k>/         head/, optimizer and progress for resume (``qed.train.checkpoint``)
     DONE                          written last (``qed.data.rundir.mark_done``)
@@ -39,6 +40,7 @@ from qed.data.rundir import Checkpoints, atomic_write_json, is_done, mark_done
 from qed.data.trajectory import read_trajectories, split_by_theorem
 from qed.train import checkpoint
 from qed.train.settings import EbmTrainSettings
+from qed.train.tracking import open_tracker
 from qed.value.cache import DiskEmbeddingCache
 from qed.value.ebm import (
     GoalConditionedEnergyHead,
@@ -160,8 +162,10 @@ def train_ebm(
     if ckpt is not None:
         progress = _load_checkpoint(ckpt, head, opt, progress, s.device)
     resumed_from = progress["step"]
+    tracker = open_tracker(out_dir)  # TensorBoard (and W&B when enabled) beside log.jsonl
     if resumed_from:
         console.print(f"resuming {out_dir} from step {resumed_from}")
+        tracker.resume(resumed_from)
 
     # 3. the loop
     chance = 1.0 / (1 + s.k_negatives)
@@ -193,6 +197,7 @@ def train_ebm(
                 progress["temperatures"].append([step + 1, t])
                 recent = float(np.mean(progress["losses"][-s.log_every :]))
                 log.write(json.dumps({"step": step + 1, "loss": recent, "temperature": t}) + "\n")
+                tracker.log({"kind": "train", "step": step + 1, "loss": recent, "temperature": t})
                 log.flush()
                 status = temperature_status(t, head_config)
                 if status in ("floor", "ceiling"):
@@ -216,6 +221,7 @@ def train_ebm(
                 v_loss = float(contrastive_loss(v_energy, s.loss, s.margin).item())
                 progress["evals"].append([step + 1, v_loss, v_rank1])
                 log.write(json.dumps({"step": step + 1, "val_loss": v_loss, "val_rank1": v_rank1}) + "\n")
+                tracker.log({"kind": "val", "step": step + 1, "val_loss": v_loss, "val_rank1": v_rank1})
                 log.flush()
                 if (v_rank1, -v_loss) > (progress["best_val"], -progress["best_val_loss"]):
                     progress.update(best_val=v_rank1, best_val_loss=v_loss, best_step=step + 1, bad_evals=0)
@@ -261,6 +267,7 @@ def train_ebm(
     atomic_write_json(out_dir / "config.json", config, sort_keys=True)
     atomic_write_json(out_dir / "metrics.json", metrics, sort_keys=True)
     plot_training(progress, out_dir / "loss.png")
+    tracker.close()
     mark_done(out_dir, time.strftime("%Y-%m-%dT%H:%M:%S"))
     return EbmTrainResult(out_dir, metrics, resumed_from=resumed_from, already_done=False)
 

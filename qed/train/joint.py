@@ -25,6 +25,7 @@ Run directory::
 
     RUN/settings.json, split.json   settings; train/validation theorem names
     RUN/metrics.jsonl               rows of kind train | val | probe | temperature
+    RUN/tensorboard/                the same rows as TensorBoard scalars (``qed.train.tracking``)
     RUN/checkpoints/step_<k>/       adapter/, head/, optimizer.safetensors, state.json (last)
     RUN/adapter/                    the final LoRA adapter (+ tokenizer): a policy, an encoder
     RUN/ebm/                        the final head (head.safetensors, head.json) + config.json
@@ -60,6 +61,7 @@ from qed.train.monitor import Alarm, Monitor, SeparationProbe, effective_rank, p
 from qed.train.settings import JointSettings
 from qed.train.sft import SftSettings, batch_order, lr_at, validation_loss
 from qed.train.sft_io import append_metrics, plot_losses, read_metrics, truncate_metrics
+from qed.train.tracking import Tracker, open_tracker
 from qed.value.ebm import GoalConditionedEnergyHead, HeadConfig, save_head
 from qed.value.encoder import HFEncoder, pool
 from qed.value.losses import info_nce, rank1
@@ -220,6 +222,11 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
                                                                      / len(data.sft_train)) + 1, s.seed)
     val_groups = list(data.groups_val[: s.val_groups] if s.val_groups else data.groups_val)
     schedule = SftSettings(lr=1.0, warmup_steps=s.warmup_steps)  # lr_at(...) is then a multiplier
+    tracker = open_tracker(run_dir)  # TensorBoard (and W&B when enabled) beside metrics.jsonl
+
+    def record(row: dict) -> None:
+        append_metrics(run_dir, row)
+        tracker.log(row)
 
     def evaluate(step: int) -> None:
         row = {"kind": "val", "step": step}
@@ -230,18 +237,18 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
             e = group_energies(model, head, tok, val_groups, layer=s.layer, text_max_len=s.text_max_len,
                                batch_groups=max(1, s.eval_batch // 2))
             row["val_nce_loss"], row["val_rank1"] = float(info_nce(e)), float(rank1(e).mean())
-        append_metrics(run_dir, row)
+        record(row)
 
     def watch(step: int, final: bool = False) -> list[Alarm]:
         alarms = []
         if joint and (step % s.monitor.temperature_every == 0 or final):
             t = float(head.temperature().item())
-            append_metrics(run_dir, {"kind": "temperature", "step": step, "temperature": t})
+            record({"kind": "temperature", "step": step, "temperature": t})
             alarms.append(monitor.on_temperature(step, t))
         if step % s.monitor.probe_every == 0 or final:
             c, acc, rk = measure_probe(model, tok, data, probe, layer=s.layer, text_max_len=s.text_max_len)
-            append_metrics(run_dir, {"kind": "probe", "step": step, "centroid_l2": c, "probe_accuracy": acc,
-                                     "effective_rank": rk})
+            record({"kind": "probe", "step": step, "centroid_l2": c, "probe_accuracy": acc,
+                    "effective_rank": rk})
             alarms.append(monitor.on_probe(step, c, acc))
             alarms.append(monitor.on_rank(step, rk))
         return [a for a in alarms if a is not None]
@@ -254,11 +261,12 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
         step = meta["step"]
         monitor.load_state(meta["monitor"])
         truncate_metrics(run_dir, step)
+        tracker.resume(step)
         log(f"resumed from {ckpt} (step {step})")
     else:
         truncate_metrics(run_dir, -1)
         evaluate(0)
-        _handle(watch(0), run_dir, s, log)
+        _handle(watch(0), run_dir, s, log, tracker)
 
     # 3. the loop
     model.train()
@@ -288,7 +296,7 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
                "nce_loss": None if out.nce_loss is None else out.nce_loss.item(), "total": loss.item(),
                "lr_lora": optimizer.param_groups[0]["lr"], "grad_norm_lora": lora_norm,
                "grad_norm_head": head_norm, "elapsed_s": round(time.monotonic() - t0, 2)}
-        append_metrics(run_dir, row)
+        record(row)
         alarms = [a for a in [monitor.on_sft_loss(step, sft_value)] if a is not None]
         if step % s.eval_every == 0 or step == s.max_steps:
             evaluate(step)
@@ -299,7 +307,7 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
         if alarms and s.monitor.abort:
             plot_monitor(read_metrics(run_dir), run_dir / "joint.png", s.monitor, head_config,
                          title=run_dir.name)
-        _handle(alarms, run_dir, s, log)
+        _handle(alarms, run_dir, s, log, tracker)
         if progress is not None:
             progress(step, s.max_steps, row)
 
@@ -325,14 +333,18 @@ def run_joint(model_dir: Path, pairs: Path, trajectories: Path, run_dir: Path, s
     atomic_write_json(run_dir / "metrics.json", metrics, indent=1)
     plot_monitor(rows, run_dir / "joint.png", s.monitor, head_config, title=run_dir.name)
     plot_losses(run_dir)
+    tracker.close()
     mark_done(run_dir, f"steps {step}")
     return _result(run_dir)
 
 
-def _handle(alarms: list[Alarm], run_dir: Path, s: JointSettings, log: Callable[[str], None]) -> None:
+def _handle(alarms: list[Alarm], run_dir: Path, s: JointSettings, log: Callable[[str], None],
+            tracker: Tracker | None = None) -> None:
     for a in alarms:
         log(f"ALARM {a.message}")
     if alarms and s.monitor.abort:
+        if tracker is not None:
+            tracker.close()
         atomic_write_text(run_dir / "ABORTED", alarms[0].message + "\n")
         raise JointAbort(alarms[0].message)
 

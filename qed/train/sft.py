@@ -34,6 +34,7 @@ from qed.train.sft_data import (
     tokenize_pair,
 )
 from qed.train.sft_io import append_metrics, exact_match, plot_losses, read_metrics, truncate_metrics
+from qed.train.tracking import open_tracker
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,17 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     step = 0
     em: dict = {}
     ckpt = checkpoint.latest(run_dir)
+    tracker = open_tracker(run_dir)  # TensorBoard (and W&B when enabled) beside metrics.jsonl
+
+    def record(row: dict) -> None:
+        append_metrics(run_dir, row)
+        tracker.log(row)
+
     if ckpt is not None:
         meta = checkpoint.load(ckpt, optimizer, model=model)
         step, em = meta["step"], meta.get("exact_match", {})
         truncate_metrics(run_dir, step)
+        tracker.resume(step)
         log(f"resumed from {ckpt} (step {step})")
     else:
         truncate_metrics(run_dir, -1)
@@ -169,7 +177,7 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
             em["before"] = measure_exact_match()
             log(f"exact match before: {em['before']}")
         if val_ex:
-            append_metrics(run_dir, {"kind": "val", "step": 0,
+            record({"kind": "val", "step": 0,
                                      "val_loss": validation_loss(model, val_ex, pad_id, settings.batch_size)})
 
     # 4. the loop
@@ -188,9 +196,9 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
         step += 1
         row = {"kind": "train", "step": step, "loss": loss.item(), "lr": lr,
                "elapsed_s": round(time.monotonic() - t0, 2)}
-        append_metrics(run_dir, row)
+        record(row)
         if val_ex and (step % settings.eval_every == 0 or step == total):
-            append_metrics(run_dir, {"kind": "val", "step": step,
+            record({"kind": "val", "step": step,
                                      "val_loss": validation_loss(model, val_ex, pad_id, settings.batch_size)})
         if step % settings.save_every == 0 and step < total:
             checkpoint.save(run_dir, step, optimizer, {"exact_match": em}, model=model)
@@ -206,6 +214,7 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
         log(f"exact match after: {em['after']}")
     atomic_write_json(run_dir / "exact_match.json", em, indent=1)
     plot_losses(run_dir)
+    tracker.close()
     mark_done(run_dir, f"steps {step}")
     return _result(run_dir, len(train), len(val), len(dropped))
 

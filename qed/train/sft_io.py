@@ -5,6 +5,7 @@ Owns the run-directory layout of ``qed train sft``::
 
     RUN/split.json                  train/validation theorem names (fixed at the first start)
     RUN/metrics.jsonl               one JSON line per train step / validation pass, appended
+    RUN/tensorboard/                the same rows as TensorBoard scalars (``qed.train.tracking``)
     RUN/checkpoints/step_<k>/       adapter (PEFT format) + optimizer.safetensors + state.json
                                     (``qed.train.checkpoint`` through ``qed.data.rundir``)
     RUN/adapter/                    the final adapter
