@@ -137,3 +137,30 @@ def test_prepare_errors_are_one_line_and_name_the_problem(tmp_path):
     r = runner.invoke(app, ["data", "fetch", "goedel_workbook", "--out", str(tmp_path / "f")])
     assert r.exit_code == 2 and "Goedel-LM/Lean-workbook-proofs" in r.output
     assert not (tmp_path / "f" / "raw" / "goedel_workbook.jsonl").exists()
+
+
+def test_corpora_stage_writes_pairs_and_the_statements_the_sandbox_accepts(tmp_path):
+    from qed.cli import stages
+    from qed.data.benchmarks import load_benchmark
+
+    dest = tmp_path / "corpora"
+    counts = stages.corpora(
+        dest,
+        ["goedel_workbook=bundled", f"compfiles={FIXTURES / 'real' / 'compfiles_sample.jsonl'}"],
+        benchmarks=["minif2f_v1"],
+    )
+    assert (dest / "DONE").exists() and counts["pairs"] == len(_lines(dest / "pairs.jsonl")) > 100
+    rejected = {t["name"] for t in _lines(dest / "traced.jsonl") if t["status"] == "rejected"}
+    accepted = load_benchmark(dest / "train_accepted.jsonl")
+    train = load_benchmark(dest / "train.jsonl")
+    assert rejected and {t.name for t in accepted} == {t.name for t in train} - rejected
+
+
+def test_sandbox_real_experiment_reads_corpora_and_holds_out_minif2f_valid():
+    from qed.cli.config import load_config
+
+    cfg = load_config(["+experiment=sandbox_real"])
+    it = cfg.iterate
+    assert list(it.bootstrap_corpora) == ["goedel_workbook=bundled", "mathlib_archive=bundled"]
+    assert it.train_benchmark == "corpora" and it.eval_benchmark == "minif2f_v1" and it.eval_split == "valid"
+    assert it.bootstrap_search == ""  # never train on the held-out benchmark

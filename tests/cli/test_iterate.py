@@ -15,7 +15,7 @@ from qed.cli.config import CONFIG_DIR, load_config
 from qed.cli.iterate_cmd import Runner, StageFailed, StopAfter
 from qed.eval.report import write_iteration_report
 
-EXPERIMENTS = ("sandbox_tiny", "sandbox_small", "minif2f_7b")
+EXPERIMENTS = ("sandbox_tiny", "sandbox_small", "sandbox_real", "minif2f_7b")
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
