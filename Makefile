@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev,train,serve,metrics,dist
+EXTRAS ?= dev,train,serve,metrics,dist,data
 export HF_HUB_OFFLINE := 1
 
 .PHONY: setup demo test test-fast lint bench clean
