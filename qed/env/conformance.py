@@ -240,3 +240,19 @@ def run_conformance_checks(
     if case.bad_statement is not None:
         run("bad statement", bad_statement)
     return tuple(outcomes)
+
+
+LEAN_HEADER = "import Mathlib\n\nopen Real\n"
+
+# The case the conformance suite runs on a real Lean backend with Mathlib (``qed lean record``
+# records it; ``tests/lean/test_real_lean.py`` runs it with ``-m lean``).
+LEAN_CASE = ConformanceCase(
+    theorem=Theorem("conf_and", "theorem conf_and (a b : ℕ) (h₀ : a = 1) (h₁ : b = 2) : a < b ∧ b = 2 := by",
+                    header=LEAN_HEADER),
+    initial_goal="a b : ℕ\nh₀ : a = 1\nh₁ : b = 2\n⊢ a < b ∧ b = 2",
+    step="subst h₀",
+    branch="subst h₁",
+    split="constructor",
+    proof=("constructor", "omega", "exact h₁"),
+    bad_statement=Theorem("conf_bad", "theorem conf_bad (a : ℕ) : a < := by", header=LEAN_HEADER),
+)

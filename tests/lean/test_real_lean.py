@@ -10,23 +10,9 @@ import os
 
 import pytest
 
-from qed.core import Theorem
-
 conformance = pytest.importorskip("qed.env.conformance")
 
 pytestmark = pytest.mark.lean
-
-HEADER = "import Mathlib\n\nopen Real\n"
-CASE = dict(
-    theorem=Theorem("conf_and", "theorem conf_and (a b : ℕ) (h₀ : a = 1) (h₁ : b = 2) : a < b ∧ b = 2 := by",
-                    header=HEADER),
-    initial_goal="a b : ℕ\nh₀ : a = 1\nh₁ : b = 2\n⊢ a < b ∧ b = 2",
-    step="subst h₀",
-    branch="subst h₁",
-    split="constructor",
-    proof=("constructor", "omega", "exact h₁"),
-    bad_statement=Theorem("conf_bad", "theorem conf_bad (a : ℕ) : a < := by", header=HEADER),
-)
 
 
 def _configured(var: str) -> str:
@@ -41,7 +27,7 @@ def test_pantograph_passes_conformance():
 
     binary = _configured("QED_PANTOGRAPH")
     with PantographEnv(binary, project=os.environ["QED_LEAN_PROJECT"], imports=["Mathlib"]) as env:
-        passed = conformance.run_conformance(env, conformance.ConformanceCase(**CASE))
+        passed = conformance.run_conformance(env, conformance.LEAN_CASE)
     assert "proof" in passed and "bad statement" in passed
 
 
@@ -50,5 +36,5 @@ def test_repl_passes_conformance():
 
     binary = _configured("QED_REPL")
     with ReplEnv(binary, project=os.environ["QED_LEAN_PROJECT"], imports=["Mathlib"]) as env:
-        passed = conformance.run_conformance(env, conformance.ConformanceCase(**CASE))
+        passed = conformance.run_conformance(env, conformance.LEAN_CASE)
     assert "proof" in passed and "bad statement" in passed
