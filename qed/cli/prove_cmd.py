@@ -9,7 +9,9 @@ value function beside the configured search at the same budget). ``policy=NAME``
 
 Run directory ``<search.runs_dir>/<name>``: ``config.yaml`` (resolved config, git revision
 in its opening comment), then the files of ``qed.eval.prove`` (or one subdirectory per arm
-with ``--compare``, plus ``compare.json``), ``DONE`` last. Rerunning the same command
+with ``--compare``, plus ``compare.json``), ``DONE`` last. On ``env=repl``/``env=pantograph``
+every found proof is then re-checked as a whole file with ``#print axioms`` (``qed verify``):
+``verify.json`` and a ``verified`` column beside ``proved``. Rerunning the same command
 resumes; rerunning with different search settings is refused.
 """
 
@@ -75,4 +77,13 @@ def prove_command(
     if not summaries:
         err.print(f"stopped after {stop_after} theorems; rerun the command to resume", markup=False)
         raise typer.Exit(3)
+    if cfg.env.kind in ("repl", "pantograph"):  # tactic mode is not proof: re-check every proof as a file
+        from qed.cli.lean_build import verify_run
+        from qed.cli.prove_view import verified_table
+
+        for arm, summary in summaries.items():
+            table = verify_run(cfg, root / arm if arm else root)
+            if table is not None:
+                title = f"{arm or 'prove'}: whole-file check + #print axioms"
+                console.print(verified_table(title, summary, table))
     console.print(f"wrote {root}", markup=False)

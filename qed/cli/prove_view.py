@@ -106,3 +106,17 @@ def print_compare(table: dict) -> None:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def verified_table(title: str, s: dict, v: dict) -> Table:
+    """Tactic-mode ``proved`` beside the whole-file check (``qed verify``): verified, rejected by
+    the file check (accepted in tactic mode), unverified; per category and overall."""
+    table = Table(title=escape(title), box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("category", "proved", "verified", "rejected by file check", "unverified"):
+        table.add_column(col, justify="left" if col == "category" else "right", no_wrap=True)
+    keys = ("accepted", "rejected", "unverified")
+    for cat, r in s["categories"].items():
+        c = v["categories"].get(cat, dict.fromkeys(keys, 0))
+        table.add_row(escape(cat), str(r["proved"]), *(str(c[k]) for k in keys))
+    table.add_row("[bold]all", str(s["proved"]), *(str(v["all"][k]) for k in keys))
+    return table

@@ -124,3 +124,31 @@ def test_qed_verify_on_the_sandbox_says_it_is_not_lean(tmp_path):
     text = " ".join(result.output.split())
     assert "this is not Lean" in text and "line 2: error: 'sorry'" in text
     assert "accepted 1, accepted in tactic mode but rejected by the file check 1, unverified 0" in text
+
+
+def test_verify_run_writes_verify_json_and_the_verified_column(tmp_path):
+    from rich.console import Console
+
+    from qed.cli.config import load_config
+    from qed.cli.lean_build import verify_run
+    from qed.cli.prove_view import verified_table
+
+    (tmp_path / "proofs").mkdir()
+    files = {
+        "mathd_algebra_1": "theorem mathd_algebra_1 (x : ℝ) (h₀ : x = 2) : x + 1 = 3 := by\n"
+                           "  subst h₀\n  norm_num\n",
+        "mathd_algebra_2": "theorem mathd_algebra_2 (x : ℝ) (h₀ : x = 2) : x + 1 = 4 := by\n  sorry\n",
+    }
+    for name, text in files.items():
+        (tmp_path / "proofs" / f"{name}.lean").write_text(text, encoding="utf-8")
+    (tmp_path / "proofs.jsonl").write_text("".join(json.dumps({"name": n, "proof": "", "tactics": []}) + "\n"
+                                                   for n in files), encoding="utf-8")
+    table = verify_run(load_config(["env=sandbox"]), tmp_path)
+    assert table["all"] == {"accepted": 1, "rejected": 1, "unverified": 0} and table["is_lean"] is False
+    written = json.loads((tmp_path / "verify.json").read_text(encoding="utf-8"))
+    assert written["rejected_names"] == ["mathd_algebra_2"]
+    summary = {"proved": 2, "categories": {"mathd_algebra": {"proved": 2}}}
+    console = Console(record=True, width=120)
+    console.print(verified_table("t", summary, table))
+    text = console.export_text()
+    assert "rejected by file check" in text and "mathd_algebra" in text
