@@ -6,7 +6,7 @@ and a whole-proof time limit, the failing step classified by cause); its proofs 
 in order (at most ``max_proofs``) and every one that checks contributes its steps. Records
 that ship pre-traced steps (LEAN-GitHub, the Workbook's pairs file) contribute those steps
 as they are. On a machine with Lean, ``qed.env.pantograph`` traces whole files through
-``frontend.process`` instead (docs/data.md).
+``frontend.process`` instead (``trace_record_lean``, ``qed data trace --env pantograph``).
 
 Output, beside the records: ``traced.jsonl``, one line per record (status, cause, steps),
 appended and flushed as each record finishes, so a killed run resumes where it stopped (a
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ from pathlib import Path
 from qed.data.corpora.record import CorpusRecord
 from qed.data.rundir import atomic_path
 
-__all__ = ["TraceSettings", "trace_corpus", "trace_record", "write_pairs_file"]
+__all__ = [
+    "TraceSettings",
+    "lean_source",
+    "trace_corpus",
+    "trace_record",
+    "trace_record_lean",
+    "write_pairs_file",
+]
 
 PRETRACED, NO_PROOF = "pretraced", "no_proof"
 
@@ -106,6 +114,61 @@ def trace_record(doc: dict, settings: TraceSettings, env=None) -> dict:
     return line
 
 
+def lean_source(record: CorpusRecord, proof: str) -> str:
+    """The whole Lean file of ``record`` with ``proof``: header, preamble, statement, proof, and
+    the ``end`` lines a preamble's namespaces need (``extra.suffix``)."""
+    parts = [
+        record.header.rstrip("\n"),
+        record.preamble.strip("\n"),
+        record.formal_statement + proof.rstrip("\n"),
+        str(record.extra.get("suffix", "")).strip("\n"),
+    ]
+    return "\n\n".join(p for p in parts if p)
+
+
+def trace_record_lean(doc: dict, trace_file, settings: TraceSettings = TraceSettings()) -> dict:
+    """``trace_record`` through real Lean: ``trace_file(source)`` is
+    ``qed.env.pantograph.PantographEnv.trace_file`` (``frontend.process`` with invocations over the
+    whole file). A proof counts when the file has no error; its steps are the invocations'
+    (goal before, tactic) in order."""
+    record = CorpusRecord.from_json(doc)
+    line = {
+        "name": record.name,
+        "source": record.source,
+        "split": doc.get("split", ""),
+        "status": NO_PROOF,
+        "kind": "",
+        "cause": "",
+        "message": "",
+        "proofs_checked": 0,
+        "steps": [],
+        "seconds": 0.0,
+    }
+    if record.steps:
+        line.update(status=PRETRACED, steps=[[s.state_before, s.tactic] for s in record.steps])
+        return line
+    if not record.formal_statement or not record.proofs:
+        return line
+    steps: list[list[str]] = []
+    first_error = ""
+    for proof in record.proofs[: settings.max_proofs]:
+        t0 = time.perf_counter()
+        trace = trace_file(lean_source(record, proof))
+        line["seconds"] = round(line["seconds"] + time.perf_counter() - t0, 4)
+        if trace.errors:
+            first_error = first_error or trace.errors[0]
+            continue
+        line["proofs_checked"] += 1
+        for inv in trace.invocations:
+            if [inv.goal_before, inv.tactic] not in steps:
+                steps.append([inv.goal_before, inv.tactic])
+    if line["proofs_checked"]:
+        line.update(status="checked", steps=steps)
+    else:
+        line.update(status="failed", kind="lean error", cause="lean error", message=first_error[:500])
+    return line
+
+
 def _done(path: Path) -> set[str]:
     """Names already traced; a torn last line (a killed run) is cut off."""
     if not path.exists():
@@ -137,9 +200,12 @@ def trace_corpus(
     *,
     limit: int = 0,
     on_item: Callable[[dict], None] | None = None,
+    lean_trace_file: Callable | None = None,
 ) -> int:
     """Trace ``data/records.jsonl`` into ``data/traced.jsonl`` (resuming); returns the number
-    of records traced by this call. ``on_item`` sees each ``traced.jsonl`` line."""
+    of records traced by this call. ``on_item`` sees each ``traced.jsonl`` line. With
+    ``lean_trace_file`` (a Pantograph env's ``trace_file``) records go through Lean, one at a
+    time in this process, instead of the sandbox."""
     records_path = data / "records.jsonl"
     if not records_path.exists():
         raise FileNotFoundError(f"{records_path}: no such file (run `qed data prepare --out {data}` first)")
@@ -157,6 +223,12 @@ def trace_corpus(
             if on_item:
                 on_item(line)
 
+        if lean_trace_file is not None:
+            for doc in todo:
+                if limit and n >= limit:
+                    break
+                commit(trace_record_lean(doc, lean_trace_file, settings))
+            return n
         if settings.workers <= 1:
             _init_worker(settings.tactic_timeout_s)
             for doc in todo:
