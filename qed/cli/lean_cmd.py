@@ -71,8 +71,8 @@ def record(
     protocol: str = typer.Option(..., "--protocol", help="repl (leanprover-community/repl) or pantograph."),
     binary: str = typer.Option(..., "--binary", help="The REPL executable (or a command line, quoted)."),
     run: str = typer.Option("conformance", "--run",
-                            help="'conformance' (the env conformance suite on the Mathlib case), or a "
-                                 "requests file: X.in (repl) / JSON lines of {cmd, payload} (pantograph)."),
+                            help="'conformance' (the conformance suite on the Mathlib case), or a requests "
+                                 "file: blank-line separated (X.in, X.requests) or Pantograph *.jsonl."),
     project: Path | None = typer.Option(None, "--project", help="Lake project (LEAN_PATH, working dir)."),
     imports: list[str] = typer.Option(["Mathlib"], "--import", help="Modules imported once per process."),
     timeout_s: float = typer.Option(300.0, "--timeout", help="Seconds per request (imports included)."),
@@ -101,7 +101,7 @@ def record(
 
         path = Path(run)
         try:
-            exchanges = load_transcript(protocol, path) if path.suffix != ".in" else None
+            exchanges = load_transcript(protocol, path) if path.suffix == ".jsonl" else None
             requests = (_blocks(path.read_text(encoding="utf-8")) if exchanges is None
                         else [json.dumps(e.request, ensure_ascii=False) for e in exchanges])
         except (OSError, ValueError) as exc:

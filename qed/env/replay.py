@@ -9,8 +9,9 @@ reported per file; an unreadable or unknown file is a per-file error, never a cr
 Does not know about search or configuration.
 
 File kinds: ``*.jsonl`` Pantograph records; ``X.in`` with ``X.expected.out`` beside it
-(community REPL); documentation (``.md``, ``.txt``, ``.rst``) and the ``.expected.out``
-half of a pair are skipped; anything else is reported as not a transcript.
+(community REPL); documentation (``.md``, ``.txt``, ``.rst``), requests still to record
+(``.requests``), JSON data (``.json``) and the ``.expected.out`` half of a pair are skipped;
+anything else is reported as not a transcript.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from qed.env.process import ChildProcess, ProcessSpec, RequestTimeout
 from qed.env.replay_server import TMPDIR, Exchange, TranscriptError, load_transcript, repl_pair
 
 DOC_SUFFIXES = (".md", ".txt", ".rst")
+DATA_SUFFIXES = (".requests", ".json")  # requests still to record; data that is not a transcript
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def discover(root: Path) -> Iterator[Found]:
                 yield Found(path, None, error=f"no {repl_pair(path)[1].name} beside it")
         elif name.endswith(DOC_SUFFIXES) or name.startswith("."):
             yield Found(path, None, skip="documentation")
+        elif name.endswith(DATA_SUFFIXES):
+            yield Found(path, None, skip="not a transcript (requests to record, or data)")
         else:
             yield Found(path, None, error="not a transcript (expected *.jsonl, or X.in with X.expected.out)")
 

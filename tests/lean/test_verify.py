@@ -24,11 +24,11 @@ from qed.env.verify import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lean"
-MESSAGES = FIXTURES / "axioms" / "guard_msgs_messages.jsonl"
+MESSAGES = FIXTURES / "axioms" / "guard_msgs_messages.json"
 
 
 def _records():
-    return [json.loads(line) for line in MESSAGES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return json.loads(MESSAGES.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("record", _records(), ids=lambda r: r["planted"] or "sound")
@@ -152,3 +152,17 @@ def test_verify_run_writes_verify_json_and_the_verified_column(tmp_path):
     console.print(verified_table("t", summary, table))
     text = console.export_text()
     assert "rejected by file check" in text and "mathd_algebra" in text
+
+
+def test_the_requests_to_record_are_what_the_repl_checker_sends():
+    """Once `to_record/verify_axioms.requests` is recorded, its replies serve ReplFileChecker as is."""
+    from qed.env.replay_server import _blocks
+
+    text = (FIXTURES / "to_record" / "verify_axioms.requests").read_text(encoding="utf-8")
+    requests = [json.loads(b) for b in _blocks(text)]
+    assert len(requests) == 10
+    for k in range(0, len(requests), 2):
+        source, printed = requests[k], requests[k + 1]
+        assert set(source) == {"cmd"}  # a fresh environment: no env
+        name = printed["cmd"].removeprefix("#print axioms ")
+        assert f"theorem {name} " in source["cmd"] and printed["env"] == k  # the REPL numbers envs 0, 1, 2, …
