@@ -84,7 +84,7 @@ def train_ebm_command(
         err.print(f"[red]aborted:[/red] {escape(str(exc))}")
         raise typer.Exit(3) from exc
     except (TrajectoryError, EbmTrainingError, EmbeddingCacheError, BuildError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     m = result.metrics
     if result.already_done:
@@ -139,7 +139,7 @@ def eval_ebm_command(
     try:
         m = evaluate_ebm(cfg, traj, it_dir, split=split)
     except (TrajectoryError, ValueError, FileNotFoundError) as exc:  # BuildError is a ValueError
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     table = Table(title=escape(f"EBM metrics ({split} split, {m['groups']} groups)"))
     table.add_column("metric")
@@ -176,7 +176,7 @@ def eval_embeddings_command(
     try:
         m = evaluate_embeddings(cfg, traj, it_dir, tsne=tsne, max_states=max_states, split=split)
     except (TrajectoryError, ValueError) as exc:  # BuildError is a ValueError
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     shown = {k: v for k, v in m.items() if k not in ("depth_clustering", "top_eigenvalues")}
     title = f"embedding metrics ({split}, {m['states']} states, {m['positives']} positive)"

@@ -43,7 +43,7 @@ def init(
     try:
         init_model(out, size=size, seed=seed, corpus=corpus)
     except StageError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -60,7 +60,7 @@ def merge(
     try:
         merge_stage(model, adapter, out)
     except ModelNotFound as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -164,7 +164,7 @@ def sft_command(
     try:
         result = sft_stage(data, model, out, settings)
     except (ModelNotFound, SftDataError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     em = result.exact_match
     for when in ("before", "after"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
@@ -103,7 +104,7 @@ def result_record(result: SearchResult) -> dict:
         "category": category(result.theorem.name),
         "status": result.status,
         "stop_reason": result.stop_reason,
-        "message": result.message,
+        "message": result.message or failure_reason(result),
         "proof": list(result.proof_tactics()),
         "expansions": s.expansions,
         "nodes": s.nodes,
@@ -119,6 +120,24 @@ def result_record(result: SearchResult) -> dict:
         "wall_seconds": s.wall_seconds,
         "settings": dict(result.settings),
     }
+
+
+def failure_reason(result: SearchResult) -> str:
+    """Why a ``failed`` search found no proof, in one line: what stopped it and the most
+    frequent tactic error (``""`` for any other status; those carry their own message)."""
+    if result.status != "failed":
+        return ""
+    errors = Counter(
+        (n.message.strip().splitlines() or [""])[0][:200] for n in result.nodes if n.outcome == "error"
+    )
+    why = {"expansions": "the expansion budget ran out", "seconds": "the time budget ran out",
+           "exhausted": "no live state was left to expand"}
+    stop = why.get(str(result.stop_reason), str(result.stop_reason))
+    text = f"no proof: {stop} after {result.stats.expansions} expansion(s)"
+    if errors:
+        message, count = errors.most_common(1)[0]
+        text += f"; {sum(errors.values())} tactic application(s) failed, most often ({count}x): {message}"
+    return text
 
 
 def read_records(
