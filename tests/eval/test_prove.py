@@ -134,7 +134,8 @@ def test_corrupt_middle_line_and_foreign_results_are_refused(theorems, tmp_path)
     (tmp_path / "results.jsonl").write_text('garbage\n{"name": "x", "status": "failed"}\n')
     with pytest.raises(RunError, match="results.jsonl:1"):
         run_prove(theorems, prover(), tmp_path)
-    (tmp_path / "results.jsonl").write_text('{"name": "x", "status": "failed", "proof": [], "expansions": 1}\n')
+    foreign = {"name": "x", "status": "failed", "proof": [], "expansions": 1}
+    (tmp_path / "results.jsonl").write_text(json.dumps(foreign) + "\n")
     with pytest.raises(RunError, match="not in this benchmark"):
         run_prove(theorems, prover(), tmp_path)
 

@@ -234,7 +234,7 @@ class _SlowEnv:
 def test_a_tactic_that_ignores_its_deadline_is_stopped_by_the_proof_limit():
     t0 = time.monotonic()
     o = run_case(case(GOOD), _SlowEnv(), proof_timeout_s=0.2)
-    assert time.monotonic() - t0 < 3.0
+    assert time.monotonic() - t0 < 4.5  # well before the 5 s sleep ends, with room for a loaded machine
     assert o.kind == TIMEOUT and "proof time limit (0.2 s)" in o.message
 
 
