@@ -38,3 +38,17 @@ def test_repl_passes_conformance():
     with ReplEnv(binary, project=os.environ["QED_LEAN_PROJECT"], imports=["Mathlib"]) as env:
         passed = conformance.run_conformance(env, conformance.LEAN_CASE)
     assert "proof" in passed and "bad statement" in passed
+
+
+def test_lake_env_lean_checker_accepts_a_sound_file_and_rejects_sorry():
+    from qed.env.verify import LakeFileChecker, Verdict, judge
+
+    project = os.environ.get("QED_LEAN_PROJECT")
+    if not project:
+        pytest.skip("QED_LEAN_PROJECT is not set (no real Lean configured)")
+    checker = LakeFileChecker(project=project)
+    sound = judge("t", checker.check("theorem t (p : Prop) : p ∨ ¬p := by\n  exact Classical.em p", "t"))
+    assert sound.verdict is Verdict.ACCEPTED, sound
+    source = "theorem u (x : Nat) : x = x := by\n  have h : x = 1 := by sorry\n  rfl"
+    hidden = judge("u", checker.check(source, "u"))
+    assert hidden.verdict is Verdict.REJECTED and any("sorry" in r for r in hidden.reasons), hidden
