@@ -22,6 +22,10 @@ Contract details (PROTOCOL.md Part 2):
 - ``Unknown proof state.``/``Unknown environment.`` replies, process death or garbage
   raise ``EnvCrashed``. ``release`` is a no-op: this REPL cannot free states (recycle the
   process instead, as ``pool.py`` does).
+- Replies are parsed once into the typed values of ``qed.env.lean_repl``. ``snapshot(state,
+  path)`` pickles a state (``pickleTo``); after a restart, states reached from a snapshot are
+  rebuilt by ``unpickleProofStateFrom`` plus the tactics since it (``snapshot_dir`` pickles
+  every new state), others by replaying their path.
 """
 
 from __future__ import annotations
