@@ -214,16 +214,18 @@ def plots(doc: dict, out: Path) -> list[Path]:
         return []
     written = []
     keys = list(doc["sources"])
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.5 * len(keys)))
-    removed = ("rejected", "unsound", "unparsable", "no_proof", "duplicate", "contaminated")
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.5 * len(keys)))
+    stages = ("kept", "rejected", "unsound", "unparsable", "no_proof", "duplicate", "contaminated",
+              "unreadable")
     left = [0] * len(keys)
-    for stage in ("kept",) + removed:
+    for stage in stages:
         vals = [doc["sources"][k]["stages"][stage] for k in keys]
-        ax.barh(keys, vals, left=left, label=stage)
-        left = [a + b for a, b in zip(left, vals, strict=True)]
-    ax.set_xlabel("records")
-    ax.set_title("what became of each source's records")
-    ax.legend(fontsize=7, loc="lower right")
+        if any(vals):
+            ax.barh(keys, vals, left=left, label=stage)
+            left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.set_xlabel("rows")
+    ax.set_title("what became of each source's rows")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     written.append(_save(fig, out / "funnel.png"))
     fig, ax = plt.subplots(figsize=(7, 4))
