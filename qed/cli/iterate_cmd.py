@@ -141,7 +141,7 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
     corpora_dir = data / "corpora"
     if it.bootstrap_corpora:
         r.stage("data/corpora", corpora_dir / "DONE",
-                lambda: stages.corpora(corpora_dir, list(it.bootstrap_corpora)))
+                lambda: stages.corpora(corpora_dir, list(it.bootstrap_corpora), env=cfg.env))
 
     def bootstrap() -> None:
         text = Path(it.bootstrap_pairs).read_text(encoding="utf-8") if it.bootstrap_pairs else ""

@@ -37,6 +37,7 @@ from qed.cli.build import (
     Backbones,
     build_budget,
     build_encoder,
+    build_env,
     build_policy,
     build_provers,
     build_search,
@@ -104,11 +105,13 @@ def trace(theorems: Path, dest: Path) -> int:
 
 
 def corpora(dest: Path, specs: Sequence[str], *, benchmarks: Sequence[str] = ("minif2f_v1", "minif2f_v2s",
-                                                                           "minif2f_v2c")) -> dict:
-    """Real corpora into ``dest`` (``qed data prepare`` + ``qed data trace`` in the sandbox): the
-    records, ``pairs.jsonl`` (traced pairs of the train split) and ``train_accepted.jsonl`` (the
-    train split's statements the sandbox accepts, benchmark schema); ``DONE`` last. ``specs`` are
-    ``KEY``, ``KEY=PATH`` or ``KEY=bundled`` as for ``qed data prepare --corpus``."""
+                                                                           "minif2f_v2c"),
+            env: DictConfig | None = None) -> dict:
+    """Real corpora into ``dest`` (``qed data prepare`` + ``qed data trace``): the records,
+    ``pairs.jsonl`` (traced pairs of the train split) and ``train_accepted.jsonl`` (the train
+    split's statements the env accepts, benchmark schema); ``DONE`` last. ``specs`` are ``KEY``,
+    ``KEY=PATH`` or ``KEY=bundled`` as for ``qed data prepare --corpus``. Tracing runs in the
+    sandbox, or through Lean's ``frontend.process`` when ``env`` is a Pantograph env section."""
     from qed.cli.corpus_trace import trace_corpus, write_pairs_file
     from qed.data.benchmarks import load_benchmark
     from qed.data.corpora import corpus
@@ -121,7 +124,11 @@ def corpora(dest: Path, specs: Sequence[str], *, benchmarks: Sequence[str] = ("m
         sources.append((corpus(key), open_rows(corpus(key), where or "hub")))
     bench = [(b, t.name, t.statement) for b in benchmarks for t in load_benchmark(b)]
     summary = prepare(sources, dest, benchmarks=bench)
-    trace_corpus(dest)
+    if env is not None and env.kind == "pantograph":
+        with build_env(env) as lean:
+            trace_corpus(dest, lean_trace_file=lean.trace_file)
+    else:
+        trace_corpus(dest)
     counts = write_pairs_file(dest)
     lines = (dest / "traced.jsonl").read_text(encoding="utf-8").splitlines()
     traced = [json.loads(x) for x in lines if x.strip()]
