@@ -47,11 +47,20 @@ class DeepDraft:
 
 @dataclass(frozen=True)
 class _Step:
-    """``var = rhs`` where ``rhs`` mentions ``uses`` (earlier variables)."""
+    """``var = rhs`` (or ``scale * var = rhs + shift``) where ``rhs`` mentions ``uses``."""
 
     var: str
     rhs: str
     uses: tuple[str, ...]
+    scale: int = 1
+    shift: int = 0
+
+    @property
+    def hypothesis(self) -> str:
+        if self.scale == 1:
+            return f"{self.var} = {self.rhs}"
+        tail = f" + {self.shift}" if self.shift > 0 else f" - {-self.shift}" if self.shift < 0 else ""
+        return f"{self.scale} * {self.var} = {self.rhs}{tail}"
 
 
 def _chain(rng: random.Random, names: list[str], start: str) -> list[_Step]:
@@ -73,21 +82,46 @@ def _chain(rng: random.Random, names: list[str], start: str) -> list[_Step]:
     return steps
 
 
+def _rhs(step: _Step, env: dict[str, int]) -> int:
+    return eval(step.rhs.replace("^", "**"), {}, dict(env))  # trusted text built above
+
+
 def _eval(steps: list[_Step], start: str, x: int) -> dict[str, int]:
     env = {start: x}
     for s in steps:
-        env[s.var] = eval(s.rhs.replace("^", "**"), {}, dict(env))  # trusted text built above
+        total = _rhs(s, env) + s.shift
+        if total % s.scale:
+            raise ValueError(f"{s.hypothesis}: not an integer at {env}")
+        env[s.var] = total // s.scale
     return env
 
 
+def _scaled(rng: random.Random, steps: list[_Step], start: str, x: int) -> list[_Step]:
+    """The same chain written ``k * v = rhs + shift`` (k in 2, 3, 5; integer values): ``simp_all``
+    can no longer substitute the definitions, so the chain must be walked link by link."""
+    env = {start: x}
+    out = []
+    for s in steps:
+        k = rng.choice([2, 3, 5])
+        shift = rng.randint(-3, 3)
+        shift += -(_rhs(s, env) + shift) % k
+        out.append(_Step(s.var, s.rhs, s.uses, k, shift))
+        env[s.var] = (_rhs(s, env) + shift) // k
+    return out
+
+
 def _have(name: str, step: _Step, value: int, facts: dict[str, str]) -> str:
-    """``have name : var = value := by rw [def, facts of its uses]; norm_num``."""
+    """``have name : var = value := by rw [def, facts of its uses]; norm_num`` (for ``var = rhs``)
+    or ``… := by rw [facts] at def; linarith`` (for ``k * var = rhs + shift``)."""
+    if step.scale != 1:
+        return f"have {name} : {step.var} = {value} := by rw [{', '.join(facts[u] for u in step.uses)}] " \
+               f"at h{step.var}; linarith"
     rws = ", ".join([f"h{step.var}", *(facts[u] for u in step.uses)])
     return f"have {name} : {step.var} = {value} := by rw [{rws}]; norm_num"
 
 
 def _hyps(steps: list[_Step]) -> list[str]:
-    return [f"(h{s.var} : {s.var} = {s.rhs})" for s in steps]
+    return [f"(h{s.var} : {s.hypothesis})" for s in steps]
 
 
 def _distractors(rng: random.Random, values: dict[str, int], n: int) -> list[str]:
@@ -98,16 +132,19 @@ def _distractors(rng: random.Random, values: dict[str, int], n: int) -> list[str
 
 
 def chain(rng: random.Random, d: int) -> DeepDraft:
-    """Evaluate a chain of ``2 + d`` nonlinear definitions; the proof is one ``have`` per link.
+    """Evaluate a chain of ``2 + d`` nonlinear definitions ``k * v = rhs + shift``; the proof
+    is one ``have`` per link (rewrite the known values into the definition, then ``linarith``).
 
-    Goal ``last + x = value``: no single tactic of the menu proves it; each ``have`` needs the
-    one before it. Proof length ``3 + d`` (4..8).
+    Goal ``last + x = value``: no single tactic of the menu, nor ``simp_all``, proves it; each
+    ``have`` needs the one before it. Wrong turns: false ``have``s (dead), ``subst hx`` and
+    ``rw [hx] at ha`` (the rewrites the proof's steps need no longer apply), a split on the
+    irrelevant ``hw``. Proof length ``3 + d`` (4..8).
     """
     k = 2 + d
     names = list(NAMES[:k])
     while True:
         x0 = rng.choice([-2, -1, 1, 2])
-        steps = _chain(rng, names, "x")
+        steps = _scaled(rng, _chain(rng, names, "x"), "x", x0)
         vals = _eval(steps, "x", x0)
         if max(abs(v) for v in vals.values()) <= LIMIT:
             break
@@ -123,9 +160,8 @@ def chain(rng: random.Random, d: int) -> DeepDraft:
     decoys = (
         f"have e{_sub(wrong)} : {steps[wrong].var} = {vals[steps[wrong].var] + rng.choice([-1, 1])}",
         f"have e{_sub(len(steps))} : {last} = {-vals[last]}" if vals[last] else f"have e₉ : {last} = 1",
-        f"subst h{steps[0].var}",
-        f"rw [h{steps[1].var}] at h{steps[2].var}" if len(steps) > 2 and steps[1].var in steps[2].uses
-        else f"subst h{steps[1].var}",
+        "subst hx",
+        f"rw [hx] at h{steps[0].var}",
         "rcases hw with h | h",
     )
     binders = " ".join([f"(x w {' '.join(names)} : ℝ)", f"(hx : x = {x0})", "(hw : w = 1 ∨ w = 2)",
