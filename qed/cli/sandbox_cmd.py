@@ -31,7 +31,11 @@ def generate(
     from qed.env.sandbox.families import FAMILIES
     from qed.env.sandbox.generate import generate as gen
 
-    start = _resume_point(out, seed) if resume else 0
+    try:
+        start = _resume_point(out, seed) if resume else 0
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from exc
     failures: list[str] = []
     written = start
     with (
@@ -76,22 +80,34 @@ def generate(
 
 
 def _resume_point(out: Path, seed: int) -> int:
-    """Index to continue from: one past the last complete row of this seed in ``out``."""
+    """Index to continue from: one past the last complete row of this seed in ``out``.
+
+    A last line without its newline (a killed run) is cut off; any other line that is not a
+    generated theorem of this seed is a ``ValueError`` naming the file and line."""
+    from qed.data.records import RecordError, parse_line
+
     if not out.exists():
         return 0
+    try:
+        data = out.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {out}: {exc.strerror or exc}") from exc
     last = -1
-    with out.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                break  # a torn last line from a killed run: rewritten below
-            name = row.get("name", "")
-            if f"_s{seed}_" not in name:
-                raise typer.BadParameter(
-                    f"{out} holds theorems of another seed; use a new file or --no-resume"
-                )
-            last = max(last, int(name.rsplit("_", 1)[1]))
+    for lineno, raw in enumerate(data.split(b"\n")[:-1], 1):  # complete lines only
+        if not raw.strip():
+            continue
+        try:
+            row = parse_line(out, lineno, raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{out}:{lineno}: not UTF-8 text; use a new file or --no-resume") from exc
+        except RecordError as exc:
+            raise ValueError(f"{exc}; use a new file or --no-resume") from exc
+        name = row.get("name")
+        index = name.rsplit("_", 1)[-1] if isinstance(name, str) else ""
+        if not isinstance(name, str) or f"_s{seed}_" not in name or not index.isdigit():
+            raise ValueError(f"{out}:{lineno}: not a theorem generated with seed {seed} "
+                             "(field 'name'); use a new file or --no-resume")
+        last = max(last, int(index))
     _truncate_torn_tail(out)
     return last + 1
 

@@ -151,6 +151,14 @@ RESULTS = {  # a results.jsonl left in the run directory, then `qed prove result
     "blank_lines.jsonl": R("wrote "),
 }
 
+GENERATE = {  # `qed sandbox generate --out FILE` resumes into an existing FILE: it must be its own output
+    "binary.jsonl": E("binary.jsonl:1: invalid JSON"),
+    "header_int.jsonl": E("header_int.jsonl:1: not a theorem generated with seed 0 (field 'name')"),
+    "deep_json.jsonl": E("deep_json.jsonl:1: invalid JSON: nested too deeply"),
+    "json_array.jsonl": E("json_array.jsonl:1: expected a JSON object, got a list"),
+    "invalid_utf8.jsonl": E("invalid_utf8.jsonl:1: not a theorem generated with seed 0"),
+}
+
 PARQUET = {  # trajectories (qed train ebm) and SFT pairs (qed train sft) from a corrupt Parquet file
     "empty.parquet": "Parquet file size is 0 bytes",
     "not_parquet.parquet": "not a parquet file",
@@ -245,6 +253,12 @@ def corpus_runs(tmp_path_factory) -> dict[str, tuple[dict, Batch]]:
         shutil.copy(CORPUS / "results" / name, run / "results.jsonl")
         light.append({"id": f"resume:{name}",
                       "args": ["prove", str(CORPUS / "results" / "bench.jsonl"), *prove, "--name", f"r{i}"]})
+    for name in GENERATE:
+        out = root / "generate" / name
+        out.parent.mkdir(exist_ok=True)
+        shutil.copy(CORPUS / "jsonl" / name, out)
+        light.append({"id": f"generate:{name}",
+                      "args": ["sandbox", "generate", "--n", "1", "--workers", "1", "--out", str(out)]})
     for name in PARQUET:
         path = str(CORPUS / "parquet" / name)
         heavy.append({"id": f"ebm:{name}",
@@ -308,6 +322,11 @@ def test_qed_sandbox_fidelity(corpus_runs, name):
 @pytest.mark.parametrize("name", list(RESULTS))
 def test_resume_from_a_bad_results_file(corpus_runs, name):
     _check(*corpus_runs[f"resume:{name}"], RESULTS[name])
+
+
+@pytest.mark.parametrize("name", list(GENERATE))
+def test_sandbox_generate_resuming_into_a_bad_file(corpus_runs, name):
+    _check(*corpus_runs[f"generate:{name}"], GENERATE[name])
 
 
 @pytest.mark.parametrize("name", list(PARQUET))
