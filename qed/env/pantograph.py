@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,7 @@ class _Handle:
     state_id: int
     theorem: Theorem
     path: tuple[tuple[int, str], ...]
+    snapshot: tuple[str, int] | None = None  # (goal.save file, length of path when saved)
 
 
 def _line(cmd: str, payload: Mapping[str, Any]) -> str:
@@ -309,6 +310,7 @@ class PantographEnv:
         self._headers: set[str] = set()
         self._rebuilt: dict[tuple[Theorem, tuple[tuple[int, str], ...]], int] = {}
         self._pending_delete: list[int] = []
+        self.rebuilds = {"snapshot": 0, "replay": 0}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -443,7 +445,7 @@ class PantographEnv:
             return TacticError(step.error)
         assert step.next_state_id is not None
         new = _Handle(self._proc().generation, step.next_state_id, handle.theorem,
-                      handle.path + ((goal_index, tactic),))
+                      handle.path + ((goal_index, tactic),), handle.snapshot)
         if step.goals:
             return Goals(ProofState(step.goals, new))
         if self._verify_root:
@@ -472,10 +474,47 @@ class PantographEnv:
             return handle.state_id
         key = (handle.theorem, handle.path)
         if key not in self._rebuilt:
-            state = replay_path(self, handle.theorem, handle.path, "pantograph")
-            assert isinstance(state.handle, _Handle)
-            self._rebuilt[key] = state.handle.state_id
+            if handle.snapshot is not None:
+                self._rebuilt[key] = self._from_snapshot(handle, handle.snapshot)
+                self.rebuilds["snapshot"] += 1
+            else:
+                state = replay_path(self, handle.theorem, handle.path, "pantograph")
+                assert isinstance(state.handle, _Handle)
+                self._rebuilt[key] = state.handle.state_id
+                self.rebuilds["replay"] += 1
         return self._rebuilt[key]
+
+    def snapshot(self, state: ProofState, path: str | Path) -> ProofState:
+        """Save ``state`` with ``goal.save`` and return it marked with the snapshot.
+
+        After a restart, the state and every state reached from it are rebuilt by
+        ``goal.load`` plus the tactics applied since, instead of replaying from the start.
+        """
+        handle = state.handle
+        if not isinstance(handle, _Handle):
+            raise ValueError("snapshot needs a ProofState produced by this env")
+        try:
+            self.session.goal_save(self._live_id(handle), path)
+        except RequestTimeout as exc:
+            raise EnvCrashed(f"pantograph: goal.save took more than {exc.seconds:g} s") from exc
+        return ProofState(state.goals, replace(handle, snapshot=(str(path), len(handle.path))))
+
+    def _from_snapshot(self, handle: _Handle, snapshot: tuple[str, int]) -> int:
+        file, depth = snapshot
+        try:
+            state_id = self.session.goal_load(file)
+            for goal_index, tactic in handle.path[depth:]:
+                payload: dict[str, Any] = {"stateId": state_id, "tactic": tactic}
+                if goal_index > 0 or self.dialect.goal_id_required:
+                    payload["goalId"] = goal_index
+                step = classify_step(self._request("goal.tactic", payload))
+                if step.error is not None or step.next_state_id is None:
+                    raise EnvCrashed(f"pantograph: cannot rebuild a state from {file}: {tactic!r} now fails")
+                state_id = step.next_state_id
+        except RequestTimeout as exc:
+            raise EnvCrashed(f"pantograph: rebuilding a state from {file} took more than "
+                             f"{exc.seconds:g} s") from exc
+        return state_id
 
 
 def replay_path(env, theorem: Theorem, path: Sequence[tuple[int, str]], who: str) -> ProofState:

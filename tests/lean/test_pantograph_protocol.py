@@ -93,3 +93,18 @@ def test_malformed_replies_name_the_command_and_field(transcripts):
     with pytest.raises(lp.PantographRequestFailed, match=invalid.reply["desc"][:20]):
         failing.goal_load("x")
     assert json.dumps(invalid.reply)  # a real recorded error reply
+
+
+def test_a_restarted_pantograph_rebuilds_a_state_from_its_goal_save_snapshot(server_cmd, transcripts):
+    """goal.save of the started state, a restart, then goal.load (recorded as id 1) instead of
+    replaying the theorem's start: the rebuild path, over PyPantograph's recorded exchanges."""
+    from qed.core import Theorem
+
+    with _env(server_cmd, transcripts, PY0315, None) as env:
+        s0 = env.start(Theorem("mystery", "theorem mystery (p: Prop) : p → p := by"))
+        assert s0.text == "p : Prop\n⊢ p → p"
+        saved = env.snapshot(s0, "/tmp/qed-snapshots/goal-state.pickle")  # goal.save {id: 0, path}
+        env.process.close()
+        env._ensure_ready()  # what apply does first: a fresh process
+        assert env._live_id(saved.handle) == 1  # goal.load in the new process
+        assert env.rebuilds == {"snapshot": 1, "replay": 0} and env.process.generation == 2
