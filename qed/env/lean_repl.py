@@ -16,7 +16,10 @@ Reply shapes (upstream ``REPL/JSON.lean``, checked against its ``test/`` folder)
   on), and when not empty ``messages``, ``sorries``, ``traces``; never ``env``. Pickling
   and unpickling a proof state are answered with one;
 - error reply: ``{"message": …}`` (``Lean error:\\n…`` when a tactic threw, ``Unknown
-  proof state.``/``Unknown environment.`` for a bad id, or an I/O error).
+  proof state.``/``Unknown environment.`` for a bad id, or an I/O error);
+- some releases answer file mode (``{"path": …}``) per command: ``{"results": [{"source",
+  "env", "messages", "sorries", "tactics"}, …]}`` (``FileResults``), with ``goalsBefore`` in
+  tactic records.
 
 Older releases sent a sorry's goal as ``goal``, one release sent ``goals`` and a
 ``parentDecl``; both read as ``Sorry.goals``.
@@ -139,7 +142,8 @@ class Sorry:
 
 @dataclass(frozen=True)
 class TacticRecord:
-    """One tactic of the source (``allTactics``): its text, goals before, proof state."""
+    """One tactic of the source (``allTactics``): its text, goals before (``goals``, or
+    ``goalsBefore`` in releases answering file mode with ``results``), proof state."""
 
     tactic: str
     goals: str
@@ -156,7 +160,8 @@ class TacticRecord:
         used = _list(obj, "usedConstants", kind)
         if not all(isinstance(c, str) for c in used):
             raise _fail(kind, "usedConstants", "is not a list of names", obj)
-        return cls(_str(obj, "tactic", kind), _str(obj, "goals", kind),  # type: ignore[arg-type]
+        goals_field = "goals" if "goals" in obj or "goalsBefore" not in obj else "goalsBefore"
+        return cls(_str(obj, "tactic", kind), _str(obj, goals_field, kind),  # type: ignore[arg-type]
                    _int(obj, "proofState", kind, optional=True), _pos(obj, "pos", kind),
                    _pos(obj, "endPos", kind), tuple(used))
 
@@ -246,7 +251,39 @@ class ErrorReply:
         return self.message.startswith(("Unknown proof state", "Unknown environment"))
 
 
-ReplReply = CommandReply | ProofStateReply | ErrorReply
+@dataclass(frozen=True)
+class SourcedCommand:
+    """One command of a file, with the reply it got (``results`` replies)."""
+
+    source: str
+    reply: CommandReply
+
+
+@dataclass(frozen=True)
+class FileResults:
+    """File mode answered per command (``{"results": [{source, env, …}, …]}``, some releases)."""
+
+    results: tuple[SourcedCommand, ...]
+
+    @property
+    def env(self) -> int | None:
+        """The environment after the last command (``None`` for an empty file)."""
+        return self.results[-1].reply.env if self.results else None
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        return tuple(m for r in self.results for m in r.reply.messages)
+
+    @property
+    def sorries(self) -> tuple[Sorry, ...]:
+        return tuple(x for r in self.results for x in r.reply.sorries)
+
+    @property
+    def errors(self) -> tuple[Message, ...]:
+        return tuple(m for m in self.messages if m.severity == "error")
+
+
+ReplReply = CommandReply | ProofStateReply | ErrorReply | FileResults
 
 
 def _common(obj: Mapping[str, Any], kind: str) -> tuple[tuple[Message, ...], tuple[Sorry, ...]]:
@@ -272,6 +309,16 @@ def parse_reply(obj: Any) -> ReplReply:
         return ProofStateReply(_int(obj, "proofState", kind), tuple(goals),  # type: ignore[arg-type]
                                _str(obj, "proofStatus", kind, optional=True), messages, sorries,
                                tuple(str(t) for t in traces))
+    if "results" in obj and "env" not in obj:
+        out = []
+        for k, item in enumerate(_list(obj, "results", "file reply")):
+            if not isinstance(item, dict):
+                raise _fail("file reply", f"results[{k}]", "is not an object", item)
+            parsed = parse_reply({key: v for key, v in item.items() if key != "source"})
+            if not isinstance(parsed, CommandReply):
+                raise _fail("file reply", f"results[{k}]", "is not a command reply", item)
+            out.append(SourcedCommand(_str(item, "source", f"file reply results[{k}]"), parsed))  # type: ignore[arg-type]
+        return FileResults(tuple(out))
     if "env" in obj:
         kind = "command reply"
         messages, sorries = _common(obj, kind)
@@ -358,8 +405,13 @@ class ReplSession:
     def command(self, cmd: str, **options: Any) -> CommandReply:
         return self._expect(command_request(cmd, **options), CommandReply)
 
-    def file(self, path: str, *, all_tactics: bool = False) -> CommandReply:
-        return self._expect(file_request(path, all_tactics=all_tactics), CommandReply)
+    def file(self, path: str, *, all_tactics: bool = False) -> CommandReply | FileResults:
+        reply = self._ask(file_request(path, all_tactics=all_tactics))
+        if isinstance(reply, ErrorReply):
+            raise ReplRequestFailed(reply.message, file_request(path))
+        if not isinstance(reply, (CommandReply, FileResults)):
+            raise ReplProtocolError(f"repl: a file was answered with a proof-state reply: {reply}")
+        return reply
 
     def tactic(self, tactic: str, proof_state: int) -> ProofStateReply | ErrorReply:
         """A tactic's reply; a ``Lean error`` is an ``ErrorReply`` value (the tactic's failure)."""

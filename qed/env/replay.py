@@ -228,9 +228,12 @@ def check_repl(request: dict[str, Any], reply: dict[str, Any]) -> list[str]:
             if parsed.lean_error is not None and step.error != (parsed.lean_error or parsed.message):
                 problems.append(f"a Lean error was classified as {step}")
         return problems
-    want = lr.ProofStateReply if kind in _STATE_KINDS else lr.CommandReply
+    want: tuple[type, ...] = ((lr.ProofStateReply,) if kind in _STATE_KINDS else
+                              (lr.CommandReply, lr.FileResults) if kind == "file" else (lr.CommandReply,))
     if not isinstance(parsed, want):
         return [f"a {kind} request was answered with a {type(parsed).__name__}"]
+    if isinstance(parsed, lr.FileResults):
+        return [p for item in parsed.results for p in _check_command(item.reply)]
     if isinstance(parsed, lr.ProofStateReply):
         if kind == "tactic":
             step = rp.classify_step(reply)
@@ -248,19 +251,26 @@ def check_repl(request: dict[str, Any], reply: dict[str, Any]) -> list[str]:
             for k, text in enumerate(parsed.goals):
                 if rp.parse_goal_text(text).text != text:
                     problems.append(f"goal {k}: goal text does not re-render as recorded")
-    else:
-        for k, tactic in enumerate(parsed.tactics):
-            for block in _goal_blocks(tactic.goals):
-                if rp.parse_goal_text(block).text != block:
-                    problems.append(f"tactic {k}: goal text does not re-render as recorded")
-        for node in _walk(parsed.infotree or ()):
-            for text in node.goals_before + node.goals_after:
-                if rp.parse_goal_text(text).text != text:
-                    problems.append(f"infotree {node.name}: goal text does not re-render as recorded")
-    for k, sorry in enumerate(parsed.sorries):
-        for text in sorry.goals:
-            if rp.parse_goal_text(text).text != text:
-                problems.append(f"sorry {k}: goal text does not re-render as recorded")
+        for k, sorry in enumerate(parsed.sorries):
+            problems += _check_goals(sorry.goals, f"sorry {k}")
+        return problems
+    return _check_command(parsed)
+
+
+def _check_goals(texts: Any, where: str) -> list[str]:
+    return [f"{where}: goal text does not re-render as recorded" for text in texts
+            if rp.parse_goal_text(text).text != text]
+
+
+def _check_command(reply: lr.CommandReply) -> list[str]:
+    """Every goal text in a command reply (tactics, infotree, sorries) re-renders as recorded."""
+    problems: list[str] = []
+    for k, tactic in enumerate(reply.tactics):
+        problems += _check_goals(_goal_blocks(tactic.goals), f"tactic {k}")
+    for node in _walk(reply.infotree or ()):
+        problems += _check_goals(node.goals_before + node.goals_after, f"infotree {node.name}")
+    for k, sorry in enumerate(reply.sorries):
+        problems += _check_goals(sorry.goals, f"sorry {k}")
     return problems
 
 

@@ -34,6 +34,9 @@ def test_every_recorded_reply_parses_into_the_kind_its_request_gets(transcripts)
         kinds.setdefault(kind, set()).add(type(parsed).__name__)
         if isinstance(parsed, lr.ErrorReply):
             continue
+        if isinstance(parsed, lr.FileResults):
+            assert kind == "file" and len(parsed.results) == len(ex.reply["results"]), ex.label
+            continue
         if kind in ("tactic", "pickle-proof-state", "unpickle-proof-state"):
             assert isinstance(parsed, lr.ProofStateReply), ex.label
             assert "env" not in ex.reply and parsed.goals == tuple(ex.reply["goals"])
@@ -43,7 +46,7 @@ def test_every_recorded_reply_parses_into_the_kind_its_request_gets(transcripts)
         assert len(parsed.messages) == len(ex.reply.get("messages", []))
         assert len(parsed.sorries) == len(ex.reply.get("sorries", []))
     # every command the protocol has is among the recordings
-    assert {"command", "tactic", "pickle-env", "unpickle-env", "pickle-proof-state",
+    assert {"command", "file", "tactic", "pickle-env", "unpickle-env", "pickle-proof-state",
             "unpickle-proof-state"} <= set(kinds)
     assert kinds["pickle-proof-state"] == {"ProofStateReply"}
     assert kinds["pickle-env"] == {"CommandReply"}
@@ -153,3 +156,16 @@ def test_a_restarted_repl_rebuilds_states_from_pickled_snapshots(server_cmd):
         env.process.close()  # the process is gone; the next request starts a fresh one
         done = env.apply(s1, 0, "exact t")
         assert isinstance(done, Proved) and env.rebuilds == {"snapshot": 2, "replay": 0}
+
+
+def test_file_mode_results_reply_is_typed_per_command():
+    """One release answers `{"path": …}` with a `results` list, one entry per command."""
+    parsed = lr.parse_reply(_reply(UPSTREAM / "file.in", 1))
+    assert isinstance(parsed, lr.FileResults) and parsed.env == 2
+    assert [r.source for r in parsed.results][:2] == ["def f : Nat :=\n  37", "def g :=\n  2"]
+    tactic = parsed.results[2].reply.tactics[0]
+    assert (tactic.tactic, tactic.goals, tactic.proof_state) == ("exact rfl", "⊢ f + g = 39", 0)
+    broken = copy.deepcopy(_reply(UPSTREAM / "file.in", 1))
+    del broken["results"][1]["source"]
+    with pytest.raises(lr.ReplProtocolError, match=r"results\[1\]: field 'source'"):
+        lr.parse_reply(broken)

@@ -66,6 +66,8 @@ def _repl_checker(server_cmd, name: str) -> ReplFileChecker:
     ("upstream/self_proof_apply_check.in", "theorem ex : False := by apply ex", "ex",
      "fail to show termination"),
     ("transcripts/repl/tactic_sorry.in", "def f : Nat := by sorry", "f", "declaration uses `sorry`"),
+    ("upstream/no_goal_sorry.in", "example : True := by\n  have h : set Nat := by sorry\n  sorry", "example",
+     "no goals to be solved"),
 ])
 def test_planted_unsound_files_are_rejected_over_recorded_repl_replies(server_cmd, path, source, name,
                                                                        reason):
