@@ -177,13 +177,17 @@ class ReplFileChecker:
     """Whole-file checks through the community REPL in command mode; owns its process.
 
     ``command`` is the REPL executable or argv; ``project``/``lean_path`` as for ``ReplEnv``.
-    Each file runs in a fresh environment (a command without ``env``).
+    Each file runs in a fresh environment (a command without ``env``); the REPL keeps every
+    environment it made, so the process is restarted after ``files_per_process`` files.
     """
 
     backend = "lean REPL (command mode)"
 
     def __init__(self, command: str | Sequence[str], *, project: str | Path | None = None,
-                 lean_path: str | None = None, timeout_s: float = 300.0):
+                 lean_path: str | None = None, timeout_s: float = 300.0, files_per_process: int = 50):
+        if files_per_process < 1:
+            raise ValueError(f"files_per_process must be at least 1, got {files_per_process}")
+        self._files_per_process, self._files = files_per_process, 0
         lean_path = lean_path if lean_path is not None or project is None else lake_lean_path(project)
         self._process = ChildProcess(ProcessSpec(
             argv=argv_of(command), framing="blank", ready_line=None,
@@ -202,6 +206,10 @@ class ReplFileChecker:
         self._process.close()
 
     def check(self, source: str, name: str) -> FileCheck:
+        if self._files == self._files_per_process:  # the REPL keeps every environment: start afresh
+            self._process.close()
+            self._files = 0
+        self._files += 1
         try:
             reply = self._session.command(source)
         except (RequestTimeout, EnvCrashed) as exc:

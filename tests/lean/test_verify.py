@@ -168,3 +168,11 @@ def test_the_requests_to_record_are_what_the_repl_checker_sends():
         assert set(source) == {"cmd"}  # a fresh environment: no env
         name = printed["cmd"].removeprefix("#print axioms ")
         assert f"theorem {name} " in source["cmd"] and printed["env"] == k  # the REPL numbers envs 0, 1, 2, …
+
+
+def test_the_repl_checker_starts_a_fresh_process_every_n_files(server_cmd):
+    source = "theorem foo (x : Int) : x = x := by\n  have h : x = 1 := by sorry"
+    with ReplFileChecker(server_cmd("repl", FIXTURES / "upstream" / "have_by_sorry.in"), timeout_s=10,
+                         files_per_process=2) as checker:
+        verdicts = [judge("foo", checker.check(source, "foo")).verdict for _ in range(3)]
+        assert verdicts == [Verdict.REJECTED] * 3 and checker._process.generation == 2
