@@ -15,7 +15,8 @@ Headroom at ``B`` = oracle proof rate - LLM-only proof rate, with the paired sta
 The policy is ``qed.policy.menu.MenuPolicy`` over each row's ``menu``, the proof's own
 tactics weighted ``favour`` times a wrong turn. One line per theorem goes to
 ``OUT/theorems.jsonl`` as it finishes (a rerun skips the theorems already there), then
-``OUT/summary.json`` and ``OUT/headroom.png``. Knows nothing about config or Typer.
+``OUT/summary.json``, ``OUT/headroom.png`` and the budget curve as TensorBoard scalars in
+``OUT/tensorboard/`` (``qed.train.tracking``). Knows nothing about config or Typer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from qed.policy.scripted import SANDBOX_TACTICS, FixedPolicy
 from qed.search.best_first import SearchSettings, best_first
 from qed.search.oracle import OracleValue, hindsight_labels
 from qed.search.result import Budget
+from qed.train.tracking import open_tracker
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,12 @@ def run_headroom(rows: Sequence[dict], out: Path, settings: HeadroomSettings,
     summary = summarise(results, settings)
     atomic_write_json(out / "summary.json", summary)
     plot_headroom(summary, out / "headroom.png")
+    tracker = open_tracker(out)  # the budget curve as TensorBoard scalars (step = budget)
+    for b, r in summary["budgets"].items():
+        tracker.log({"kind": "headroom", "step": int(b), "llm_only_rate": r["rate_a"],
+                     "oracle_rate": r["rate_b"], "headroom_points": r["headroom_points"],
+                     "p_mcnemar": r["p_mcnemar"]})
+    tracker.close()
     return summary
 
 

@@ -14,8 +14,9 @@ when the row has no ``kind``), at the row's ``step``.
   run directory, so a resumed run continues the same W&B run.
 - ``open_tracker(run_dir, settings)``: what ``TrackingSettings`` asks for; the default
   settings come from the environment (``TrackingSettings.from_env``): TensorBoard on unless
-  ``QED_TENSORBOARD=0``, W&B off unless ``QED_WANDB=1`` (project ``QED_WANDB_PROJECT``,
-  default ``qed``).
+  ``QED_TENSORBOARD=0`` or torch and tensorboard are not installed (the ``train`` extra
+  installs both), W&B off unless ``QED_WANDB=1`` (project ``QED_WANDB_PROJECT``, default
+  ``qed``).
 
 Knows nothing about models or the trainers' loops.
 """
@@ -23,6 +24,7 @@ Knows nothing about models or the trainers' loops.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -64,7 +66,9 @@ class TrackingSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TrackingSettings:
         env = os.environ if env is None else env
-        return cls(tensorboard=env.get("QED_TENSORBOARD", "1") != "0", wandb=env.get("QED_WANDB", "0") == "1",
+        installed = all(importlib.util.find_spec(m) is not None for m in ("torch", "tensorboard"))
+        return cls(tensorboard=installed and env.get("QED_TENSORBOARD", "1") != "0",
+                   wandb=env.get("QED_WANDB", "0") == "1",
                    wandb_project=env.get("QED_WANDB_PROJECT", cls.wandb_project))
 
 

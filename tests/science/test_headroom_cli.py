@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from typer.testing import CliRunner
 
 from qed.cli.main import app
@@ -30,6 +32,10 @@ def test_headroom_cli_writes_rows_summary_plot_and_resumes(tmp_path):
         assert (s["rate_a"], s["rate_b"]) == (pol / 3, orc / 3)
         assert abs(s["headroom_points"] - 100 * (orc - pol) / 3) < 1e-9
     assert (out / "headroom.png").stat().st_size > 0
+    acc = EventAccumulator(str(out / "tensorboard"))
+    acc.Reload()
+    curve = [(e.step, e.value) for e in acc.Scalars("headroom/headroom_points")]
+    assert curve == [(b, pytest.approx(summary["budgets"][str(b)]["headroom_points"])) for b in (2, 6)]
     assert "headroom" in r.output
     before = (out / "theorems.jsonl").read_text()
     again = CliRunner().invoke(app, args)
