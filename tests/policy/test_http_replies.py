@@ -102,6 +102,27 @@ def test_a_reply_with_fewer_choices_than_n_is_an_error():
         parse_completion(body, "sglang", n=4)
 
 
+def test_a_vllm_completion_choice_with_logprobs_parses():
+    (record,) = _replies("vllm", "/v1/completions")
+    (choice,) = parse_completion(json.dumps(record["body"]), "vllm", n=1)
+    assert choice.text == "7" and choice.tokens == ("7",) and choice.finish_reason == "length"
+    assert choice.token_logprobs == (-0.000024199192921514623,)
+    total, count = choice.logprob()
+    assert count == 1 and total == pytest.approx(-2.4199192921514623e-05)
+    null_entry = {**record["body"], "choices": [{**record["body"]["choices"][0], "logprobs": {
+        **record["body"]["choices"][0]["logprobs"], "token_logprobs": [None]}}]}
+    assert parse_completion(json.dumps(null_entry), "vllm")[0].logprob() == (0.0, 0)  # vLLM allows null
+
+
+def test_http_policy_ranks_by_the_recorded_vllm_logprobs_over_a_real_socket():
+    (record,) = _replies("vllm", "/v1/completions")
+    with _Serve(json.dumps(record["body"]).encode()) as server:
+        out = HttpPolicy(server.url, retries=0).propose([Query(Theorem("t", "theorem t : 3 + 4 = 7 := by"),
+                                                               "⊢ 3 + 4 = 7")], 1)
+    (candidate,) = out[0]
+    assert candidate.logprob == pytest.approx(-2.4199192921514623e-05)
+
+
 def test_vllm_embedding_bodies_parse_in_input_order():
     single, batch = _replies("vllm", "/v1/embeddings")
     assert parse_embeddings(json.dumps(single["body"]), "vllm", 1) == [[0.0123, -0.0234, 0.0345]]
