@@ -56,35 +56,48 @@ def split_statement(text: str) -> tuple[str, str]:
     return text[: m.end()], text[m.end() :]
 
 
+_COMMENT_MARK = re.compile(r"/-|-/|--")
+
+
+def _blank(segment: str) -> str:
+    return "\n".join(" " * len(line) for line in segment.split("\n"))
+
+
 def blank_comments(text: str) -> str:
     """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
-    keeping every position and newline."""
+    keeping every position and newline. Linear in the text (scans comment marks only)."""
     if "--" not in text and "/-" not in text:
         return text
-    out = list(text)
-    i, n, depth = 0, len(text), 0
-    while i < n:
-        if text.startswith("/-", i):
-            depth += 1
-            out[i] = out[i + 1] = " "
-            i += 2
-            continue
-        if depth:
-            if text.startswith("-/", i):
-                depth -= 1
-                out[i] = out[i + 1] = " "
-                i += 2
-                continue
-            if text[i] != "\n":
-                out[i] = " "
-            i += 1
-            continue
-        if text.startswith("--", i):
-            while i < n and text[i] != "\n":
-                out[i] = " "
-                i += 1
-            continue
-        i += 1
+    out: list[str] = []
+    keep_from, start, depth, i, n = 0, 0, 0, 0, len(text)
+    while True:
+        m = _COMMENT_MARK.search(text, i)
+        if m is None:
+            break
+        mark, at = m.group(), m.start()
+        if depth == 0:
+            if mark == "/-":
+                depth, start, i = 1, at, at + 2
+            elif mark == "--":
+                end = text.find("\n", at)
+                end = n if end < 0 else end
+                out += [text[keep_from:at], " " * (end - at)]
+                keep_from = i = end
+            else:  # "-/" outside a comment is ordinary text
+                i = at + 1
+        elif mark == "/-":
+            depth, i = depth + 1, at + 2
+        elif mark == "-/":
+            depth, i = depth - 1, at + 2
+            if depth == 0:
+                out += [text[keep_from:start], _blank(text[start:i])]
+                keep_from = i
+        else:  # "--" inside a block comment: step one character ("--/" may close it)
+            i = at + 1
+    if depth:
+        out += [text[keep_from:start], _blank(text[start:])]
+    else:
+        out.append(text[keep_from:])
     return "".join(out)
 
 

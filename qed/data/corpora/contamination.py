@@ -17,8 +17,8 @@ Three levels of sameness between a corpus statement and a benchmark statement:
 
 from __future__ import annotations
 
+import math
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -176,28 +176,32 @@ class Match:
 
 
 class ContaminationIndex:
-    """The statements of one or more benchmarks, indexed for ``match``."""
+    """The statements of one or more benchmarks, indexed for ``match``.
 
-    def __init__(
-        self, statements: Iterable[tuple[str, str, str]], *, near_threshold: float = 0.8, candidates: int = 8
-    ):
+    Statements with the same canonical form (the same problem in miniF2F v1, v2s and v2c) are
+    one entry, reported under the first benchmark given. Near matches are found through the
+    rarer 3-grams (those in at most 5% of the entries): a candidate must share enough of them to
+    possibly reach the threshold, then its exact Jaccard similarity decides.
+    """
+
+    def __init__(self, statements: Iterable[tuple[str, str, str]], *, near_threshold: float = 0.8):
         """``statements``: (benchmark, name, statement) triples."""
         self.near_threshold = near_threshold
-        self.candidates = candidates
-        self._entries: list[tuple[str, str, set]] = []
+        self._entries: list[tuple[str, str, frozenset]] = []
         self._exact: dict[str, int] = {}
         self._canon: dict[str, int] = {}
         postings: dict[tuple, list[int]] = {}
         for bench, name, statement in statements:
-            i = len(self._entries)
             canon = canonical(statement)
-            grams = ngrams(canon)
-            self._entries.append((bench, name, grams))
+            i = self._canon.get(canon)
+            if i is None:
+                i = self._canon[canon] = len(self._entries)
+                grams = frozenset(ngrams(canon))
+                self._entries.append((bench, name, grams))
+                for g in grams:
+                    postings.setdefault(g, []).append(i)
             self._exact.setdefault(exact_form(statement), i)
-            self._canon.setdefault(canon, i)
-            for g in grams:
-                postings.setdefault(g, []).append(i)
-        common = max(8, len(self._entries) // 20)
+        common = max(4, len(self._entries) // 20)
         self._postings = {g: ids for g, ids in postings.items() if len(ids) <= common}
 
     def __len__(self) -> int:
@@ -207,24 +211,30 @@ class ContaminationIndex:
         bench, name, _ = self._entries[i]
         return Match(bench, name, kind, score)
 
-    def match(self, statement: str) -> Match | None:
-        """The strongest match of ``statement`` (exact, then normalised, then near), or None."""
+    def match(self, statement: str, canon: str | None = None) -> Match | None:
+        """The strongest match of ``statement`` (exact, then normalised, then near), or None;
+        ``canon`` is its ``canonical`` form when the caller has it already."""
         i = self._exact.get(exact_form(statement))
         if i is not None:
             return self._match(i, "exact")
-        canon = canonical(statement)
+        canon = canon if canon is not None else canonical(statement)
         i = self._canon.get(canon)
         if i is not None:
             return self._match(i, "normalised")
         grams = ngrams(canon)
         if not grams:
             return None
-        hits: Counter = Counter()
-        for g in grams:
-            for j in self._postings.get(g, ()):
-                hits[j] += 1
+        rare = [g for g in grams if g in self._postings]
+        # Jaccard >= t needs |A ∩ B| >= t|A|, so at least t|A| - (|A| - |rare|) shared rare grams
+        need = max(1, math.ceil(self.near_threshold * len(grams) - (len(grams) - len(rare))))
+        hits: dict[int, int] = {}
+        for g in rare:
+            for j in self._postings[g]:
+                hits[j] = hits.get(j, 0) + 1
         best, best_score = None, 0.0
-        for j, _ in hits.most_common(self.candidates):
+        for j, h in hits.items():
+            if h < need:
+                continue
             other = self._entries[j][2]
             score = len(grams & other) / len(grams | other)
             if score > best_score:

@@ -154,7 +154,7 @@ def prepare(
                         continue
                     seen[key] = record.name
                 match = (
-                    index.match(record.formal_statement) if record.formal_statement and len(index) else None
+                    index.match(record.formal_statement, key) if key is not None and len(index) else None
                 )
                 if match is not None:
                     n_contaminated += 1
