@@ -37,7 +37,7 @@ __all__ = [
     "write_pairs_file",
 ]
 
-PRETRACED, NO_PROOF = "pretraced", "no_proof"
+PRETRACED, NO_PROOF, TO_TRACE = "pretraced", "no_proof", "to trace"
 
 
 @dataclass(frozen=True)
@@ -60,16 +60,15 @@ def _init_worker(tactic_timeout_s: float) -> None:
     _ENV = SandboxEnv(tactic_timeout_s=tactic_timeout_s)
 
 
-def trace_record(doc: dict, settings: TraceSettings, env=None) -> dict:
-    """The ``traced.jsonl`` line of one ``records.jsonl`` line (see the module docstring)."""
-    from qed.env.sandbox.fidelity import CHECKED, FidelityCase, run_case
-
+def _start_line(doc: dict) -> tuple[CorpusRecord, dict]:
+    """The record of a ``records.jsonl`` line and its ``traced.jsonl`` line so far: final
+    (``pretraced`` steps, or ``no_proof``) unless its status is ``TO_TRACE``."""
     record = CorpusRecord.from_json(doc)
     line = {
         "name": record.name,
         "source": record.source,
         "split": doc.get("split", ""),
-        "status": NO_PROOF,
+        "status": TO_TRACE,
         "kind": "",
         "cause": "",
         "message": "",
@@ -79,8 +78,17 @@ def trace_record(doc: dict, settings: TraceSettings, env=None) -> dict:
     }
     if record.steps:
         line.update(status=PRETRACED, steps=[[s.state_before, s.tactic] for s in record.steps])
-        return line
-    if not record.formal_statement or not record.proofs:
+    elif not record.formal_statement or not record.proofs:
+        line["status"] = NO_PROOF
+    return record, line
+
+
+def trace_record(doc: dict, settings: TraceSettings, env=None) -> dict:
+    """The ``traced.jsonl`` line of one ``records.jsonl`` line (see the module docstring)."""
+    from qed.env.sandbox.fidelity import CHECKED, FidelityCase, run_case
+
+    record, line = _start_line(doc)
+    if line["status"] != TO_TRACE:
         return line
     env = env if env is not None else _ENV
     if env is None:
@@ -131,23 +139,8 @@ def trace_record_lean(doc: dict, trace_file, settings: TraceSettings = TraceSett
     ``qed.env.pantograph.PantographEnv.trace_file`` (``frontend.process`` with invocations over the
     whole file). A proof counts when the file has no error; its steps are the invocations'
     (goal before, tactic) in order."""
-    record = CorpusRecord.from_json(doc)
-    line = {
-        "name": record.name,
-        "source": record.source,
-        "split": doc.get("split", ""),
-        "status": NO_PROOF,
-        "kind": "",
-        "cause": "",
-        "message": "",
-        "proofs_checked": 0,
-        "steps": [],
-        "seconds": 0.0,
-    }
-    if record.steps:
-        line.update(status=PRETRACED, steps=[[s.state_before, s.tactic] for s in record.steps])
-        return line
-    if not record.formal_statement or not record.proofs:
+    record, line = _start_line(doc)
+    if line["status"] != TO_TRACE:
         return line
     steps: list[list[str]] = []
     first_error = ""
