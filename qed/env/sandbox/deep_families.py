@@ -11,8 +11,9 @@ state from which the proof cannot be finished, or only at a cost:
 - ``left``/``right`` towards the wrong disjunct (a false goal: dead);
 - a case split on the wrong variable (``rcases hw with h | h`` on a distractor disjunction):
   every later step must be done twice;
-- a substitution or rewrite that loses the form the next steps need (``subst h₁``,
-  ``rw [h₁] at h₂``): the proof's ``rw [h₁, …]`` steps no longer apply.
+- a substitution or rewrite that loses the form the next steps need (``subst hx``,
+  ``rw [hx] at ha``, ``subst ha``): the proof's ``rw [hx] at ha`` / ``rw [ha, h]`` steps no
+  longer apply.
 
 Distractor hypotheses (true, irrelevant ``≠`` facts and an irrelevant disjunction) clutter
 every state. Knows nothing about verification or files (``deep_generate``); the tactics
