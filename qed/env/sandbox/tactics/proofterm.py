@@ -447,10 +447,30 @@ class LemmaApp:
 
 
 def _unparen(a: str) -> str:
+    """``a`` without the parentheses that enclose all of it (any number of layers), in one
+    pass over the text (peeling layer by layer, each found by a scan, was quadratic)."""
     a = a.strip()
-    while a.startswith("(") and _closing(a, 0) == len(a) - 1:
-        a = a[1:-1].strip()
-    return a
+    if not a.startswith("("):
+        return a
+    match: dict[int, int] = {}
+    opened: list[int] = []
+    for j, c in enumerate(a):
+        if c in "([{⟨":
+            opened.append(j)
+        elif c in ")]}⟩" and opened:
+            match[opened.pop()] = j
+    lo, hi = 0, len(a) - 1
+    while lo < hi and a[lo] == "(":
+        if lo not in match:
+            raise TacticFailure(f"unbalanced brackets in '{a[lo:hi + 1]}'")
+        if match[lo] != hi:
+            break
+        lo, hi = lo + 1, hi - 1
+        while lo <= hi and a[lo].isspace():
+            lo += 1
+        while hi >= lo and a[hi].isspace():
+            hi -= 1
+    return a[lo:hi + 1]
 
 
 def deferred_arg(a: str) -> str | None:
