@@ -447,8 +447,14 @@ class LemmaApp:
 
 
 def _unparen(a: str) -> str:
-    """``a`` without the parentheses that enclose all of it (any number of layers), in one
-    pass over the text (peeling layer by layer, each found by a scan, was quadratic)."""
+    return strip_parens(a)
+
+
+def strip_parens(a: str, *, strict: bool = True) -> str:
+    """``a`` (stripped) without the parentheses that enclose all of it, any number of layers,
+    in one pass over the text (peeling layer by layer, each found by a scan, was quadratic).
+    An opening parenthesis never closed is a ``TacticFailure`` when ``strict``, else the
+    peeling stops there."""
     a = a.strip()
     if not a.startswith("("):
         return a
@@ -462,6 +468,8 @@ def _unparen(a: str) -> str:
     lo, hi = 0, len(a) - 1
     while lo < hi and a[lo] == "(":
         if lo not in match:
+            if not strict:
+                break
             raise TacticFailure(f"unbalanced brackets in '{a[lo:hi + 1]}'")
         if match[lo] != hi:
             break

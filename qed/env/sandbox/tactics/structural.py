@@ -69,7 +69,7 @@ from qed.env.sandbox.tactics.core import (
     remove_decls,
     shadow,
 )
-from qed.env.sandbox.tactics.proofterm import elab, mismatch, prop_of, show_prop, term_of
+from qed.env.sandbox.tactics.proofterm import elab, mismatch, prop_of, show_prop, strip_parens, term_of
 from qed.env.sandbox.tactics.push_neg import push_neg_prop
 from qed.env.sandbox.tactics.subst import (
     prop_vars,
@@ -352,9 +352,7 @@ def _is_hole(s: str, prime: bool) -> bool:
 
 def _fill(src: str, goal: SGoal, want: Prop, tag: str | None, ctx: Ctx, prime: bool) -> list[SGoal]:
     ctx.check()
-    s = src.strip()
-    while s.startswith("(") and _closing(s, 0) == len(s) - 1:
-        s = s[1:-1].strip()
+    s = strip_parens(src, strict=False)
     if _is_hole(s, prime):
         return [SGoal(goal.context, want, tag)]
     if s.startswith("⟨") and _closing(s, 0) == len(s) - 1:
