@@ -238,9 +238,15 @@ def _path(name: str, sub: str, gen: Path) -> str:
     return str(gen / name.removeprefix("GEN/")) if name.startswith("GEN/") else str(CORPUS / sub / name)
 
 
+@dataclass
+class Corpus:
+    rows: dict[str, tuple[dict, Batch]]  # case id -> (result row, its batch)
+    runs: Path  # search.runs_dir of the `qed prove` cases
+
+
 @pytest.fixture(scope="module")
-def corpus_runs(tmp_path_factory) -> dict[str, tuple[dict, Batch]]:
-    """Every corpus input through its commands: ``case id -> (result row, its batch)``."""
+def corpus_runs(tmp_path_factory) -> Corpus:
+    """Every corpus input through its commands."""
     root = tmp_path_factory.mktemp("bad_inputs")
     gen, runs = root / "gen", root / "runs"
     _generate(gen)
@@ -279,7 +285,7 @@ def corpus_runs(tmp_path_factory) -> dict[str, tuple[dict, Batch]]:
         batch = run_batch(cases, workdir)
         for case in cases:
             found[case["id"]] = (batch.results.get(case["id"], {"id": case["id"], "missing": True}), batch)
-    return found
+    return Corpus(found, runs)
 
 
 def _check(row: dict, batch: Batch, expect: Expect | None, *, result_text: str = "") -> None:
@@ -306,38 +312,64 @@ def _check(row: dict, batch: Batch, expect: Expect | None, *, result_text: str =
 
 @pytest.mark.parametrize("name", list(CHECK))
 def test_qed_check(corpus_runs, name):
-    _check(*corpus_runs[f"check:{name}"], CHECK[name])
+    _check(*corpus_runs.rows[f"check:{name}"], CHECK[name])
 
 
 @pytest.mark.parametrize("name", list(BENCH))
 def test_qed_prove(corpus_runs, name):
-    _check(*corpus_runs[f"prove:{name}"], BENCH[name], result_text=PROVE_RESULT)
+    _check(*corpus_runs.rows[f"prove:{name}"], BENCH[name], result_text=PROVE_RESULT)
+
+
+# what the valid-but-hostile benchmarks come to: theorem -> status (policy=scripted, 4 expansions)
+PROVE_STATUS = {
+    "huge_numerals.jsonl": {"good_add": "proved", "big_add": "proved", "big_pow": "failed",
+                            "good_lin": "proved"},
+    "huge_powers.jsonl": {"pow1": "proved", "pow2": "failed", "good_add": "proved"},
+    "deep_parens.jsonl": {"deep": "unsupported", "good_add": "proved"},
+    "garbage_statements.jsonl": {"g1": "unsupported", "g2": "unsupported", "g3": "unsupported",
+                                 "g4": "unsupported", "good_add": "proved"},
+    "odd_names.jsonl": {"[/x] rw [h]": "proved", "dir/../../escape": "proved", ".hidden": "proved"},
+    "bom_crlf.jsonl": {"good_add": "proved", "good_lin": "proved"},
+    "GEN/one_row_5mb.jsonl": {"good_add": "proved"},
+}
+
+
+@pytest.mark.parametrize("name", list(PROVE_STATUS))
+def test_qed_prove_records_every_theorem_of_a_hostile_benchmark(corpus_runs, name):
+    run = corpus_runs.runs / f"p{list(BENCH).index(name)}"
+    records = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    assert {r["name"]: r["status"] for r in records} == PROVE_STATUS[name]
+    assert all(r["message"] for r in records if r["status"] in ("failed", "unsupported"))
+    assert (run / "DONE").exists()
+    proofs = sorted(p.name for p in (run / "proofs").iterdir())
+    assert len(proofs) == sum(s == "proved" for s in PROVE_STATUS[name].values())
+    assert all(p.endswith(".lean") and not p.startswith(".") for p in proofs), proofs
 
 
 @pytest.mark.parametrize("name", list(BENCH))
 def test_qed_sandbox_coverage(corpus_runs, name):
     expect = BENCH[name]
-    _check(*corpus_runs[f"coverage:{name}"], expect if expect.error else R(COVERAGE_RESULT))
+    _check(*corpus_runs.rows[f"coverage:{name}"], expect if expect.error else R(COVERAGE_RESULT))
 
 
 @pytest.mark.parametrize("name", list(FIDELITY))
 def test_qed_sandbox_fidelity(corpus_runs, name):
-    _check(*corpus_runs[f"fidelity:{name}"], FIDELITY[name])
+    _check(*corpus_runs.rows[f"fidelity:{name}"], FIDELITY[name])
 
 
 @pytest.mark.parametrize("name", list(RESULTS))
 def test_resume_from_a_bad_results_file(corpus_runs, name):
-    _check(*corpus_runs[f"resume:{name}"], RESULTS[name])
+    _check(*corpus_runs.rows[f"resume:{name}"], RESULTS[name])
 
 
 @pytest.mark.parametrize("name", list(GENERATE))
 def test_sandbox_generate_resuming_into_a_bad_file(corpus_runs, name):
-    _check(*corpus_runs[f"generate:{name}"], GENERATE[name])
+    _check(*corpus_runs.rows[f"generate:{name}"], GENERATE[name])
 
 
 @pytest.mark.parametrize("name", list(PARQUET))
 @pytest.mark.parametrize("command", ["ebm", "sft"])
 def test_corrupt_parquet(corpus_runs, command, name):
-    row, batch = corpus_runs[f"{command}:{name}"]
+    row, batch = corpus_runs.rows[f"{command}:{name}"]
     _check(row, batch, E(PARQUET[name]))
     assert name in row["stderr"]
