@@ -23,96 +23,29 @@ Knows nothing about environments, search or printing.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from qed.core import Theorem
+from qed.data.jsonl import (  # RecordError, parse_line and read_jsonl are part of this module's API too
+    RecordError,
+    decode_text,
+    kind_of,
+    parse_line,
+    read_jsonl,
+    short_repr,
+)
 from qed.data.rundir import atomic_write_text
 from qed.search.result import STATUSES
 
 MAX_NAME_CHARS = 1000
 
 
-class RecordError(ValueError):
-    """A record that cannot be used; the message names the file, the line and the field."""
-
-    def __init__(self, path: Path | str, line: int | None, problem: str, *, field: str | None = None):
-        self.path = str(path)
-        self.line = line
-        self.field = field
-        self.problem = problem
-        where = f"{path}:{line}" if line is not None else f"{path}"
-        what = f"field '{field}': " if field is not None else ""
-        super().__init__(f"{where}: {what}{problem}")
-
-
-# ---- lines -------------------------------------------------------------------------------
-
-
-def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 text (a leading byte-order mark is dropped), or an error naming the line."""
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RecordError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from exc
-
-
-def parse_line(path: Path | str, lineno: int, line: str | bytes) -> dict:
-    """One JSON object from one line, or ``RecordError`` saying why not."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise RecordError(path, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
-    except RecursionError as exc:
-        raise RecordError(path, lineno, "invalid JSON: nested too deeply") from exc
-    except ValueError as exc:  # an integer over Python's digit limit (4,300 digits by default)
-        first = str(exc).split(":")[0]
-        raise RecordError(path, lineno, f"unreadable JSON: {first}") from exc
-    if not isinstance(row, dict):
-        raise RecordError(path, lineno, f"expected a JSON object, got {_kind(row)}")
-    return row
-
-
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """``(1-based line, object)`` for each non-blank line of ``path``."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise RecordError(path, None, f"cannot read: {exc.strerror or exc}") from exc
-    text = _decode(path, data)
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if line.strip():
-            yield lineno, parse_line(path, lineno, line)
-
-
 # ---- fields ------------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"a number ({_short(value)})"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _text_problem(value: str) -> str | None:
@@ -157,7 +90,7 @@ class _Fields:
                 raise self.error(name, "missing" if name not in self.row else "is null, expected a string")
             return None
         if not isinstance(value, str):
-            raise self.error(name, f"expected a string, got {_kind(value)}")
+            raise self.error(name, f"expected a string, got {kind_of(value)}")
         if nonempty and not value.strip():
             raise self.error(name, "is empty")
         problem = _text_problem(value)
@@ -182,11 +115,11 @@ class _Fields:
         ok = isinstance(value, int) if integer else isinstance(value, int | float)
         if isinstance(value, bool) or not ok:
             want = "an integer" if integer else "a number"
-            raise self.error(name, f"expected {want}, got {_kind(value)}")
+            raise self.error(name, f"expected {want}, got {kind_of(value)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.error(name, f"expected a finite number, got {value}")
         if value < 0:
-            raise self.error(name, f"expected a number >= 0, got {_short(value)}")
+            raise self.error(name, f"expected a number >= 0, got {short_repr(value)}")
         return value
 
     def texts(self, name: str, *, required: bool = False) -> tuple[str, ...] | None:
@@ -196,10 +129,10 @@ class _Fields:
                 raise self.error(name, "missing" if name not in self.row else "is null, expected a list")
             return None
         if not isinstance(value, list):
-            raise self.error(name, f"expected a list of strings, got {_kind(value)}")
+            raise self.error(name, f"expected a list of strings, got {kind_of(value)}")
         for i, item in enumerate(value):
             if not isinstance(item, str):
-                raise self.error(name, f"item {i}: expected a string, got {_kind(item)}")
+                raise self.error(name, f"item {i}: expected a string, got {kind_of(item)}")
             problem = _text_problem(item)
             if problem:
                 raise self.error(name, f"item {i}: {problem}")
@@ -208,7 +141,7 @@ class _Fields:
     def mapping(self, name: str) -> None:
         value = self.row.get(name)
         if value is not None and not isinstance(value, dict):
-            raise self.error(name, f"expected an object, got {_kind(value)}")
+            raise self.error(name, f"expected an object, got {kind_of(value)}")
 
 
 # ---- benchmark rows ----------------------------------------------------------------------
@@ -354,7 +287,7 @@ def read_results(path: Path, *, repair: bool = False) -> ResultsFile:
     lines = data.split(b"\n")
     complete, tail = lines[:-1], lines[-1]
     torn = bool(tail.strip())
-    text = _decode(path, b"\n".join(complete))
+    text = decode_text(path, b"\n".join(complete))
     records: list[ResultRecord] = []
     kept: list[str] = []
     duplicates: list[int] = []

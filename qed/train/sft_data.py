@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from qed.core import Theorem
+from qed.data.jsonl import RecordError, read_jsonl
 from qed.policy.prompt import format_completion, format_prompt
 
 CHEAT = re.compile(r"\b(sorry|admit|cheat)\b")
@@ -95,18 +96,10 @@ def read_pairs(path: Path) -> list[SftPair]:
         return [pair_from_row(r, f"{path}: row {i}") for i, r in enumerate(rows)]
     if path.suffix not in (".jsonl", ".json"):
         raise SftDataError(f"{path}: unknown format; use .jsonl or .parquet")
-    pairs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SftDataError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from exc
-        if not isinstance(row, dict):
-            raise SftDataError(f"{path}:{lineno}: expected a JSON object")
-        pairs.append(pair_from_row(row, f"{path}:{lineno}"))
-    return pairs
+    try:  # lines read by the one JSONL reader: bad bytes, JSON, nesting name the line
+        return [pair_from_row(row, f"{path}:{lineno}") for lineno, row in read_jsonl(path)]
+    except RecordError as exc:
+        raise SftDataError(str(exc)) from exc
 
 
 def write_pairs(pairs: Iterable[SftPair], path: Path) -> int:

@@ -161,6 +161,16 @@ GENERATE = {  # `qed sandbox generate --out FILE` resumes into an existing FILE:
     "invalid_utf8.jsonl": E("invalid_utf8.jsonl:1: not a theorem generated with seed 0"),
 }
 
+SFT_JSONL = {  # `qed train sft --data FILE.jsonl`: SFT pairs read through the same line reader
+    "binary.jsonl": E("binary.jsonl:2: not UTF-8 text (byte 0x80)"),
+    "invalid_utf8.jsonl": E("invalid_utf8.jsonl:2: not UTF-8 text (byte 0xff)"),
+    "deep_json.jsonl": E("deep_json.jsonl:1: invalid JSON: nested too deeply"),
+    "huge_json_int.jsonl": E("huge_json_int.jsonl:1: unreadable JSON: Exceeds the limit"),
+    "json_array.jsonl": E("json_array.jsonl:1: expected a JSON object, got a list"),
+    "header_int.jsonl": E("header_int.jsonl:1: missing field 'state' or 'state_before'"),
+    "empty.jsonl": E("empty.jsonl: no training pairs left"),
+}
+
 PARQUET = {  # trajectories (qed train ebm) and SFT pairs (qed train sft) from a corrupt Parquet file
     "empty.parquet": "Parquet file size is 0 bytes",
     "not_parquet.parquet": "not a parquet file",
@@ -278,6 +288,10 @@ def corpus_runs(tmp_path_factory) -> Corpus:
         heavy.append({"id": f"sft:{name}",
                       "args": ["train", "sft", "--data", path, "--model", str(root / "no_model"),
                                "--out", str(root / "sft")]})
+    for name in SFT_JSONL:
+        heavy.append({"id": f"sft-jsonl:{name}",
+                      "args": ["train", "sft", "--data", str(CORPUS / "jsonl" / name), "--model",
+                               str(root / "no_model"), "--out", str(root / "sft")]})
     found = {}
     for label, cases in (("light", light), ("heavy", heavy)):
         workdir = root / label
@@ -365,6 +379,11 @@ def test_resume_from_a_bad_results_file(corpus_runs, name):
 @pytest.mark.parametrize("name", list(GENERATE))
 def test_sandbox_generate_resuming_into_a_bad_file(corpus_runs, name):
     _check(*corpus_runs.rows[f"generate:{name}"], GENERATE[name])
+
+
+@pytest.mark.parametrize("name", list(SFT_JSONL))
+def test_sft_pairs_from_a_bad_jsonl_file(corpus_runs, name):
+    _check(*corpus_runs.rows[f"sft-jsonl:{name}"], SFT_JSONL[name])
 
 
 @pytest.mark.parametrize("name", list(PARQUET))
