@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -11,34 +10,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from qed.core import EnvCrashed, StatementError, Theorem
+from qed.core.lean_text import header_and_declarations, unclosed_comment_line
 from qed.env.check import CheckResult, ScriptError, check_proof, split_statement
-
-
-def split_lean_file(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """(header, [(1-based line of the declaration, declaration text)]) of a .lean file.
-
-    Block comments (``/- … -/``, ``/-- … -/``) are dropped, keeping line numbers; a
-    declaration ends where the next top-level command (``def``, ``end``, ``namespace``,
-    another theorem …) starts, and modifiers (``private``, ``@[simp]``) are dropped; see
-    ``qed.env.sandbox.fidelity.declarations``.
-    """
-    from qed.env.sandbox.fidelity import declarations
-
-    decls = declarations(text)
-    if not decls:
-        return _blank_comments(text), []
-    header = "\n".join(_blank_comments(text).split("\n")[: decls[0][0] - 1])
-    if header:
-        header += "\n"
-    return header, [(line, decl) for line, _, decl in decls]
-
-
-_BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
-
-
-def _blank_comments(text: str) -> str:
-    """Block and doc comments replaced by blank lines (line numbers are kept)."""
-    return _BLOCK_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
 
 def read_lean_file(file: Path) -> str:
@@ -72,7 +45,7 @@ def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
         text = read_lean_file(file)
     except ValueError as exc:
         return fail(str(exc))
-    header, decls = split_lean_file(text)
+    header, decls = header_and_declarations(text)
     if not decls:
         opened = _unclosed_comment(text)
         if opened:
@@ -85,10 +58,8 @@ def run_check(file: Path, cfg: DictConfig, out: Console, err: Console) -> int:
 
 
 def _unclosed_comment(text: str) -> int | None:
-    """The line where a block comment opens that never closes (nesting ignored), or None."""
-    rest = _BLOCK_COMMENT.sub(lambda m: " " * len(m.group(0)), text)
-    at = rest.find("/-")
-    return text.count("\n", 0, at) + 1 if at >= 0 else None
+    """The line where a block comment opens that never closes, or None."""
+    return unclosed_comment_line(text)
 
 
 def _check_all(

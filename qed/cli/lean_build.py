@@ -140,10 +140,10 @@ def verify_all(checker, items: list[tuple[str, str]]):
     results = []
     for name, text in items:
         if isinstance(checker, SandboxFileChecker):
-            from qed.cli.check_cmd import split_lean_file
+            from qed.core.lean_text import header_and_declarations
             from qed.env.check import split_statement
 
-            header, decls = split_lean_file(text)
+            header, decls = header_and_declarations(text)
             decl = next((d for _, d in decls if d.split()[1:2] == [name]), None)
             if decl is None:
                 results.append(Verification(name, Verdict.REJECTED, ("theorem not found in its file",), None,

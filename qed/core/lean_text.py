@@ -11,6 +11,7 @@ library only. Knows nothing about elaboration, environments or any backend.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 __all__ = [
@@ -18,10 +19,12 @@ __all__ = [
     "ScriptError",
     "blank_comments",
     "declarations",
+    "header_and_declarations",
     "pick_declaration",
     "split_declaration",
     "split_statement",
     "top_level_assign",
+    "unclosed_comment_line",
 ]
 
 
@@ -63,13 +66,11 @@ def _blank(segment: str) -> str:
     return "\n".join(" " * len(line) for line in segment.split("\n"))
 
 
-def blank_comments(text: str) -> str:
-    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
-    keeping every position and newline. Linear in the text (scans comment marks only)."""
-    if "--" not in text and "/-" not in text:
-        return text
-    out: list[str] = []
-    keep_from, start, depth, i, n = 0, 0, 0, 0, len(text)
+def _comment_spans(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, closed) of every comment, in order: ``--`` to the end of its line, ``/-``
+    to its matching ``-/`` (nested); an unclosed block comment runs to the end (``closed``
+    False). Linear in the text: only comment marks are visited."""
+    start, depth, i, n = 0, 0, 0, len(text)
     while True:
         m = _COMMENT_MARK.search(text, i)
         if m is None:
@@ -80,9 +81,8 @@ def blank_comments(text: str) -> str:
                 depth, start, i = 1, at, at + 2
             elif mark == "--":
                 end = text.find("\n", at)
-                end = n if end < 0 else end
-                out += [text[keep_from:at], " " * (end - at)]
-                keep_from = i = end
+                i = n if end < 0 else end
+                yield at, i, True
             else:  # "-/" outside a comment is ordinary text
                 i = at + 1
         elif mark == "/-":
@@ -90,15 +90,33 @@ def blank_comments(text: str) -> str:
         elif mark == "-/":
             depth, i = depth - 1, at + 2
             if depth == 0:
-                out += [text[keep_from:start], _blank(text[start:i])]
-                keep_from = i
+                yield start, i, True
         else:  # "--" inside a block comment: step one character ("--/" may close it)
             i = at + 1
     if depth:
-        out += [text[keep_from:start], _blank(text[start:])]
-    else:
-        out.append(text[keep_from:])
+        yield start, n, False
+
+
+def blank_comments(text: str) -> str:
+    """Blank out ``--`` line comments and ``/- … -/`` block comments (nested, as in Lean),
+    keeping every position and newline."""
+    if "--" not in text and "/-" not in text:
+        return text
+    out: list[str] = []
+    keep_from = 0
+    for start, end, _ in _comment_spans(text):
+        out += [text[keep_from:start], _blank(text[start:end])]
+        keep_from = end
+    out.append(text[keep_from:])
     return "".join(out)
+
+
+def unclosed_comment_line(text: str) -> int | None:
+    """The 1-based line where a block comment opens that never closes, or None."""
+    for start, _, closed in _comment_spans(text):
+        if not closed:
+            return text.count("\n", 0, start) + 1
+    return None
 
 
 def _starts(pattern: re.Pattern, blanked: str, original: str) -> list[re.Match]:
@@ -127,6 +145,18 @@ def declarations(text: str, *, keep_comments: bool = False) -> list[Declaration]
         name = "example" if words[0] == "example" or len(words) < 2 else words[1]
         out.append(Declaration(blanked.count("\n", 0, start) + 1, name, decl))
     return out
+
+
+def header_and_declarations(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """(header, [(1-based line, declaration text)]) of a .lean file: the text before the first
+    declaration (comments blanked, lines kept; the whole text when there is none) and every
+    theorem/lemma/example as ``declarations`` reads them."""
+    decls = declarations(text)
+    blanked = blank_comments(text)
+    if not decls:
+        return blanked, []
+    header = "\n".join(blanked.split("\n")[: decls[0].line - 1])
+    return (header + "\n" if header else ""), [(d.line, d.text) for d in decls]
 
 
 def pick_declaration(decls: list[Declaration], wanted: str | None) -> Declaration:

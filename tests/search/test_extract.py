@@ -8,8 +8,8 @@ from dataclasses import asdict, astuple
 import pyarrow.parquet as pq
 import pytest
 
-from qed.cli.check_cmd import split_lean_file
 from qed.core import Theorem
+from qed.core.lean_text import header_and_declarations
 from qed.data.contrastive import build_groups
 from qed.data.proofs import (
     contrastive_groups,
@@ -110,7 +110,7 @@ def test_lean_source_is_accepted_by_qed_check(results):
         if not r.proved:
             continue
         text = lean_source(r.theorem, r.proof_tactics())
-        header, decls = split_lean_file(text)
+        header, decls = header_and_declarations(text)
         assert len(decls) == 1 and header.strip() == r.theorem.header.strip()
         statement, proof = split_statement(decls[0][1])
         assert check_proof(SandboxEnv(), Theorem(r.theorem.name, statement, header=header), proof).ok
