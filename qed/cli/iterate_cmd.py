@@ -174,6 +174,13 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
         if not it.bootstrap_corpora:
             raise StageFailed("iterate.train_benchmark=corpora needs iterate.bootstrap_corpora")
         train = corpora_dir / "train_accepted.jsonl"
+        if it.train_n > 0:  # generated theorems beside the real ones: trees the EBM can learn from
+            gen, mixed = data / "train.jsonl", data / "train_mixed.jsonl"
+            generate("data/train", gen, it.train_n, it.train_seed, it.train_families, it.train_difficulty)
+            both = (train, gen)
+            r.stage("data/train_mixed", mixed, lambda: atomic_write_text(
+                mixed, "".join(p.read_text(encoding="utf-8") for p in both)))
+            train = mixed
     else:
         train = Path(it.train_benchmark) if it.train_benchmark else data / "train.jsonl"
     if not it.train_benchmark:

@@ -34,7 +34,8 @@ class IterateConfig:
     bootstrap_search_expansions: int = 64
     # training theorems searched at every iteration (their trees feed the EBM and joint training):
     # a benchmark/file, or generated (train_benchmark empty)
-    train_benchmark: str = ""  # or "corpora": the corpora's train-split statements the sandbox accepts
+    # or "corpora": the corpora's train-split statements the sandbox accepts (+ train_n generated ones)
+    train_benchmark: str = ""
     train_split: str = ""
     train_n: int = 150
     train_seed: int = 1
