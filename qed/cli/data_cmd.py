@@ -115,7 +115,7 @@ def prepare_command(
     from qed.data.benchmarks import BenchmarkError, load_benchmark
     from qed.data.corpora import SchemaError, corpus
     from qed.data.corpora.fetch import CorpusFileError, FetchError, open_rows
-    from qed.data.corpora.prepare import PrepareSettings, prepare
+    from qed.data.corpora.prepare import REMOVED, PrepareSettings, prepare
 
     try:
         bench = [(b, t.name, t.statement) for b in benchmark for t in load_benchmark(b)]
@@ -151,15 +151,7 @@ def prepare_command(
             f"(train {sp.get('train', 0)} / valid {sp.get('valid', 0)} / test {sp.get('test', 0)}); removed: "
             + ", ".join(
                 f"{s} {c[s]}"
-                for s in (
-                    "rejected",
-                    "unsound",
-                    "unparsable",
-                    "no_proof",
-                    "duplicate",
-                    "contaminated",
-                    "unreadable",
-                )
+                for s in REMOVED
                 if c.get(s)
             ),
             markup=False,

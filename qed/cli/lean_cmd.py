@@ -97,13 +97,16 @@ def record(
             console.print(f"{o.status:10} {escape(o.name)}{': ' + escape(o.detail) if o.detail else ''}")
     else:
         from qed.env.process import ChildProcess, ProcessSpec
-        from qed.env.replay_server import load_transcript
+        from qed.env.replay_server import load_transcript, text_blocks
 
         path = Path(run)
         try:
             exchanges = load_transcript(protocol, path) if path.suffix == ".jsonl" else None
-            requests = (_blocks(path.read_text(encoding="utf-8")) if exchanges is None
-                        else [json.dumps(e.request, ensure_ascii=False) for e in exchanges])
+            if exchanges is None:
+                blocks = text_blocks(path.read_text(encoding="utf-8"))
+                requests = [b for b in blocks if not b.lstrip().startswith(("#", "--"))]
+            else:
+                requests = [json.dumps(e.request, ensure_ascii=False) for e in exchanges]
         except (OSError, ValueError) as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
@@ -121,19 +124,6 @@ def record(
                 process.request(text)
     suffixes = (".in", ".expected.out") if protocol == "repl" else (".jsonl",)
     console.print(f"wrote {', '.join(escape(str(out)) + s for s in suffixes)}")
-
-
-def _blocks(text: str) -> list[str]:
-    blocks, current = [], []
-    for line in text.split("\n"):
-        if line.strip():
-            current.append(line)
-        elif current:
-            blocks.append("\n".join(current))
-            current = []
-    if current:
-        blocks.append("\n".join(current))
-    return [b for b in blocks if not b.lstrip().startswith(("#", "--"))]
 
 
 def _recording_env(protocol: str, argv: list[str], project: Path | None, imports: list[str],

@@ -92,7 +92,7 @@ def request_key(request: dict[str, Any]) -> str:
     return json.dumps(_drop_nulls(request), sort_keys=True, ensure_ascii=False)
 
 
-def _blocks(text: str) -> list[str]:
+def text_blocks(text: str) -> list[str]:
     """Split blank-line-separated text into its non-empty blocks."""
     blocks, current = [], []
     for line in text.split("\n"):
@@ -152,9 +152,9 @@ def load_repl(path: Path) -> list[Exchange]:
     """Read a community-REPL pair: requests from ``X.in``, replies from ``X.expected.out``."""
     path_in, path_out = repl_pair(path)
     try:
-        requests = [b for b in _blocks(path_in.read_text(encoding="utf-8"))
+        requests = [b for b in text_blocks(path_in.read_text(encoding="utf-8"))
                     if not b.lstrip().startswith(("#", "--"))]
-        replies = _blocks(path_out.read_text(encoding="utf-8"))
+        replies = text_blocks(path_out.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise TranscriptError(f"{path_in.name}: cannot read the pair: {exc}") from exc
     if len(requests) != len(replies):

@@ -37,20 +37,10 @@ from qed.data.corpora.fetch import Rows
 from qed.data.corpora.record import CorpusRecord, Rejected
 from qed.data.corpora.sources import Corpus
 
-__all__ = ["STAGES", "PrepareSettings", "PrepareSummary", "prepare"]
+__all__ = ["REMOVED", "STAGES", "PrepareSettings", "PrepareSummary", "prepare"]
 
-STAGES = (
-    "rows",
-    "unreadable",
-    "converted",
-    "rejected",
-    "unsound",
-    "unparsable",
-    "no_proof",
-    "duplicate",
-    "contaminated",
-    "kept",
-)
+REMOVED = ("unreadable", "rejected", "unsound", "unparsable", "no_proof", "duplicate", "contaminated")
+STAGES = ("rows", "converted", *REMOVED, "kept")
 
 
 @dataclass(frozen=True)

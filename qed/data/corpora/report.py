@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from qed.core.lean_text import blank_comments
-from qed.data.corpora.prepare import STAGES
+from qed.data.corpora.prepare import REMOVED, STAGES
 
 __all__ = ["build_report", "markdown", "plots", "proof_shape"]
 
@@ -215,8 +215,7 @@ def plots(doc: dict, out: Path) -> list[Path]:
     written = []
     keys = list(doc["sources"])
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.5 * len(keys)))
-    stages = ("kept", "rejected", "unsound", "unparsable", "no_proof", "duplicate", "contaminated",
-              "unreadable")
+    stages = ("kept", *REMOVED)
     left = [0] * len(keys)
     for stage in stages:
         vals = [doc["sources"][k]["stages"][stage] for k in keys]
