@@ -158,7 +158,7 @@ def test_verify_run_writes_verify_json_and_the_verified_column(tmp_path):
 
 def test_the_requests_to_record_are_what_the_repl_checker_sends():
     """Once `to_record/verify_axioms.requests` is recorded, its replies serve ReplFileChecker as is."""
-    from qed.env.replay_server import _blocks
+    from qed.env.replay_server import text_blocks as _blocks
 
     text = (FIXTURES / "to_record" / "verify_axioms.requests").read_text(encoding="utf-8")
     requests = [json.loads(b) for b in _blocks(text)]
