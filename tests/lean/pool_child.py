@@ -6,6 +6,7 @@ prints the pool's child pids as one JSON line, then waits to be signalled.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 
@@ -15,6 +16,10 @@ from qed.env.repl import ReplEnv
 
 
 def main() -> int:
+    # Started from a shell, a program gets Python's default SIGINT handler; a child of a process
+    # that ignores SIGINT (as a test runner's may, after some in-process library set it) would
+    # inherit SIG_IGN instead, and the test is about the pool's handler, not that inheritance.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     path = sys.argv[1]
     argv = [sys.executable, "-m", "qed.env.replay_server", "--protocol", "repl", path]
     theorem = Theorem("f", "def f : Nat := by")
