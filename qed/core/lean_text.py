@@ -24,6 +24,7 @@ __all__ = [
     "split_declaration",
     "split_statement",
     "top_level_assign",
+    "top_level_colon",
     "unclosed_comment_line",
 ]
 
@@ -169,17 +170,23 @@ def pick_declaration(decls: list[Declaration], wanted: str | None) -> Declaratio
     return decls[-1]
 
 
-def top_level_assign(decl: str) -> int:
-    """Index of the first ``:=`` outside brackets in ``decl``, or -1."""
+def top_level_colon(text: str, *, assign: bool = False) -> int:
+    """Index of the first ``:`` outside brackets that is not ``:=`` (with ``assign``: the first
+    ``:=``) in ``text``, or -1."""
     depth = 0
-    for i, ch in enumerate(decl):
-        if ch in "([{⟨":
+    for i, ch in enumerate(text):
+        if ch in "([{⟨⦃":
             depth += 1
-        elif ch in ")]}⟩":
+        elif ch in ")]}⟩⦄":
             depth -= 1
-        elif ch == ":" and depth == 0 and decl.startswith(":=", i):
+        elif ch == ":" and depth == 0 and text.startswith(":=", i) == assign:
             return i
     return -1
+
+
+def top_level_assign(decl: str) -> int:
+    """Index of the first ``:=`` outside brackets in ``decl``, or -1."""
+    return top_level_colon(decl, assign=True)
 
 
 def split_declaration(decl: str) -> tuple[str, str, bool]:

@@ -19,7 +19,7 @@ import hashlib
 import re
 from dataclasses import replace
 
-from qed.core.lean_text import blank_comments, top_level_assign
+from qed.core.lean_text import blank_comments, top_level_assign, top_level_colon
 from qed.data.corpora.record import CorpusRecord
 
 __all__ = ["SPLITS", "drop_unsound_proofs", "split_of", "statement_error", "unsound_reason"]
@@ -78,21 +78,9 @@ def statement_error(statement: str) -> str | None:
         return "unbalanced brackets"
     at = top_level_assign(text)
     head = text[:at]
-    if not re.search(r"(?<![:=]):(?!=)", _strip_groups(head)):
+    if top_level_colon(head) < 0:
         return "no ':' before the statement's type"
     return None
-
-
-def _strip_groups(text: str) -> str:
-    out, depth = [], 0
-    for ch in text:
-        if ch in "([{⟨⦃":
-            depth += 1
-        elif ch in ")]}⟩⦄":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
 
 
 def split_of(name: str, *, valid: float = 0.05, test: float = 0.05) -> str:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from qed.core.lean_text import blank_comments, top_level_assign
+from qed.core.lean_text import blank_comments, top_level_assign, top_level_colon
 
 __all__ = ["ContaminationIndex", "Match", "canonical", "exact_form", "ngrams", "tokens"]
 
@@ -109,7 +109,7 @@ def canonical(statement: str) -> str:
     groups, conclusion = _groups(body)
     binders: list[tuple[list[str], list[str]]] = []  # (names, type tokens)
     for g in groups:
-        colon = _colon(g)
+        colon = top_level_colon(g)
         if colon < 0:
             binders.append(([], tokens(g)))  # instance binder [Fintype α]
         else:
@@ -143,18 +143,6 @@ def canonical(statement: str) -> str:
         elif names or typ:
             items.append(f"hyp {typ_text}")
     return " ; ".join(sorted(items)) + " ⊢ " + " ".join(_rename_bound(concl, rename))
-
-
-def _colon(group: str) -> int:
-    depth = 0
-    for i, ch in enumerate(group):
-        if ch in "([{⦃⟨":
-            depth += 1
-        elif ch in ")]}⦄⟩":
-            depth -= 1
-        elif ch == ":" and depth == 0 and not group.startswith(":=", i):
-            return i
-    return -1
 
 
 def ngrams(text: str, n: int = 3) -> set[tuple[str, ...]]:

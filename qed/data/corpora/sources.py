@@ -202,18 +202,26 @@ def _workbook(row: dict) -> Item:
     )
 
 
+def _by_theorem(rows: Iterable[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[dict]]:
+    """Rows of a one-row-per-step corpus grouped by theorem (first-seen order kept)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return groups
+
+
+def _steps(group: list[dict]) -> tuple[TacticStep, ...]:
+    return tuple(
+        TacticStep(_text(r, "state_before"), _text(r, "tactic"), _text(r, "state_after")) for r in group
+    )
+
+
 def _workbook_pairs(rows: Iterable[dict]) -> Iterator[Item]:
     """``wkbk_1009.parquet``: one row per step; a theorem's rows share an ``id``. A
     disproof's steps prove the negation, so its statement is not kept (its steps are)."""
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(str(row.get("id", "")), []).append(row)
-    for tid, group in groups.items():
+    for (tid,), group in _by_theorem(rows, lambda r: (str(r.get("id", "")),)).items():
         try:
-            steps = tuple(
-                TacticStep(_text(r, "state_before"), _text(r, "tactic"), _text(r, "state_after"))
-                for r in group
-            )
+            steps = _steps(group)
             status = _text(group[0], "status")
             statement = statement_by(_text(group[0], "formal_statement")) if status == "proved" else ""
         except TypeError as exc:
@@ -234,17 +242,13 @@ def _workbook_pairs(rows: Iterable[dict]) -> Iterator[Item]:
 
 def _lean_github(rows: Iterable[dict]) -> Iterator[Item]:
     """One row per step; names are unique per (url, file_path, full_name), not globally."""
-    groups: dict[tuple[str, str, str], list[dict]] = {}
-    for row in rows:
-        key = (str(row.get("url", "")), str(row.get("file_path", "")), str(row.get("full_name", "")))
-        groups.setdefault(key, []).append(row)
+    groups = _by_theorem(
+        rows, lambda r: (str(r.get("url", "")), str(r.get("file_path", "")), str(r.get("full_name", "")))
+    )
     for (url, path, full), group in groups.items():
         tag = hashlib.sha1(f"{url}\0{path}".encode()).hexdigest()[:8]
         try:
-            steps = tuple(
-                TacticStep(_text(r, "state_before"), _text(r, "tactic"), _text(r, "state_after"))
-                for r in group
-            )
+            steps = _steps(group)
         except TypeError as exc:
             yield Rejected(full, "lean_github", f"unusable row: {exc}")
             continue

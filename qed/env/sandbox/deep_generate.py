@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from qed.core import Goals, Proved, Theorem
-from qed.env.check import check_proof
 from qed.env.sandbox.deep_families import DEEP_FAMILIES, GENERIC, DeepDraft
 from qed.env.sandbox.env import SandboxEnv
-from qed.env.sandbox.generate import HEADER, Generated, _rng
+from qed.env.sandbox.generate import HEADER, Generated, _rng, proof_failure, theorem_row
 
 __all__ = ["deep_draft", "generate_deep", "verify_deep"]
 
@@ -48,15 +47,10 @@ def verify_deep(env: SandboxEnv, seed: int, index: int, families: Sequence[str],
                 difficulty: int | None = None) -> Generated:
     """Draft theorem ``index`` and run the three checks; the row, or why it was dropped."""
     family, d, thm, draft = deep_draft(seed, index, families, difficulty)
-    try:
-        result = check_proof(env, thm, thm.proof or "")
-        root = env.start(thm)
-    except ValueError as exc:  # a generator bug, reported not raised
-        return Generated(index, None, f"{thm.name}: {exc}")
-    if not result.ok:
-        f = result.failure
-        where = f"line {f.line}: {f.tactic}: {f.message}" if f else "unsolved"
-        return Generated(index, None, f"{thm.name}: {where}")
+    failure = proof_failure(env, thm)
+    if failure:
+        return Generated(index, None, failure)
+    root = env.start(thm)  # its proof checked, so the statement is accepted
     tactics = menu(draft)
     for t in tactics:
         if isinstance(env.apply(root, 0, t), Proved):
@@ -64,20 +58,8 @@ def verify_deep(env: SandboxEnv, seed: int, index: int, families: Sequence[str],
     for t in draft.decoys:
         if not isinstance(env.apply(root, 0, t), Goals):
             return Generated(index, None, f"{thm.name}: decoy {t!r} does not apply at the root")
-    row = {
-        "name": thm.name,
-        "split": thm.split,
-        "header": thm.header,
-        "formal_statement": thm.statement,
-        "informal_statement": thm.informal,
-        "source": f"qed science deep --seed {seed}",
-        "proof": thm.proof,
-        "family": family,
-        "difficulty": d,
-        "proof_length": len(draft.tactics),
-        "decoys": list(draft.decoys),
-        "menu": list(tactics),
-    }
+    row = theorem_row(thm, f"qed science deep --seed {seed}", family=family, difficulty=d,
+                      proof_length=len(draft.tactics), decoys=list(draft.decoys), menu=list(tactics))
     return Generated(index, row)
 
 

@@ -57,26 +57,30 @@ def draft(seed: int, index: int, difficulty: int, families: Sequence[str]) -> tu
 
 def verify_one(env: SandboxEnv, seed: int, index: int, difficulty: int, families: Sequence[str]) -> Generated:
     family, thm = draft(seed, index, difficulty, families)
+    failure = proof_failure(env, thm)
+    if failure:
+        return Generated(index, None, failure)
+    source = f"qed sandbox generate --seed {seed} --difficulty {difficulty}"
+    return Generated(index, theorem_row(thm, source, family=family, difficulty=difficulty))
+
+
+def proof_failure(env: SandboxEnv, thm: Theorem) -> str | None:
+    """Why ``thm``'s own proof does not check in ``env`` (a generator bug, reported not
+    raised), or None when it does."""
     try:
         result = check_proof(env, thm, thm.proof or "")
-    except ValueError as exc:  # StatementError or ScriptError: a generator bug, reported not raised
-        return Generated(index, None, f"{thm.name}: {exc}")
-    if not result.ok:
-        f = result.failure
-        where = f"line {f.line}: {f.tactic}: {f.message}" if f else "unsolved"
-        return Generated(index, None, f"{thm.name}: {where}")
-    row = {
-        "name": thm.name,
-        "split": thm.split,
-        "header": thm.header,
-        "formal_statement": thm.statement,
-        "informal_statement": thm.informal,
-        "source": f"qed sandbox generate --seed {seed} --difficulty {difficulty}",
-        "proof": thm.proof,
-        "family": family,
-        "difficulty": difficulty,
-    }
-    return Generated(index, row)
+    except ValueError as exc:  # StatementError or ScriptError
+        return f"{thm.name}: {exc}"
+    if result.ok:
+        return None
+    f = result.failure
+    return f"{thm.name}: " + (f"line {f.line}: {f.tactic}: {f.message}" if f else "unsolved")
+
+
+def theorem_row(thm: Theorem, source: str, **extra) -> dict:
+    """A generated theorem as a benchmark row (miniF2F schema + ``proof``), ``extra`` columns last."""
+    return {"name": thm.name, "split": thm.split, "header": thm.header, "formal_statement": thm.statement,
+            "informal_statement": thm.informal, "source": source, "proof": thm.proof, **extra}
 
 
 def _chunk(args: tuple[int, int, int, int, tuple[str, ...]]) -> list[Generated]:
