@@ -124,7 +124,13 @@ class Lease:
 
 
 class LeanPool:
-    """``size`` envs built by ``make_env``; see the module docstring for guarantees."""
+    """``size`` envs built by ``make_env``; see the module docstring for guarantees.
+
+    ``clock`` is what ``max_age_s`` is measured with: a function returning seconds on the
+    ``time.monotonic`` scale (a process's ``started_at`` comes from ``time.monotonic``), the
+    real monotonic clock by default. Only the age check reads it (lease timeouts and the
+    watchdog use real time); tests pass a clock that runs ahead instead of sleeping.
+    """
 
     def __init__(
         self,
@@ -136,6 +142,7 @@ class LeanPool:
         max_rss_mb: float | None = None,
         watchdog_interval_s: float = 1.0,
         handle_signals: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ):
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"pool size must be a positive integer, got {size!r}")
@@ -147,6 +154,7 @@ class LeanPool:
         self._slots = [_Slot(i) for i in range(size)]
         self._max_requests = max_requests
         self._max_age_s = max_age_s
+        self._clock = clock
         self._max_rss = None if max_rss_mb is None else int(max_rss_mb * 1024 * 1024)
         self._cond = threading.Condition()
         self._closed = False
@@ -208,7 +216,7 @@ class LeanPool:
         process = env.process
         if process is None:
             return False
-        return process.requests >= self._max_requests or process.age_s() >= self._max_age_s
+        return process.requests >= self._max_requests or process.age_s(self._clock()) >= self._max_age_s
 
     # -- watchdog and shutdown -----------------------------------------------------------
 

@@ -358,9 +358,12 @@ class ChildProcess:
         tail = [ln for ln in self.stderr_tail() if ln.strip()][-5:]
         return ("; stderr: " + " | ".join(tail)) if tail else ""
 
-    def age_s(self) -> float:
-        """Seconds since the current child was spawned (0 when none runs)."""
-        return time.monotonic() - self.started_at if self.alive else 0.0
+    def age_s(self, now: float | None = None) -> float:
+        """Seconds from the current child's spawn to ``now`` (a ``time.monotonic`` reading,
+        the current one by default); 0 when none runs."""
+        if not self.alive:
+            return 0.0
+        return (time.monotonic() if now is None else now) - self.started_at
 
     def pids(self) -> list[int]:
         """The pids of the child and all its descendants (empty when none runs)."""

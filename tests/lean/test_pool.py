@@ -74,18 +74,25 @@ def test_recycling_after_max_requests_and_max_age(branching, server_cmd, gone):
             assert lease.pid != old
         gone([old])
         assert pool.stats().recycled == 2  # each lease made five requests, over the limit of three
-    with LeanPool(make, size=1, max_age_s=0.2, handle_signals=False) as pool:
+    # Age is read from the pool's clock, here one that runs ``ahead`` seconds ahead of real
+    # time: the process ages when the test says so, not by sleeping, so a slow machine cannot
+    # push it past the limit before the "kept" check (real time would need 10 minutes).
+    ahead = [0.0]
+    clock = lambda: time.monotonic() + ahead[0]  # noqa: E731
+    with LeanPool(make, size=1, max_age_s=600, clock=clock, handle_signals=False) as pool:
         with pool.lease() as lease:
             lease.start(THEOREM)
             old = lease.pid
         with pool.lease() as lease:
             lease.start(THEOREM)
             assert lease.pid == old  # young enough: kept
-            time.sleep(0.3)
+            ahead[0] = 600.0  # the process is now over max_age_s old: retired when this lease ends
+        assert pool.stats().recycled == 1
+        gone([old])
         with pool.lease() as lease:
             lease.start(THEOREM)
             assert lease.pid != old
-        assert pool.stats().recycled == 1
+        assert pool.stats().envs_created == 2
 
 
 def test_a_crash_surfaces_and_the_env_is_replaced(transcripts, misbehave_cmd, gone):
