@@ -1,7 +1,7 @@
-"""``qed science deep`` (write the deep benchmark) and ``qed science headroom`` (measure it).
+"""``qed science deep`` (write the deep benchmark), ``headroom`` (measure it), ``compare`` (values on it).
 
-The measurement itself is ``qed.cli.headroom``; the families are
-``qed.env.sandbox.deep_families``. docs/science.md describes the protocol.
+The measurements themselves are ``qed.cli.headroom`` and ``qed.cli.value_compare``; the
+families are ``qed.env.sandbox.deep_families``. docs/science.md describes the protocol.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qed.cli.headroom import HeadroomSettings
+from qed.cli.value_compare import CompareSettings
 
 science_app = typer.Typer(no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 _D = HeadroomSettings()
+_C = CompareSettings()
 
 
 def _bar() -> Progress:
@@ -106,4 +108,134 @@ def show(summary: dict) -> None:
         t.add_row(b, f"{100 * r['rate_a']:.1f}%", f"{100 * r['rate_b']:.1f}%",
                   f"{r['headroom_points']:.1f}", f"[{100 * lo:.1f}, {100 * hi:.1f}]",
                   f"{r['only_a']} / {r['only_b']}", f"{r['p_mcnemar']:.2g}")
+    console.print(t)
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        err.print(f"error: {what} must be comma-separated integers, got {text!r}", markup=False)
+        raise typer.Exit(2) from exc
+
+
+def _deep_rows(path: Path, limit: int, what: str) -> list[dict]:
+    """The rows of a deep-benchmark file (each with a menu and a proof), or exit 2 naming the problem."""
+    from qed.data.jsonl import RecordError, read_jsonl
+    from qed.data.records import benchmark_record
+
+    rows = []
+    try:
+        for line, row in read_jsonl(path):
+            benchmark_record(path, line, row)  # the miniF2F fields, typed
+            menu, proof = row.get("menu"), row.get("proof")
+            if not (isinstance(menu, list) and menu and all(isinstance(t, str) for t in menu)) \
+                    or not (isinstance(proof, str) and proof.strip()):
+                raise RecordError(path, line, "'menu' (a list of tactics) and 'proof' are required (not a "
+                                  "deep benchmark? write one with `qed science deep`)")
+            rows.append(row)
+            if limit and len(rows) == limit:
+                break
+    except (OSError, RecordError) as exc:
+        err.print(f"error: {what}: {exc}", markup=False)
+        raise typer.Exit(2) from exc
+    if not rows:
+        err.print(f"error: {what} {path}: no rows", markup=False)
+        raise typer.Exit(2)
+    return rows
+
+
+def generate_rows(path: Path, n: int, seed: int) -> list[dict]:
+    """Write (or reuse, when complete) ``n`` deep theorems of ``seed`` at ``path``."""
+    from qed.data.rundir import atomic_write_text
+    from qed.env.sandbox.deep_generate import generate_deep
+
+    if path.exists():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if len(rows) == n:
+            return rows
+    rows = [item.row for item in generate_deep(n, seed=seed) if item.row is not None]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return rows
+
+
+@science_app.command()
+def compare(
+    heldout: Path = typer.Argument(None, help="Held-out deep-benchmark JSONL; omitted: --n generated."),
+    out: Path = typer.Option(..., "--out", help="Output directory (per-seed runs, summary, report, plot)."),
+    train: Path = typer.Option(None, "--train", help="Training deep-benchmark JSONL; omitted: generated."),
+    n: int = typer.Option(300, "--n", help="Held-out theorems to generate (seed --bench-seed) or to take."),
+    train_n: int = typer.Option(300, "--train-n", help="Training theorems (generated: bench seed + 1)."),
+    bench_seed: int = typer.Option(0, "--bench-seed", help="Seed of the generated held-out benchmark."),
+    seeds: str = typer.Option(",".join(map(str, _C.seeds)), "--seeds", help="Policy and head seeds."),
+    budgets: str = typer.Option(",".join(map(str, _C.budgets)), "--budgets", help="Comma-separated budgets."),
+    arms: str = typer.Option(",".join(_C.arms), "--arms",
+                             help="Of llm_only, soft_norm, ebm, ebm_alpha1, oracle (llm_only needed)."),
+    candidates: int = typer.Option(_C.candidates, "--candidates", help="Tactics proposed per expansion."),
+    favour: float = typer.Option(_C.favour, "--favour", help="Weight of the proof's tactics in the menu."),
+    alpha: float = typer.Option(_C.alpha, "--alpha", help="Value weight of the ebm and oracle arms."),
+    ebm_steps: int = typer.Option(_C.ebm_steps, "--ebm-steps", help="Head training steps per seed."),
+) -> None:
+    """Values at the same budget: LLM-only, soft value, learned EBM, oracle; curves, seeds, paired tests."""
+    from qed.cli.value_compare import run_compare
+
+    if heldout is None:
+        held_rows = generate_rows(out / "heldout.jsonl", n, bench_seed)
+    else:
+        held_rows = _deep_rows(heldout, n, "held-out benchmark")
+    if train is None:
+        train_rows = generate_rows(out / "train.jsonl", train_n, bench_seed + 1)
+    else:
+        train_rows = _deep_rows(train, train_n, "training benchmark")
+    clash = {r["name"] for r in held_rows} & {r["name"] for r in train_rows}
+    if clash:
+        err.print(f"error: {len(clash)} theorems are both held out and for training, e.g. {sorted(clash)[0]}",
+                  markup=False)
+        raise typer.Exit(2)
+    try:
+        settings = CompareSettings(budgets=_ints(budgets, "--budgets"), seeds=_ints(seeds, "--seeds"),
+                                   arms=tuple(a.strip() for a in arms.split(",") if a.strip()),
+                                   candidates=candidates, favour=favour, alpha=alpha, ebm_steps=ebm_steps)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
+    with _bar() as bar:
+        tasks = {}
+
+        def advance(seed: int, what: str) -> None:
+            key = (seed, what)
+            if key not in tasks:
+                total = len(train_rows) if what == "train" else len(held_rows)
+                label = "training trees" if what == "train" else "held-out"
+                tasks[key] = bar.add_task(f"seed {seed}: {label}", total=total)
+            bar.advance(tasks[key])
+
+        summary = run_compare(held_rows, train_rows, out, settings, advance=advance)
+    show_compare(summary)
+    console.print(f"report: {out / 'report.md'}", markup=False)
+
+
+def show_compare(summary: dict) -> None:
+    """Proof rate per arm and budget, the headroom and each arm's share of it."""
+    arms = summary["arms"]
+    t = Table(title=f"values at the same budget: {summary['theorems']} held-out theorems x seeds "
+                    f"{summary['seeds']} (mean proof rate)")
+    t.add_column("budget")
+    for a in arms:
+        t.add_column(a)
+    has_oracle = "oracle" in arms
+    if has_oracle:
+        t.add_column("headroom (pts)")
+    shared = [a for a in arms if a not in ("llm_only", "oracle")]
+    for a in shared:
+        t.add_column(f"{a} share" if has_oracle else f"{a} - LLM (pts)")
+    for b, r in summary["budgets"].items():
+        cells = [f"{100 * r[a]['rate']:.1f}%" for a in arms]
+        if has_oracle:
+            cells.append(f"{r['headroom_points']:.1f}")
+            cells += ["-" if r[a].get("share") is None else f"{100 * r[a]['share']:.0f}%" for a in shared]
+        else:
+            cells += [f"{r[a]['vs_llm_points']:+.1f}" for a in shared]
+        t.add_row(b, *cells)
     console.print(t)
