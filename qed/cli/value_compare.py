@@ -52,7 +52,7 @@ from pathlib import Path
 from qed.cli.headroom import menu_policy, read_done, theorem_of
 from qed.core import Goals, Proved, ValueFn
 from qed.data.proofs import trajectory_rows
-from qed.data.rundir import atomic_write_json, atomic_write_text, is_done, mark_done
+from qed.data.rundir import append_line, atomic_write_json, atomic_write_text, is_done, mark_done
 from qed.data.trajectory import write_trajectories
 from qed.env.sandbox.env import SandboxEnv
 from qed.eval.paired import mcnemar_exact
@@ -150,6 +150,20 @@ def proved_within(record: dict, budget: int) -> bool:
     return bool(record["proved"]) and record["expansions"] <= budget
 
 
+def generate_rows(path: Path, n: int, seed: int) -> list[dict]:
+    """Write (or reuse, when complete) ``n`` deep theorems of ``seed`` at ``path``."""
+    from qed.env.sandbox.deep_generate import generate_deep
+
+    if path.exists():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if len(rows) == n and all(r.get("name", "").endswith(f"_s{seed}_{i}") for i, r in enumerate(rows)):
+            return rows
+    rows = [item.row for item in generate_deep(n, seed=seed) if item.row is not None]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return rows
+
+
 # ---- 1. training trees and 2. the head ----------------------------------------------------
 
 
@@ -207,28 +221,57 @@ def load_scorer(out: Path, settings: CompareSettings) -> ValueFn:
 
 
 def measure(row: dict, *, env: SandboxEnv, policy, values: dict[str, ValueFn | None],
-            settings: CompareSettings) -> dict:
-    """Every arm on one held-out theorem at the largest budget."""
+            settings: CompareSettings, arms: Sequence[str] | None = None) -> dict:
+    """The given arms (default: every arm of ``settings``) on one held-out theorem at the largest budget."""
     thm = theorem_of(row)
     budget = Budget(max_expansions=settings.max_budget, candidates=settings.candidates,
                     max_seconds=settings.max_seconds)
-    arms = {}
-    for arm in settings.arms:
+    out = {}
+    for arm in settings.arms if arms is None else arms:
         value = values.get(arm)
         if arm == "oracle":
             value = OracleValue([proof_labels(row, env)])
         t0 = time.perf_counter()
         r = best_first(thm, env=env, policy=policy, value=value, budget=budget,
                        settings=arm_settings(arm, settings.alpha))
-        arms[arm] = outcome(r, time.perf_counter() - t0)
+        out[arm] = outcome(r, time.perf_counter() - t0)
     return {"name": thm.name, "family": row.get("family", ""), "difficulty": row.get("difficulty"),
-            "proof_length": row.get("proof_length"), "arms": arms}
+            "proof_length": row.get("proof_length"), "arms": out}
+
+
+FIXED = ("candidates", "favour", "alpha", "train_budget", "encoder_dim", "head_hidden", "ebm_steps", "ebm_lr",
+         "max_seconds")
+
+
+def check_settings(out: Path, settings: CompareSettings) -> None:
+    """Refuse to add to a run measured under other settings (its records would not be comparable).
+
+    The arms and the smaller budgets may change between runs (a new arm is measured on the
+    theorems already there); the largest budget and everything in ``FIXED`` may not.
+    """
+    now = {k: getattr(settings, k) for k in FIXED} | {"max_budget": settings.max_budget}
+    now = json.loads(json.dumps(now))  # tuples as lists, as read back
+    path = out / "settings.json"
+    if path.exists():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        diff = {k: (before.get(k), v) for k, v in now.items() if before.get(k) != v}
+        if diff:
+            said = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in diff.items())
+            raise ValueError(f"{out} was measured with other settings ({said}): use another --out, or the "
+                             "same settings")
+    else:
+        atomic_write_json(path, now)
 
 
 def run_seed(heldout: Sequence[dict], train: Sequence[dict], out: Path, settings: CompareSettings,
              seed: int, advance: Callable[[str], None] = lambda what: None) -> list[dict]:
-    """One seed: trees, head, then every held-out row not yet in ``out/theorems.jsonl``."""
+    """One seed: trees, head, then every held-out row (and arm) not yet in ``out/theorems.jsonl``.
+
+    A theorem already there is searched only with the arms its line lacks (its line is then
+    rewritten in place); a new one is appended as it finishes.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    check_settings(out, settings)
     values: dict[str, ValueFn | None] = {}
     if {"ebm", "ebm_alpha1"} & set(settings.arms):
         traj = train_trees(train, out / "train", settings, seed, advance=lambda: advance("train"))
@@ -236,18 +279,23 @@ def run_seed(heldout: Sequence[dict], train: Sequence[dict], out: Path, settings
         atomic_write_json(out / "ebm_metrics.json", metrics)
         values["ebm"] = values["ebm_alpha1"] = load_scorer(out, settings)
     path = out / "theorems.jsonl"
-    results = read_done(path)
-    done = {r["name"] for r in results}
+    results = list({r["name"]: r for r in read_done(path)}.values())  # a repeated line: the last wins
+    by_name = {r["name"]: r for r in results}
     env, policy = SandboxEnv(), menu_policy(heldout, settings.headroom_settings(seed))
-    with path.open("a", encoding="utf-8") as fh:
-        for row in heldout:
-            if row["name"] in done:
-                continue
-            r = measure(row, env=env, policy=policy, values=values, settings=settings)
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-            fh.flush()
+    for row in heldout:
+        old = by_name.get(row["name"])
+        missing = [a for a in settings.arms if old is None or a not in old["arms"]]
+        if not missing:
+            continue
+        r = measure(row, env=env, policy=policy, values=values, settings=settings, arms=missing)
+        if old is None:
+            append_line(path, r)
             results.append(r)
-            advance("heldout")
+            by_name[r["name"]] = r
+        else:
+            old["arms"].update(r["arms"])
+            atomic_write_text(path, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in results))
+        advance("heldout")
     return results
 
 
