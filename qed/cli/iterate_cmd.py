@@ -261,6 +261,11 @@ def run_iterate(cfg: DictConfig, experiment: str, out: Console, *, stop_after: s
 
     print_table(root, it.iterations, out)
     out.print(f"\nreport: {run.iteration(it.iterations - 1).report}", markup=False)
+    if it.compare_n > 0:
+        out.rule("values on the deep benchmark: what a value could win, and what the EBM wins")
+        dest = root / "deep_compare"
+        r.stage("deep_compare", dest / "report.md", lambda: stages.deep_compare(dest, it))
+        out.print(f"report: {dest / 'report.md'}", markup=False)
     out.print(f"iterate finished in {time.perf_counter() - t0:.0f} s; stages run this time: {len(r.ran)}",
               markup=False)
     return 0

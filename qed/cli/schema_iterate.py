@@ -52,3 +52,10 @@ class IterateConfig:
     # embedding metrics: t-SNE plot (slowest part) and sample size
     tsne: bool = False
     max_states: int = 2000
+    # after the iterations: the value comparison on the deep benchmark (qed science compare,
+    # docs/science.md) into <run>/deep_compare; 0 theorems: off; empty lists: CompareSettings' defaults
+    compare_n: int = 0
+    compare_train_n: int = 300
+    compare_seeds: list[int] = field(default_factory=list)
+    compare_budgets: list[int] = field(default_factory=list)
+    compare_arms: list[str] = field(default_factory=list)

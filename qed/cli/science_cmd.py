@@ -145,21 +145,6 @@ def _deep_rows(path: Path, limit: int, what: str) -> list[dict]:
     return rows
 
 
-def generate_rows(path: Path, n: int, seed: int) -> list[dict]:
-    """Write (or reuse, when complete) ``n`` deep theorems of ``seed`` at ``path``."""
-    from qed.data.rundir import atomic_write_text
-    from qed.env.sandbox.deep_generate import generate_deep
-
-    if path.exists():
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if len(rows) == n:
-            return rows
-    rows = [item.row for item in generate_deep(n, seed=seed) if item.row is not None]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    return rows
-
-
 @science_app.command()
 def compare(
     heldout: Path = typer.Argument(None, help="Held-out deep-benchmark JSONL; omitted: --n generated."),
@@ -178,7 +163,7 @@ def compare(
     ebm_steps: int = typer.Option(_C.ebm_steps, "--ebm-steps", help="Head training steps per seed."),
 ) -> None:
     """Values at the same budget: LLM-only, soft value, learned EBM, oracle; curves, seeds, paired tests."""
-    from qed.cli.value_compare import run_compare
+    from qed.cli.value_compare import generate_rows, run_compare
 
     if heldout is None:
         held_rows = generate_rows(out / "heldout.jsonl", n, bench_seed)
@@ -211,31 +196,42 @@ def compare(
                 tasks[key] = bar.add_task(f"seed {seed}: {label}", total=total)
             bar.advance(tasks[key])
 
-        summary = run_compare(held_rows, train_rows, out, settings, advance=advance)
-    show_compare(summary)
+        try:
+            summary = run_compare(held_rows, train_rows, out, settings, advance=advance)
+        except ValueError as exc:  # a row whose proof fails, training data with no proved theorem, ...
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(2) from exc
+    for table in compare_tables(summary):
+        console.print(table)
     console.print(f"report: {out / 'report.md'}", markup=False)
 
 
-def show_compare(summary: dict) -> None:
-    """Proof rate per arm and budget, the headroom and each arm's share of it."""
+def compare_tables(summary: dict) -> list[Table]:
+    """Two tables: proof rate per arm and budget; the headroom and each arm's share of it (or its
+    difference from LLM-only, without an oracle arm)."""
     arms = summary["arms"]
-    t = Table(title=f"values at the same budget: {summary['theorems']} held-out theorems x seeds "
-                    f"{summary['seeds']} (mean proof rate)")
-    t.add_column("budget")
+    n, seeds = summary["theorems"], summary["seeds"]
+    rates = Table(title=f"proof rate: {n} held-out theorems, mean over seeds {seeds}")
+    rates.add_column("budget")
     for a in arms:
-        t.add_column(a)
-    has_oracle = "oracle" in arms
-    if has_oracle:
-        t.add_column("headroom (pts)")
-    shared = [a for a in arms if a not in ("llm_only", "oracle")]
-    for a in shared:
-        t.add_column(f"{a} share" if has_oracle else f"{a} - LLM (pts)")
+        rates.add_column(a)
     for b, r in summary["budgets"].items():
-        cells = [f"{100 * r[a]['rate']:.1f}%" for a in arms]
-        if has_oracle:
-            cells.append(f"{r['headroom_points']:.1f}")
-            cells += ["-" if r[a].get("share") is None else f"{100 * r[a]['share']:.0f}%" for a in shared]
-        else:
-            cells += [f"{r[a]['vs_llm_points']:+.1f}" for a in shared]
-        t.add_row(b, *cells)
-    console.print(t)
+        rates.add_row(b, *[f"{100 * r[a]['rate']:.1f}%" for a in arms])
+    others = [a for a in arms if a not in ("llm_only", "oracle")]
+    if "oracle" in arms:
+        shares = Table(title="headroom (oracle - LLM-only, points) and the share of it each arm closes")
+        shares.add_column("budget")
+        shares.add_column("headroom")
+        for a in others:
+            shares.add_column(a)
+        for b, r in summary["budgets"].items():
+            cells = ["-" if r[a].get("share") is None else f"{100 * r[a]['share']:.0f}%" for a in others]
+            shares.add_row(b, f"{r['headroom_points']:.1f}", *cells)
+    else:
+        shares = Table(title="difference from LLM-only (points)")
+        shares.add_column("budget")
+        for a in others:
+            shares.add_column(a)
+        for b, r in summary["budgets"].items():
+            shares.add_row(b, *[f"{r[a]['vs_llm_points']:+.1f}" for a in others])
+    return [rates, shares]

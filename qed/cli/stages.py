@@ -348,3 +348,28 @@ def report(root: Path, k: int) -> Path:
     from qed.eval.report import write_iteration_report
 
     return write_iteration_report(root, k)
+
+
+# ---- science -----------------------------------------------------------------------------
+
+
+def deep_compare(dest: Path, it: DictConfig) -> dict:
+    """``qed science compare`` at the size ``iterate.compare_*`` says, into ``dest`` (report.md last)."""
+    from dataclasses import replace
+
+    from qed.cli.science_cmd import compare_tables
+    from qed.cli.value_compare import CompareSettings, generate_rows, headline, run_compare
+
+    s = CompareSettings()
+    changes = {k: tuple(v) for k, v in (("seeds", it.compare_seeds), ("budgets", it.compare_budgets),
+                                          ("arms", it.compare_arms)) if v}
+    s = replace(s, **changes) if changes else s
+    held = generate_rows(dest / "heldout.jsonl", it.compare_n, 0)
+    train = generate_rows(dest / "train.jsonl", it.compare_train_n, 1)
+    out.print(f"{len(held)} held-out and {len(train)} training deep theorems; seeds {list(s.seeds)}, budgets "
+              f"{list(s.budgets)}, arms {list(s.arms)}", markup=False)
+    summary = run_compare(held, train, dest, s)
+    for table in compare_tables(summary):
+        out.print(table)
+    out.print(headline(summary), markup=False, soft_wrap=True)
+    return summary

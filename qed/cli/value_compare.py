@@ -71,7 +71,7 @@ class CompareSettings:
 
     budgets: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
     seeds: tuple[int, ...] = (0, 1, 2)
-    arms: tuple[str, ...] = ("llm_only", "ebm", "ebm_alpha1", "oracle")
+    arms: tuple[str, ...] = ARMS
     candidates: int = 12
     favour: float = 3.0
     alpha: float = 0.5
@@ -390,6 +390,19 @@ def summarise(by_seed: dict[int, list[dict]], settings: CompareSettings) -> dict
             s[a] += sum(proved_within(index[sd][t]["arms"][a], settings.max_budget) for sd in seeds)
     out["by_shape"] = dict(sorted(shapes.items()))
     return out
+
+
+def headline(summary: dict) -> str:
+    """One line: the headroom at the largest budget and each learned or soft arm's share of it."""
+    b = max(summary["budgets"], key=int)
+    top = summary["budgets"][b]
+    if "headroom_points" not in top:
+        return f"budget {b}: " + ", ".join(f"{a} {100 * top[a]['rate']:.1f}%" for a in summary["arms"])
+    shares = ", ".join(f"{a} {100 * top[a]['share']:.0f}%" for a in summary["arms"]
+                       if a not in (BASELINE, "oracle") and top[a].get("share") is not None)
+    rates = f"oracle {100 * top['oracle']['rate']:.1f}% vs LLM-only {100 * top[BASELINE]['rate']:.1f}%"
+    return (f"headroom at budget {b}: {top['headroom_points']:.1f} points ({rates}); "
+            f"share of it closed: {shares or 'none'}")
 
 
 def plot_curves(summary: dict, path: Path) -> Path:

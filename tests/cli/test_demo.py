@@ -1,7 +1,8 @@
 """``qed demo`` (what ``make demo`` runs) = ``qed iterate experiment=sandbox_tiny`` end to end.
 
-Every stage runs, the report's sections hold measured numbers, the proofs re-check, a rerun
-resumes with every stage skipped.
+Every stage runs, the report's sections hold measured numbers, the proofs re-check, the deep
+benchmark comparison prints the headroom and each arm's share of it, a rerun resumes with every
+stage skipped.
 """
 
 import json
@@ -48,8 +49,18 @@ def test_demo_runs_both_iterations_reports_a_b_c_and_its_proofs_recheck(tmp_path
             rec = json.loads(line)
             thm = held[rec["name"]]
             assert check_proof(env, Theorem(thm.name, thm.statement), "\n" + rec["proof"]).ok, rec
+    # the deep-benchmark comparison: every arm measured on every held-out theorem, headroom and shares printed
+    deep = root / "deep_compare"
+    summary = json.loads((deep / "summary.json").read_text())
+    assert summary["theorems"] == 40 and summary["seeds"] == [0]
+    assert set(summary["arms"]) == {"llm_only", "soft_norm", "ebm", "ebm_alpha1", "oracle"}
+    top = summary["budgets"]["64"]
+    assert top["headroom_points"] == pytest.approx(100 * (top["oracle"]["rate"] - top["llm_only"]["rate"]))
+    line = r"headroom at budget 64: -?\d+\.\d points .*share of it closed: soft_norm -?\d+%"
+    assert re.search(line, proc.stdout)
+    assert (deep / "report.md").exists() and (deep / "curves.png").stat().st_size > 0
     # a second run resumes: every stage is skipped
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0
     assert "▶ stage" not in again.stdout
-    assert "skip (done): iter_1" in again.stdout
+    assert "skip (done): iter_1" in again.stdout and "skip (done): deep_compare" in again.stdout
