@@ -270,6 +270,7 @@ def search(cfg: DictConfig, theorems: Sequence[Theorem], root: Path, *, benchmar
                 return {}
             summaries[arm.name] = summary
             records[arm.name or "run"] = read_records(arm_root / "results.jsonl")
+            track_search(arm_root, records[arm.name or "run"])
             out.print(summary_table(f"{benchmark} {label}: {arm_root}", summary))
             print_times(summary)
     if compare:
@@ -278,6 +279,26 @@ def search(cfg: DictConfig, theorems: Sequence[Theorem], root: Path, *, benchmar
         print_compare(table)
         mark_done(root)
     return summaries
+
+
+def track_search(arm_root: Path, records: Sequence[dict]) -> None:
+    """The run's search metrics as TensorBoard scalars in ``arm_root/tensorboard`` (``qed.train.tracking``).
+
+    Step = theorem (results order): ``search/proved`` (0 or 1), ``search/proof_rate_so_far``,
+    ``search/expansions`` and ``search/wall_seconds``. Written whole each time (a rerun replaces the
+    events, it does not add to them); results.jsonl stays the source of truth.
+    """
+    from qed.train.tracking import open_tracker
+
+    tracker = open_tracker(arm_root)
+    tracker.resume(0)
+    proved = 0
+    for i, r in enumerate(records, 1):
+        ok = r.get("status") == "proved"
+        proved += ok
+        tracker.log({"kind": "search", "step": i, "proved": float(ok), "proof_rate_so_far": proved / i,
+                     "expansions": r.get("expansions"), "wall_seconds": r.get("wall_seconds")})
+    tracker.close()
 
 
 # ---- value and embeddings ----------------------------------------------------------------

@@ -443,6 +443,21 @@ def plot_curves(summary: dict, path: Path) -> Path:
     return path
 
 
+def track_curves(summary: dict, out: Path) -> None:
+    """The budget curves as TensorBoard scalars in ``out/tensorboard`` (step = budget), replaced on rerun."""
+    from qed.train.tracking import open_tracker
+
+    tracker = open_tracker(out)
+    tracker.resume(0)
+    for b, r in summary["budgets"].items():
+        row: dict = {"kind": "compare", "step": int(b), "headroom_points": r.get("headroom_points")}
+        for a in summary["arms"]:
+            row[f"{a}_rate"] = r[a]["rate"]
+            row[f"{a}_share"] = r[a].get("share")
+        tracker.log(row)
+    tracker.close()
+
+
 def _fmt_share(r: dict) -> str:
     if r.get("share") is None:
         return "–"
@@ -518,5 +533,6 @@ def run_compare(heldout: Sequence[dict], train: Sequence[dict], out: Path, setti
     summary["ebm"] = {str(s): {k: m.get(k) for k in ("val_rank1", "chance", "steps")} for s, m in ebm.items()}
     atomic_write_json(out / "summary.json", summary)
     plot_curves(summary, out / "curves.png")
+    track_curves(summary, out)
     atomic_write_text(out / "report.md", render_report(summary, ebm, summary["seconds"]))
     return summary

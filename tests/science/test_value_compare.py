@@ -8,6 +8,7 @@ import json
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from typer.testing import CliRunner
 
 from qed.cli.headroom import menu_policy, theorem_of
@@ -140,6 +141,10 @@ def test_compare_cli_end_to_end_resumes_and_refuses_bad_input(tmp_path):
             got = summary["budgets"][str(b)]["oracle"]["per_seed"][seed]
             assert got == sum(proved_within(x["arms"]["oracle"], b) for x in recs) / 4
     assert (out / "curves.png").stat().st_size > 0
+    acc = EventAccumulator(str(out / "tensorboard"))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("compare/oracle_rate")] == [
+        (b, pytest.approx(summary["budgets"][str(b)]["oracle"]["rate"])) for b in (4, 16)]
     report = (out / "report.md").read_text()
     assert "share" in report and "McNemar" in report and "val rank-1" in report
     assert "headroom" in r.output and "report:" in r.output
