@@ -5,8 +5,9 @@
 #   benchmarks/hog_test.sh [-n RUNS] [--clone] [--cpus K] [--disk-mb M] [-- COMMAND ...]
 #
 #   -n RUNS     how many runs (default 5); every run is reported, the exit status is 1 if any failed
-#   --clone     run in a fresh `git clone` of this checkout's HEAD (in a temporary directory),
-#               so nothing built here is reused; `make test` then builds its own virtualenv
+#   --clone     run in a fresh `git clone` of this checkout's HEAD (in a temporary directory,
+#               with ../shared linked beside it when the checkout has one, as in CI), so nothing
+#               built here is reused; `make test` then builds its own virtualenv
 #               (that needs the package index)
 #   --cpus K    CPU hog: K busy loops (default: the number of cores)
 #   --disk-mb M disk hog: write M MB with fsync, delete, repeat (default 256)
@@ -50,6 +51,8 @@ trap 'exit 130' INT TERM
 if [ "$clone" = 1 ]; then
     git clone --quiet "$repo" "$work/clone" || { echo "error: git clone failed" >&2; exit 2; }
     dir=$work/clone
+    # CI has the shared data beside the checkout (../shared); give the clone the same layout
+    if [ -d "$repo/../shared" ]; then ln -s "$(cd "$repo/../shared" && pwd)" "$work/shared"; fi
 else
     dir=$repo
 fi
