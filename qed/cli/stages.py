@@ -376,15 +376,11 @@ def report(root: Path, k: int) -> Path:
 
 def deep_compare(dest: Path, it: DictConfig) -> dict:
     """``qed science compare`` at the size ``iterate.compare_*`` says, into ``dest`` (report.md last)."""
-    from dataclasses import replace
-
     from qed.cli.science_cmd import compare_tables
     from qed.cli.value_compare import CompareSettings, generate_rows, headline, run_compare
 
-    s = CompareSettings()
-    changes = {k: tuple(v) for k, v in (("seeds", it.compare_seeds), ("budgets", it.compare_budgets),
-                                          ("arms", it.compare_arms)) if v}
-    s = replace(s, **changes) if changes else s
+    given = (("seeds", it.compare_seeds), ("budgets", it.compare_budgets), ("arms", it.compare_arms))
+    s = CompareSettings(**{k: tuple(v) for k, v in given if v})  # empty: the default
     held = generate_rows(dest / "heldout.jsonl", it.compare_n, 0)
     train = generate_rows(dest / "train.jsonl", it.compare_train_n, 1)
     out.print(f"{len(held)} held-out and {len(train)} training deep theorems; seeds {list(s.seeds)}, budgets "

@@ -46,7 +46,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from qed.cli.headroom import menu_policy, read_done, theorem_of
@@ -55,7 +55,7 @@ from qed.data.proofs import trajectory_rows
 from qed.data.rundir import append_line, atomic_write_json, atomic_write_text, is_done, mark_done
 from qed.data.trajectory import write_trajectories
 from qed.env.sandbox.env import SandboxEnv
-from qed.eval.paired import mcnemar_exact
+from qed.eval.paired import bootstrap_mean, mcnemar_exact
 from qed.eval.summary import wilson
 from qed.search.best_first import SearchSettings, best_first
 from qed.search.oracle import OracleLabels, OracleValue
@@ -82,7 +82,6 @@ class CompareSettings:
     ebm_lr: float = 1e-3
     max_seconds: float = 600.0
     bootstrap: int = 2000
-    extra: dict = field(default_factory=dict, compare=False)  # free-form notes kept in summary.json
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "budgets", tuple(sorted({int(b) for b in self.budgets})))
@@ -302,17 +301,6 @@ def run_seed(heldout: Sequence[dict], train: Sequence[dict], out: Path, settings
 # ---- summary ----------------------------------------------------------------------------
 
 
-def _cluster_bootstrap(d: Sequence[Sequence[float]], samples: int, seed: int) -> tuple[float, float]:
-    """95% percentile interval of the mean of per-theorem values ``d[t]`` (each the mean over seeds)."""
-    n = len(d)
-    if n == 0:
-        return (float("nan"), float("nan"))
-    per = [sum(x) / len(x) for x in d]
-    rng = random.Random(seed)
-    stats = sorted(sum(per[rng.randrange(n)] for _ in range(n)) / n for _ in range(samples))
-    return stats[int(0.025 * samples)], stats[min(samples - 1, int(0.975 * samples))]
-
-
 def _share_interval(proved: dict[str, list[list[bool]]], arm: str, samples: int,
                     seed: int) -> tuple[float, float]:
     """Bootstrap (theorems resampled) interval of the arm's share of the headroom."""
@@ -344,7 +332,7 @@ def summarise(by_seed: dict[int, list[dict]], settings: CompareSettings) -> dict
     index = {s: {r["name"]: r for r in by_seed[s]} for s in seeds}
     order = sorted(names)
     out: dict = {"theorems": len(order), "seeds": seeds, "arms": list(settings.arms),
-                 "settings": {k: v for k, v in asdict(settings).items() if k != "extra"} | settings.extra,
+                 "settings": asdict(settings),
                  "budgets": {}, "by_shape": {}}
     for b in settings.budgets:
         proved = {a: [[proved_within(index[s][t]["arms"][a], b) for s in seeds] for t in order]
@@ -366,7 +354,8 @@ def summarise(by_seed: dict[int, list[dict]], settings: CompareSettings) -> dict
                 only_b = sum(1 for t in range(len(order)) if proved[BASELINE][t][i] and not proved[a][t][i])
                 mc.append({"only_arm": only_a, "only_llm": only_b,
                            "p_mcnemar": mcnemar_exact(only_a, only_b)})
-            lo, hi = _cluster_bootstrap(d, settings.bootstrap, b)
+            # all seeds of a theorem resampled together: the mean over seeds is the theorem's value
+            lo, hi = bootstrap_mean([sum(x) / len(x) for x in d], samples=settings.bootstrap, seed=b)
             row[a]["vs_llm_points"] = 100 * (row[a]["rate"] - row[BASELINE]["rate"])
             row[a]["vs_llm_interval"] = [100 * lo, 100 * hi]
             row[a]["mcnemar_per_seed"] = mc

@@ -7,6 +7,7 @@ sequences in theorem order. Knows nothing about search or files.
 
 - ``mcnemar_exact(b, c)``: two-sided exact binomial test of ``b`` theorems proved only by A
   against ``c`` proved only by B (``p = 1`` when there are none);
+- ``bootstrap_mean``: percentile interval of a mean over theorems (seeded);
 - ``bootstrap_diff``: percentile interval of ``rate(B) - rate(A)`` resampling theorems
   (seeded; the pairs stay together);
 - ``compare``: both, with each arm's rate and Wilson interval (``qed.eval.summary.wilson``).
@@ -34,20 +35,26 @@ def mcnemar_exact(b: int, c: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def bootstrap_mean(values: Sequence[float], *, samples: int = 2000, seed: int = 0,
+                   level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of the mean of per-theorem ``values`` resampled with replacement (seeded)."""
+    n = len(values)
+    if n == 0:
+        return (float("nan"), float("nan"))
+    rng = random.Random(seed)
+    stats = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(samples))
+    lo = stats[int((1 - level) / 2 * samples)]
+    hi = stats[min(samples - 1, int((1 + level) / 2 * samples))]
+    return lo, hi
+
+
 def bootstrap_diff(a: Sequence[bool], b: Sequence[bool], *, samples: int = 2000, seed: int = 0,
                    level: float = 0.95) -> tuple[float, float]:
     """Percentile interval of ``mean(b) - mean(a)`` over theorems resampled with replacement."""
     if len(a) != len(b):
         raise ValueError(f"paired arms need equal lengths, got {len(a)} and {len(b)}")
-    n = len(a)
-    if n == 0:
-        return (float("nan"), float("nan"))
     d = [int(y) - int(x) for x, y in zip(a, b, strict=True)]
-    rng = random.Random(seed)
-    stats = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(samples))
-    lo = stats[int((1 - level) / 2 * samples)]
-    hi = stats[min(samples - 1, int((1 + level) / 2 * samples))]
-    return lo, hi
+    return bootstrap_mean(d, samples=samples, seed=seed, level=level)
 
 
 @dataclass(frozen=True)
