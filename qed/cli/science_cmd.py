@@ -16,6 +16,7 @@ from rich.table import Table
 
 from qed.cli.headroom import HeadroomSettings
 from qed.cli.value_compare import CompareSettings
+from qed.cli.policy_size import SizeSweepSettings
 
 science_app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -235,3 +236,61 @@ def compare_tables(summary: dict) -> list[Table]:
         for b, r in summary["budgets"].items():
             shares.add_row(b, *[f"{r[a]['vs_llm_points']:+.1f}" for a in others])
     return [rates, shares]
+
+
+_P = SizeSweepSettings()
+
+
+@science_app.command("policy-size")
+def policy_size(
+    out: Path = typer.Option(..., "--out", help="Output directory (runs per size, summary, report, plot)."),
+    train: Path = typer.Option(None, "--train", help="Training deep-benchmark JSONL; omitted: generated."),
+    heldout: Path = typer.Option(None, "--heldout", help="Held-out deep-benchmark JSONL; omitted: generated."),
+    train_n: int = typer.Option(300, "--train-n", help="Training theorems (generated: seed 1)."),
+    heldout_n: int = typer.Option(100, "--heldout-n", help="Held-out theorems (generated: seed 0)."),
+    sizes: str = typer.Option(",".join(_P.sizes), "--sizes", help="Comma-separated model sizes."),
+    steps: int = typer.Option(_P.steps, "--steps", help="SFT steps per size."),
+    eval_every: int = typer.Option(_P.eval_every, "--eval-every", help="Steps between held-out measurements."),
+    eval_states: int = typer.Option(_P.eval_states, "--eval-states", help="Held-out proof states measured."),
+    lr: float = typer.Option(_P.lr, "--lr", help="LoRA learning rate."),
+    batch_size: int = typer.Option(_P.batch_size, "--batch-size", help="SFT batch size."),
+) -> None:
+    """Policy size against held-out top-1 on the deep benchmark: the trade-off table and the choice."""
+    from qed.cli.policy_size import run_sweep
+    from qed.cli.value_compare import generate_rows
+
+    train_rows = (generate_rows(out / "train.jsonl", train_n, 1) if train is None
+                  else _deep_rows(train, train_n, "training benchmark"))
+    held_rows = (generate_rows(out / "heldout.jsonl", heldout_n, 0) if heldout is None
+                 else _deep_rows(heldout, heldout_n, "held-out benchmark"))
+    try:
+        settings = SizeSweepSettings(sizes=tuple(s.strip() for s in sizes.split(",") if s.strip()), steps=steps,
+                                     eval_every=eval_every, eval_states=eval_states, lr=lr, batch_size=batch_size)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from exc
+    with _bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(size: str, step: int, total: int) -> None:
+            if size not in tasks:
+                tasks[size] = bar.add_task(f"SFT {size}", total=total)
+            bar.update(tasks[size], completed=step)
+
+        try:
+            summary = run_sweep(train_rows, held_rows, out, settings, progress=progress,
+                                log=lambda line: err.print(line, markup=False, highlight=False))
+        except ValueError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(2) from exc
+    table = Table(title=f"held-out top-1 ({summary['eval_states']} proof states; menu chance "
+                        f"{summary['menu_chance']:.3f})")
+    for col in ("size", "parameters", "step", "training s", "menu top-1", "greedy top-1"):
+        table.add_column(col)
+    for p in summary["points"]:
+        table.add_row(p["size"], f"{p['params']:,}", str(p["step"]), f"{p['train_seconds']:.0f}",
+                      f"{p['menu_top1']:.3f}", f"{p['gen_top1']:.3f}")
+    console.print(table)
+    c = summary["choice"]
+    console.print(f"choice: {c['size']} at step {c['step']} (menu top-1 {c['menu_top1']:.3f}); "
+                  f"report: {out / 'report.md'}", markup=False)

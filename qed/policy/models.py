@@ -45,6 +45,8 @@ class ModelSize:
 SIZES: dict[str, ModelSize] = {
     "tiny": ModelSize(vocab_size=1000, hidden_size=64, layers=2, heads=4, kv_heads=2,
                       intermediate_size=192, max_positions=1024),
+    "mini": ModelSize(vocab_size=2000, hidden_size=128, layers=4, heads=4, kv_heads=2,
+                      intermediate_size=384, max_positions=1024),
     "small": ModelSize(vocab_size=4000, hidden_size=256, layers=4, heads=8, kv_heads=4,
                        intermediate_size=768, max_positions=2048),
 }

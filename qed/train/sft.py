@@ -96,11 +96,16 @@ def _eval_pairs(val, limit: int, seed: int):
 
 def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *,
             progress: Callable[[int, int, dict], None] | None = None,
-            log: Callable[[str], None] = print) -> SftResult:
+            log: Callable[[str], None] = print,
+            measure: Callable[[object, object], dict] | None = None) -> SftResult:
     """Train a LoRA adapter on the pairs in ``data``; write everything under ``run_dir``.
 
     Resumes from the last complete checkpoint in ``run_dir``; a run with ``DONE`` is not
     rerun (its result is re-read). ``progress(step, total, row)`` is called after each step.
+    ``measure(model, tokenizer)`` (optional) is called with the model in eval mode before the
+    first step, every ``eval_every`` steps and after the last; its dict of numbers is recorded
+    as a ``{"kind": "measure", "step": k, ...}`` metrics row (a learning curve of whatever the
+    caller measures, e.g. held-out top-1).
     """
     import torch
     from peft import LoraConfig, get_peft_model
@@ -165,6 +170,19 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
         append_metrics(run_dir, row)
         tracker.log(row)
 
+    measured_s = 0.0  # time in ``measure``, kept out of the training time ``elapsed_s``
+
+    def record_measure(at: int) -> None:
+        nonlocal measured_s
+        if measure is None:
+            return
+        start = time.monotonic()
+        model.eval()
+        row = measure(model, tok)
+        model.train()
+        record({"kind": "measure", "step": at, **row})
+        measured_s += time.monotonic() - start
+
     if ckpt is not None:
         meta = checkpoint.load(ckpt, optimizer, model=model)
         step, em = meta["step"], meta.get("exact_match", {})
@@ -179,10 +197,14 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
         if val_ex:
             record({"kind": "val", "step": 0,
                                      "val_loss": validation_loss(model, val_ex, pad_id, settings.batch_size)})
+        record_measure(0)
 
     # 4. the loop
     model.train()
-    t0 = time.monotonic()
+    # elapsed_s counts training time across restarts: a resumed run continues from its checkpoint's
+    already = next((r["elapsed_s"] for r in read_metrics(run_dir) if r["kind"] == "train" and r["step"] == step), 0.0)
+    t0 = time.monotonic() - already
+    measured_s = 0.0
     while step < total:
         lr = lr_at(step, total, settings)
         for g in optimizer.param_groups:
@@ -195,11 +217,13 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
         optimizer.step()
         step += 1
         row = {"kind": "train", "step": step, "loss": loss.item(), "lr": lr,
-               "elapsed_s": round(time.monotonic() - t0, 2)}
+               "elapsed_s": round(time.monotonic() - t0 - measured_s, 2)}
         record(row)
         if val_ex and (step % settings.eval_every == 0 or step == total):
             record({"kind": "val", "step": step,
                                      "val_loss": validation_loss(model, val_ex, pad_id, settings.batch_size)})
+        if step % settings.eval_every == 0 or step == total:
+            record_measure(step)
         if step % settings.save_every == 0 and step < total:
             checkpoint.save(run_dir, step, optimizer, {"exact_match": em}, model=model)
         if progress is not None:

@@ -112,3 +112,27 @@ def test_cli_init_pairs_sft_merge(tmp_path):
                               str(tmp_path / "nope"), "--out", str(tmp_path / "r2")],
                              capture_output=True, text=True, env=env, timeout=300)
     assert missing.returncode == 2 and "qed model init" in missing.stderr
+
+
+def test_the_measure_hook_records_a_learning_curve_that_survives_a_resume(setup):
+    seen: list[bool] = []
+
+    def measure(model, tok) -> dict:
+        seen.append(model.training)
+        return {"probe": float(len(seen))}
+
+    def interrupt(step, total, row):
+        if step == 9:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_sft(setup / "base", setup / "pairs.jsonl", setup / "run", SETTINGS, progress=interrupt,
+                log=lambda _: None, measure=measure)
+    run_sft(setup / "base", setup / "pairs.jsonl", setup / "run", SETTINGS, log=lambda _: None, measure=measure)
+    rows = [json.loads(line) for line in (setup / "run" / "metrics.jsonl").read_text().splitlines()]
+    measured = [r["step"] for r in rows if r["kind"] == "measure"]
+    assert measured == [0, 4, 8, 12, 14]  # before, every eval_every, after; step 8 kept across the resume
+    assert not any(seen)  # measured in eval mode
+    train = [r for r in rows if r["kind"] == "train"]
+    assert [r["step"] for r in train] == list(range(1, 15))
+    assert all(b["elapsed_s"] >= a["elapsed_s"] for a, b in zip(train, train[1:]))  # continues across resume
