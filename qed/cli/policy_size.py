@@ -76,7 +76,8 @@ def eval_sample(pairs: Sequence[SftPair], k: int, seed: int) -> list[SftPair]:
     return [pairs[i] for i in sorted(idx[:k])]
 
 
-def make_measure(pairs: Sequence[SftPair], menus: dict[str, Sequence[str]]) -> Callable[[object, object], dict]:
+def make_measure(pairs: Sequence[SftPair],
+                 menus: dict[str, Sequence[str]]) -> Callable[[object, object], dict]:
     """The ``measure(model, tokenizer)`` hook of ``run_sft``: menu top-1, MRR and greedy top-1."""
     from qed.core import Query
     from qed.policy.hf import HFPolicy
@@ -167,8 +168,10 @@ def run_sweep(train_rows: Sequence[dict], heldout_rows: Sequence[dict], out: Pat
         params = sum(p.numel() for p in model.parameters())
         del model
         log(f"{size}: {params:,} parameters; SFT {settings.steps} steps")
-        on_step = None if progress is None else (lambda step, total, _row, size=size: progress(size, step, total))
-        run_sft(base, out / "pairs.jsonl", out / size / "sft", sft, progress=on_step, log=log, measure=measure)
+        on_step = None if progress is None else (
+            lambda step, total, _row, size=size: progress(size, step, total))
+        run_sft(base, out / "pairs.jsonl", out / size / "sft", sft, progress=on_step, log=log,
+                measure=measure)
         points += learning_curve(out / size / "sft", size, params)
     summary = {"settings": asdict(settings), "train_theorems": len(train_rows), "train_pairs": len(pairs),
                "heldout_theorems": len(heldout_rows), "eval_states": len(held), "menu_chance": chance,
@@ -209,7 +212,8 @@ def render(summary: dict) -> str:
     s, c = summary["settings"], summary["choice"]
     lines = [
         "# Policy size against held-out top-1 (qed science policy-size)", "",
-        f"Training: {summary['train_pairs']} (state, tactic) pairs of {summary['train_theorems']} deep theorems; "
+        f"Training: {summary['train_pairs']} (state, tactic) pairs of {summary['train_theorems']} deep "
+        "theorems; "
         f"held-out: {summary['eval_states']} proof states of {summary['heldout_theorems']} other theorems. "
         f"LoRA SFT, batch {s['batch_size']}, lr {s['lr']}, {s['steps']} steps. "
         f"Menu chance: {summary['menu_chance']:.3f}.", "",
@@ -220,7 +224,8 @@ def render(summary: dict) -> str:
         vl = "-" if p["val_loss"] is None else f"{p['val_loss']:.3f}"
         lines.append(f"| {p['size']} | {p['params']:,} | {p['step']} | {p['train_seconds']:.0f} | "
                      f"{p['menu_top1']:.3f} | {p['menu_mrr']:.3f} | {p['gen_top1']:.3f} | {vl} |")
-    lines += ["", f"**Choice** (cheapest within {s['tolerance']} of the best menu top-1): `{c['size']}` at step "
+    lines += ["", f"**Choice** (cheapest within {s['tolerance']} of the best menu top-1): `{c['size']}` "
+              f"at step "
               f"{c['step']} ({c['train_seconds']:.0f} s): menu top-1 {c['menu_top1']:.3f}, greedy top-1 "
               f"{c['gen_top1']:.3f}.", "", "![policy size](policy_size.png)", ""]
     return "\n".join(lines)

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qed.cli.headroom import HeadroomSettings
-from qed.cli.value_compare import CompareSettings
 from qed.cli.policy_size import SizeSweepSettings
+from qed.cli.value_compare import CompareSettings
 
 science_app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -162,10 +162,22 @@ def compare(
     favour: float = typer.Option(_C.favour, "--favour", help="Weight of the proof's tactics in the menu."),
     alpha: float = typer.Option(_C.alpha, "--alpha", help="Value weight of the ebm and oracle arms."),
     ebm_steps: int = typer.Option(_C.ebm_steps, "--ebm-steps", help="Head training steps per seed."),
+    policy_model: Path = typer.Option(None, "--policy-model", help="A trained model directory: it ranks each "
+                                      "menu (LMMenuPolicy) instead of MenuPolicy's fixed weights."),
+    encoder_model: Path = typer.Option(None, "--encoder-model", help="A model directory whose mean-pooled "
+                                       "hidden states the EBM head reads, instead of hashed n-grams."),
 ) -> None:
     """Values at the same budget: LLM-only, soft value, learned EBM, oracle; curves, seeds, paired tests."""
     from qed.cli.value_compare import generate_rows, run_compare
+    from qed.policy.models import ModelNotFound, check_model_dir
 
+    for flag, given in (("--policy-model", policy_model), ("--encoder-model", encoder_model)):
+        try:
+            if given is not None:
+                check_model_dir(given)
+        except ModelNotFound as exc:
+            err.print(f"error: {flag}: {exc}", markup=False)
+            raise typer.Exit(2) from exc
     if heldout is None:
         held_rows = generate_rows(out / "heldout.jsonl", n, bench_seed)
     else:
@@ -182,7 +194,9 @@ def compare(
     try:
         settings = CompareSettings(budgets=_ints(budgets, "--budgets"), seeds=_ints(seeds, "--seeds"),
                                    arms=tuple(a.strip() for a in arms.split(",") if a.strip()),
-                                   candidates=candidates, favour=favour, alpha=alpha, ebm_steps=ebm_steps)
+                                   candidates=candidates, favour=favour, alpha=alpha, ebm_steps=ebm_steps,
+                                   policy_model=str(policy_model or ""),
+                                   encoder_model=str(encoder_model or ""))
     except ValueError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from exc
@@ -245,12 +259,12 @@ _P = SizeSweepSettings()
 def policy_size(
     out: Path = typer.Option(..., "--out", help="Output directory (runs per size, summary, report, plot)."),
     train: Path = typer.Option(None, "--train", help="Training deep-benchmark JSONL; omitted: generated."),
-    heldout: Path = typer.Option(None, "--heldout", help="Held-out deep-benchmark JSONL; omitted: generated."),
+    heldout: Path = typer.Option(None, "--heldout", help="Held-out deep-benchmark JSONL; omitted: made."),
     train_n: int = typer.Option(300, "--train-n", help="Training theorems (generated: seed 1)."),
     heldout_n: int = typer.Option(100, "--heldout-n", help="Held-out theorems (generated: seed 0)."),
     sizes: str = typer.Option(",".join(_P.sizes), "--sizes", help="Comma-separated model sizes."),
     steps: int = typer.Option(_P.steps, "--steps", help="SFT steps per size."),
-    eval_every: int = typer.Option(_P.eval_every, "--eval-every", help="Steps between held-out measurements."),
+    eval_every: int = typer.Option(_P.eval_every, "--eval-every", help="Steps between measurements."),
     eval_states: int = typer.Option(_P.eval_states, "--eval-states", help="Held-out proof states measured."),
     lr: float = typer.Option(_P.lr, "--lr", help="LoRA learning rate."),
     batch_size: int = typer.Option(_P.batch_size, "--batch-size", help="SFT batch size."),
@@ -264,8 +278,9 @@ def policy_size(
     held_rows = (generate_rows(out / "heldout.jsonl", heldout_n, 0) if heldout is None
                  else _deep_rows(heldout, heldout_n, "held-out benchmark"))
     try:
-        settings = SizeSweepSettings(sizes=tuple(s.strip() for s in sizes.split(",") if s.strip()), steps=steps,
-                                     eval_every=eval_every, eval_states=eval_states, lr=lr, batch_size=batch_size)
+        settings = SizeSweepSettings(sizes=tuple(s.strip() for s in sizes.split(",") if s.strip()),
+                                     steps=steps, eval_every=eval_every, eval_states=eval_states, lr=lr,
+                                     batch_size=batch_size)
     except ValueError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from exc

@@ -4,15 +4,17 @@ Owns the study of issue 19's first claim on the deep benchmark (docs/science.md,
 For each seed ``s`` (the policy's sampling seed and the head's training seed):
 
 1. **training trees** (``OUT/seed_s/train/``): each training theorem searched with
-   ``MenuPolicy`` (seed ``s``) guided by the theorem's own verified proof (the oracle below),
+   ``MenuPolicy`` (seed ``s``; or ``LMMenuPolicy`` over ``policy_model``, a trained model that
+   ranks the menu, see ``compare_policy``) guided by the theorem's own verified proof (the oracle below),
    so its tree holds the proof path and, at each of its states, the wrong turns the policy
    proposed beside it; every node becomes a trajectory row (``trajectories.parquet``).
    Training theorems come with proofs, as SFT data does; held-out proofs are never read
    except by the oracle arm.
 2. **a decoupled EBM** (``OUT/seed_s/ebm/``): the goal-conditioned head trained with InfoNCE
-   on those trees (``qed.train.ebm.train_ebm``) over a frozen ``HashingEncoder``: the
-   value pipeline of ``qed iterate`` with the cheapest encoder (this study's policy has no
-   backbone; see "What is missing" in docs/science.md).
+   on those trees (``qed.train.ebm.train_ebm``) over a frozen encoder: ``HashingEncoder`` (the
+   cheapest; MenuPolicy has no backbone), or with ``encoder_model`` a backbone's mean-pooled
+   hidden states (``compare_encoder``), which is how the collapse claim is measured in proofs:
+   the same policy and search with heads on the SFT-only and the joint-trained backbone.
 3. **held-out searches**: each theorem with each arm at the largest budget, one line per
    theorem to ``OUT/seed_s/theorems.jsonl`` as it finishes (a rerun skips those present):
    - ``llm_only``: best-first on the policy's cumulative log-probability (no value). With a
@@ -82,6 +84,8 @@ class CompareSettings:
     ebm_lr: float = 1e-3
     max_seconds: float = 600.0
     bootstrap: int = 2000
+    policy_model: str = ""  # a model directory: LMMenuPolicy ranks each menu with it; "": MenuPolicy
+    encoder_model: str = ""  # a model directory: the head reads its mean-pooled hidden states; "": hashing
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "budgets", tuple(sorted({int(b) for b in self.budgets})))
@@ -104,6 +108,19 @@ class CompareSettings:
 
         return HeadroomSettings(budgets=self.budgets, candidates=self.candidates, favour=self.favour,
                                 alpha=self.alpha, seed=seed, max_seconds=self.max_seconds)
+
+
+def compare_policy(rows: Sequence[dict], settings: CompareSettings, seed: int):
+    """The study's policy over ``rows``' menus: ``MenuPolicy`` (the proof's tactics weigh ``favour``),
+    or, with ``settings.policy_model``, ``LMMenuPolicy`` ranking each menu with that model (a trained
+    policy; deterministic, so the seed then varies only the head)."""
+    if not settings.policy_model:
+        return menu_policy(rows, settings.headroom_settings(seed))
+    from qed.policy.menu_lm import LMMenuPolicy
+    from qed.policy.models import load_model
+
+    model, tok = load_model(Path(settings.policy_model), device="cpu", dtype="float32")
+    return LMMenuPolicy(model, tok, {r["name"]: r["menu"] for r in rows})
 
 
 def proof_labels(row: dict, env: SandboxEnv) -> OracleLabels:
@@ -173,7 +190,7 @@ def train_trees(rows: Sequence[dict], out: Path, settings: CompareSettings, seed
     if is_done(out):
         return path
     out.mkdir(parents=True, exist_ok=True)
-    env, policy = SandboxEnv(), menu_policy(rows, settings.headroom_settings(seed))
+    env, policy = SandboxEnv(), compare_policy(rows, settings, seed)
     budget = Budget(max_expansions=settings.train_budget, candidates=settings.candidates,
                     max_seconds=settings.max_seconds)
     traj, proved = [], 0
@@ -190,30 +207,44 @@ def train_trees(rows: Sequence[dict], out: Path, settings: CompareSettings, seed
     return path
 
 
-def train_head(trajectories: Path, out: Path, settings: CompareSettings, seed: int) -> dict:
-    """The decoupled head on hashed embeddings of the trees (resumable; ``out/ebm/DONE`` last)."""
-    from qed.train.ebm import train_ebm
-    from qed.train.settings import EbmTrainSettings
-    from qed.value.hashing_encoder import HashingEncoder
-    from qed.value.settings import HeadConfig
+def compare_encoder(settings: CompareSettings):
+    """``(encoder, encoder id)`` the head reads: ``HashingEncoder(encoder_dim)``, or with
+    ``settings.encoder_model`` the mean-pooled last hidden states of that model (``HFEncoder``:
+    a backbone, e.g. the policy after SFT-only or after joint training)."""
+    if not settings.encoder_model:
+        from qed.value.hashing_encoder import HashingEncoder
 
-    enc = HashingEncoder(settings.encoder_dim)
-    head = HeadConfig(dim=settings.encoder_dim, hidden=settings.head_hidden)
-    train = EbmTrainSettings(max_steps=settings.ebm_steps, lr=settings.ebm_lr, seed=seed, eval_every=50,
-                             log_every=50)
+        enc = HashingEncoder(settings.encoder_dim)
+        return enc, enc.id
+    from qed.policy.models import load_model
+    from qed.value.encoder import HFEncoder
+
+    model, tok = load_model(Path(settings.encoder_model), device="cpu", dtype="float32")
+    return HFEncoder(model, tok), f"hf:{settings.encoder_model}"
+
+
+def train_head(trajectories: Path, out: Path, settings: CompareSettings, seed: int) -> dict:
+    """The decoupled head on frozen embeddings of the trees (resumable; ``out/ebm/DONE`` last)."""
     from rich.console import Console
 
-    result = train_ebm(trajectories, out / "ebm", out / "embeddings", enc, enc.id, head, train,
+    from qed.train.ebm import train_ebm
+    from qed.train.settings import EbmTrainSettings
+    from qed.value.settings import HeadConfig
+
+    enc, enc_id = compare_encoder(settings)
+    head = HeadConfig(dim=enc.dim, hidden=settings.head_hidden)
+    train = EbmTrainSettings(max_steps=settings.ebm_steps, lr=settings.ebm_lr, seed=seed, eval_every=50,
+                             log_every=50)
+    result = train_ebm(trajectories, out / "ebm", out / "embeddings", enc, enc_id, head, train,
                        console=Console(stderr=True, quiet=True))
     return result.metrics
 
 
 def load_scorer(out: Path, settings: CompareSettings) -> ValueFn:
     from qed.value.ebm import load_head
-    from qed.value.hashing_encoder import HashingEncoder
     from qed.value.scorer import EbmScorer
 
-    return EbmScorer(HashingEncoder(settings.encoder_dim), load_head(out / "ebm"))
+    return EbmScorer(compare_encoder(settings)[0], load_head(out / "ebm"))
 
 
 # ---- 3. held-out searches -----------------------------------------------------------------
@@ -239,7 +270,7 @@ def measure(row: dict, *, env: SandboxEnv, policy, values: dict[str, ValueFn | N
 
 
 FIXED = ("candidates", "favour", "alpha", "train_budget", "encoder_dim", "head_hidden", "ebm_steps", "ebm_lr",
-         "max_seconds")
+         "max_seconds", "policy_model", "encoder_model")
 
 
 def check_settings(out: Path, settings: CompareSettings) -> None:
@@ -280,7 +311,7 @@ def run_seed(heldout: Sequence[dict], train: Sequence[dict], out: Path, settings
     path = out / "theorems.jsonl"
     results = list({r["name"]: r for r in read_done(path)}.values())  # a repeated line: the last wins
     by_name = {r["name"]: r for r in results}
-    env, policy = SandboxEnv(), menu_policy(heldout, settings.headroom_settings(seed))
+    env, policy = SandboxEnv(), compare_policy(heldout, settings, seed)
     for row in heldout:
         old = by_name.get(row["name"])
         missing = [a for a in settings.arms if old is None or a not in old["arms"]]

@@ -79,7 +79,8 @@ class LMMenuPolicy:
     search that meets a state again does not pay for it twice.
     """
 
-    def __init__(self, model, tokenizer, menus: Mapping[str, Sequence[str]], *, max_length: int | None = None):
+    def __init__(self, model, tokenizer, menus: Mapping[str, Sequence[str]], *,
+                 max_length: int | None = None):
         empty = [name for name, menu in menus.items() if not menu]
         if empty:
             raise ValueError(f"empty menus for {empty[:3]}")

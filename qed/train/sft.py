@@ -202,7 +202,8 @@ def run_sft(model_dir: Path, data: Path, run_dir: Path, settings: SftSettings, *
     # 4. the loop
     model.train()
     # elapsed_s counts training time across restarts: a resumed run continues from its checkpoint's
-    already = next((r["elapsed_s"] for r in read_metrics(run_dir) if r["kind"] == "train" and r["step"] == step), 0.0)
+    already = next((r["elapsed_s"] for r in read_metrics(run_dir)
+                    if r["kind"] == "train" and r["step"] == step), 0.0)
     t0 = time.monotonic() - already
     measured_s = 0.0
     while step < total:

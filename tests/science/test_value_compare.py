@@ -180,3 +180,51 @@ def test_compare_cli_end_to_end_resumes_and_refuses_bad_input(tmp_path):
                                    "--train-n", "1", "--seeds", "0", "--budgets", "4", "--ebm-steps", "5"])
     assert few.exit_code == 2 and "error:" in few.output and "groups" in few.output
     assert "Traceback" not in few.output
+
+
+def test_a_trained_policy_model_ranks_the_menus_and_is_part_of_the_fixed_settings(tiny, tmp_path):
+    from qed.policy.models import save_model
+
+    model, tok = tiny
+    save_model(model, tok, tmp_path / "policy")
+    out = tmp_path / "cmp"
+    args = ["science", "compare", "--out", str(out), "--n", "3", "--seeds", "0", "--budgets", "2,8",
+            "--arms", "llm_only,oracle", "--candidates", "4", "--policy-model", str(tmp_path / "policy")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    recs = [json.loads(line) for line in (out / "seed_0" / "theorems.jsonl").read_text().splitlines()]
+    assert len(recs) == 3 and all(set(x["arms"]) == {"llm_only", "oracle"} for x in recs)
+    fixed = json.loads((out / "seed_0" / "settings.json").read_text())
+    assert fixed["policy_model"] == str(tmp_path / "policy")
+    # the same held-out theorem searched with MenuPolicy instead is another experiment: refused
+    menu = CliRunner().invoke(app, args[:-2])
+    assert menu.exit_code == 2 and "policy_model" in menu.output
+    missing = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "--policy-model" in missing.output and "Traceback" not in missing.output
+
+
+def test_the_head_can_read_a_backbone_instead_of_hashed_ngrams(tiny, tmp_path):
+    from qed.cli.value_compare import compare_encoder, load_scorer
+    from qed.core import ValueQuery
+    from qed.policy.models import save_model
+
+    model, tok = tiny
+    save_model(model, tok, tmp_path / "backbone")
+    out = tmp_path / "cmp"
+    args = ["science", "compare", "--out", str(out), "--n", "2", "--train-n", "8", "--seeds", "0",
+            "--budgets", "4", "--arms", "llm_only,ebm_alpha1", "--ebm-steps", "20",
+            "--encoder-model", str(tmp_path / "backbone")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    settings = CompareSettings(encoder_model=str(tmp_path / "backbone"))
+    enc, enc_id = compare_encoder(settings)
+    assert enc.dim == model.config.hidden_size and enc_id.startswith("hf:")
+    meta = json.loads((out / "seed_0" / "embeddings" / "meta.json").read_text())
+    assert meta["encoder"] == enc_id and meta["dim"] == model.config.hidden_size
+    scorer = load_scorer(out / "seed_0", settings)
+    q = ValueQuery("x : ℝ\n⊢ x = 2", "x : ℝ\n⊢ x = 2")
+    [e] = scorer.score([q])
+    assert torch.isfinite(torch.tensor(e))
+    missing = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "--encoder-model" in missing.output
+    assert "Traceback" not in missing.output
