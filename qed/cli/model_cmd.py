@@ -28,7 +28,7 @@ OVERRIDES = typer.Argument(None, help="Hydra overrides: key=value ...", show_def
 
 @model_app.command("init")
 def init(
-    size: str = typer.Option("tiny", "--size", help="tiny (~0.2M parameters) or small (~4M)."),
+    size: str = typer.Option("tiny", "--size", help="tiny (~0.2M parameters), mini (~1M) or small (~4M)."),
     out: Path = typer.Option(..., "--out", help="Directory for the model and tokenizer (HF format)."),
     corpus: Path = typer.Option(None, "--corpus", help="Text file to train the tokenizer on "
                                 "(default: generated sandbox proofs + miniF2F statements)."),
