@@ -127,12 +127,18 @@ def learning_curve(run: Path, size: str, params: int) -> list[dict]:
     return points
 
 
+def _parameters(model_dir: Path) -> int:
+    from qed.policy.models import load_model
+
+    model, _ = load_model(model_dir, device="cpu", dtype="float32")
+    return sum(p.numel() for p in model.parameters())
+
+
 def run_sweep(train_rows: Sequence[dict], heldout_rows: Sequence[dict], out: Path,
               settings: SizeSweepSettings, *, log: Callable[[str], None] = print,
               progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Train and measure every size (resuming finished and partial runs); the summary."""
-    from qed.cli.stages import init_model
-    from qed.policy.models import load_model
+    from qed.policy.models import create_model
     from qed.policy.prompt import format_completion, format_prompt
     from qed.train.settings import SftSettings
     from qed.train.sft import run_sft
@@ -147,10 +153,9 @@ def run_sweep(train_rows: Sequence[dict], heldout_rows: Sequence[dict], out: Pat
     out.mkdir(parents=True, exist_ok=True)
     pairs = traced_pairs(train_rows)
     write_pairs(pairs, out / "pairs.jsonl")
-    corpus = out / "corpus.txt"
-    atomic_write_text(corpus, "\n".join(
-        (format_prompt(p.prompt_theorem(), p.state) + format_completion(p.tactic)).replace("\n", " ")
-        for p in pairs) + "\n")
+    # one line per sample, as `qed model init --corpus FILE` reads it (the measured runs' tokenizers)
+    corpus = [(format_prompt(p.prompt_theorem(), p.state) + format_completion(p.tactic)).replace("\n", " ")
+              for p in pairs]
     held = eval_sample(traced_pairs(heldout_rows), settings.eval_states, settings.seed)
     menus = {r["name"]: list(r["menu"]) for r in heldout_rows}
     chance = sum(1.0 / len(menus[p.theorem]) for p in held) / max(1, len(held))
@@ -163,10 +168,8 @@ def run_sweep(train_rows: Sequence[dict], heldout_rows: Sequence[dict], out: Pat
     for size in settings.sizes:
         base = out / size / "base"
         if not (base / "config.json").exists():
-            init_model(base, size=size, seed=settings.seed, corpus=corpus)
-        model, _ = load_model(base, device="cpu", dtype="float32")
-        params = sum(p.numel() for p in model.parameters())
-        del model
+            create_model(size, corpus, base, seed=settings.seed)
+        params = _parameters(base)
         log(f"{size}: {params:,} parameters; SFT {settings.steps} steps")
         on_step = None if progress is None else (
             lambda step, total, _row, size=size: progress(size, step, total))

@@ -169,19 +169,15 @@ def found_pairs(search_run: Path, *, skip: set[str] | None = None) -> str:
 def init_model(dest: Path, *, size: str, seed: int = 0, corpus: Path | None = None) -> Path:
     """A randomly initialised model of ``size`` with a freshly trained tokenizer, at ``dest``."""
     from qed.cli.tracing import default_corpus
-    from qed.policy.models import SIZES, save_model, train_tokenizer
-    from qed.policy.models import init_model as init
+    from qed.policy.models import SIZES, create_model
 
     quiet_transformers()
     if size not in SIZES:
         raise StageError(f"unknown model size {size!r}: choose from {', '.join(SIZES)}")
     if (dest / "config.json").exists():
         raise StageError(f"{dest} already holds a model; choose another directory")
-    spec = SIZES[size]
     texts = corpus.read_text(encoding="utf-8").splitlines() if corpus else list(default_corpus())
-    tok = train_tokenizer(texts, spec.vocab_size, max_length=spec.max_positions)
-    model = init(spec, tok, seed=seed)
-    save_model(model, tok, dest)
+    model, tok = create_model(size, texts, dest, seed=seed)
     n_params = sum(p.numel() for p in model.parameters())
     out.print(f"wrote {size} model ({n_params:,} parameters, vocabulary {len(tok)}) to {dest}", markup=False)
     return dest

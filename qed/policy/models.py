@@ -108,6 +108,15 @@ def init_model(size: str | ModelSize, tokenizer, *, seed: int = 0):
     return Qwen2ForCausalLM(config)
 
 
+def create_model(size: str | ModelSize, corpus: Iterable[str], out: Path, *, seed: int = 0):
+    """A fresh model of ``size`` with a tokenizer trained on ``corpus``, saved at ``out``; the model."""
+    spec = SIZES[size] if isinstance(size, str) else size
+    tok = train_tokenizer(corpus, spec.vocab_size, max_length=spec.max_positions)
+    model = init_model(spec, tok, seed=seed)
+    save_model(model, tok, out)
+    return model, tok
+
+
 def save_model(model, tokenizer, out: Path) -> None:
     """Write ``model`` (safetensors) and ``tokenizer`` to ``out`` in Hugging Face format."""
     out.mkdir(parents=True, exist_ok=True)
