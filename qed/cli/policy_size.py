@@ -89,8 +89,7 @@ def make_measure(pairs: Sequence[SftPair],
         policy = LMMenuPolicy(model, tok, {p.theorem: menus[p.theorem] for p in pairs})
         top1, rr = 0, 0.0
         for p in pairs:
-            ranked = [c.tactic for c in policy.ranked(Query(p.prompt_theorem(), p.state))]
-            ranked = [normalize_tactic(t) for t in ranked]
+            ranked = [normalize_tactic(c.tactic) for c in policy.ranked(Query(p.prompt_theorem(), p.state))]
             ref = normalize_tactic(p.tactic)
             rank = ranked.index(ref) + 1 if ref in ranked else None
             top1 += rank == 1
@@ -216,8 +215,8 @@ def render(summary: dict) -> str:
     lines = [
         "# Policy size against held-out top-1 (qed science policy-size)", "",
         f"Training: {summary['train_pairs']} (state, tactic) pairs of {summary['train_theorems']} deep "
-        "theorems; "
-        f"held-out: {summary['eval_states']} proof states of {summary['heldout_theorems']} other theorems. "
+        f"theorems; held-out: {summary['eval_states']} proof states of {summary['heldout_theorems']} other "
+        "theorems. "
         f"LoRA SFT, batch {s['batch_size']}, lr {s['lr']}, {s['steps']} steps. "
         f"Menu chance: {summary['menu_chance']:.3f}.", "",
         "| size | parameters | step | training s | menu top-1 | menu MRR | greedy top-1 | val loss |",
@@ -228,8 +227,7 @@ def render(summary: dict) -> str:
         lines.append(f"| {p['size']} | {p['params']:,} | {p['step']} | {p['train_seconds']:.0f} | "
                      f"{p['menu_top1']:.3f} | {p['menu_mrr']:.3f} | {p['gen_top1']:.3f} | {vl} |")
     lines += ["", f"**Choice** (cheapest within {s['tolerance']} of the best menu top-1): `{c['size']}` "
-              f"at step "
-              f"{c['step']} ({c['train_seconds']:.0f} s): menu top-1 {c['menu_top1']:.3f}, greedy top-1 "
-              f"{c['gen_top1']:.3f}.", "", "![policy size](policy_size.png)", ""]
+              f"at step {c['step']} ({c['train_seconds']:.0f} s): menu top-1 {c['menu_top1']:.3f}, "
+              f"greedy top-1 {c['gen_top1']:.3f}.", "", "![policy size](policy_size.png)", ""]
     return "\n".join(lines)
 

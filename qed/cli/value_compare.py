@@ -223,15 +223,17 @@ def compare_encoder(settings: CompareSettings):
     return HFEncoder(model, tok), f"hf:{settings.encoder_model}"
 
 
-def train_head(trajectories: Path, out: Path, settings: CompareSettings, seed: int) -> dict:
-    """The decoupled head on frozen embeddings of the trees (resumable; ``out/ebm/DONE`` last)."""
+def train_head(trajectories: Path, out: Path, settings: CompareSettings, seed: int, encoder=None) -> dict:
+    """The decoupled head on frozen embeddings of the trees (resumable; ``out/ebm/DONE`` last).
+
+    ``encoder`` is ``compare_encoder(settings)``'s pair, built here when not given."""
     from rich.console import Console
 
     from qed.train.ebm import train_ebm
     from qed.train.settings import EbmTrainSettings
     from qed.value.settings import HeadConfig
 
-    enc, enc_id = compare_encoder(settings)
+    enc, enc_id = encoder or compare_encoder(settings)
     head = HeadConfig(dim=enc.dim, hidden=settings.head_hidden)
     train = EbmTrainSettings(max_steps=settings.ebm_steps, lr=settings.ebm_lr, seed=seed, eval_every=50,
                              log_every=50)
@@ -240,11 +242,11 @@ def train_head(trajectories: Path, out: Path, settings: CompareSettings, seed: i
     return result.metrics
 
 
-def load_scorer(out: Path, settings: CompareSettings) -> ValueFn:
+def load_scorer(out: Path, settings: CompareSettings, encoder=None) -> ValueFn:
     from qed.value.ebm import load_head
     from qed.value.scorer import EbmScorer
 
-    return EbmScorer(compare_encoder(settings)[0], load_head(out / "ebm"))
+    return EbmScorer((encoder or compare_encoder(settings))[0], load_head(out / "ebm"))
 
 
 # ---- 3. held-out searches -----------------------------------------------------------------
@@ -305,9 +307,10 @@ def run_seed(heldout: Sequence[dict], train: Sequence[dict], out: Path, settings
     values: dict[str, ValueFn | None] = {}
     if {"ebm", "ebm_alpha1"} & set(settings.arms):
         traj = train_trees(train, out / "train", settings, seed, advance=lambda: advance("train"))
-        metrics = train_head(traj, out, settings, seed)
+        encoder = compare_encoder(settings)  # one model load for training and for search
+        metrics = train_head(traj, out, settings, seed, encoder)
         atomic_write_json(out / "ebm_metrics.json", metrics)
-        values["ebm"] = values["ebm_alpha1"] = load_scorer(out, settings)
+        values["ebm"] = values["ebm_alpha1"] = load_scorer(out, settings, encoder)
     path = out / "theorems.jsonl"
     results = list({r["name"]: r for r in read_done(path)}.values())  # a repeated line: the last wins
     by_name = {r["name"]: r for r in results}
